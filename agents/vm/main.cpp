@@ -1,0 +1,94 @@
+// ocf:evos:vm, one libvirt domain per resource. Behaviour lives in evos::vm (Service, Params,
+// identity); this file only wires it to the OCF calling convention and maps results to codes.
+#include <evos/ocf/runner.hpp>
+#include <evos/virt/libvirt_hypervisor.hpp>
+#include <evos/vm/agent_info.hpp>
+#include <evos/vm/identity.hpp>
+#include <evos/vm/identity_store.hpp>
+#include <evos/vm/service.hpp>
+
+namespace {
+
+using evos::ocf::Outcome;
+using evos::ocf::Status;
+namespace vm = evos::vm;
+
+Outcome to_outcome(const vm::Assessment& a) {
+  switch (a.health) {
+    case vm::Health::running: return {Status::success, {}};
+    case vm::Health::degraded: return {Status::degraded, a.why};
+    case vm::Health::stopped: return {Status::not_running, {}};
+    case vm::Health::failed: return {Status::err_generic, a.why};
+  }
+  return {Status::err_generic, a.why};
+}
+
+Outcome from(const evos::Result<void>& r) { return r ? Outcome{} : Outcome::from(r.error()); }
+
+// validate-all: level 0 checks parameter syntax only (done before we get here); level 10 also
+// reads the config and reaches the hypervisor (OCF 1.1, "validate-all").
+Outcome validate(const evos::ocf::Context& ctx, const vm::Params& params) {
+  if (ctx.request.check_level < 10) return {};
+  auto xml = vm::read_domain_xml(params.config);
+  if (!xml) return Outcome::from(xml.error());
+  auto id = vm::resolve_identity({params.domain, vm::parse_domain_identity(*xml), std::nullopt});
+  if (!id) return Outcome::from(id.error());
+  auto hv = evos::virt::connect_libvirt(params.hypervisor);
+  if (!hv) return Outcome::from(hv.error());
+  return {};
+}
+
+Outcome handle(const evos::ocf::Context& ctx) {
+  const auto& req = ctx.request;
+  auto params = vm::Params::from(ctx.params);
+  if (!params) return Outcome::from(params.error());
+  if (req.action == "validate-all") return validate(ctx, *params);
+  if (req.action == "reload-agent") {
+    // Every reloadable parameter is read afresh by each action: nothing to re-apply.
+    ctx.log.info("reloaded parameters; they apply from the next action");
+    return {};
+  }
+
+  auto xml = vm::read_domain_xml(params->config);
+  evos::Result<vm::DomainIdentity> from_config =
+      xml ? vm::parse_domain_identity(*xml) : evos::Result<vm::DomainIdentity>(xml.error());
+  if (req.action == "start" && !from_config) return Outcome::from(from_config.error());
+
+  const vm::IdentityStore store(vm::IdentityStore::default_directory(), req.instance);
+  auto id = vm::resolve_identity({params->domain, from_config, store.load()});
+  if (!id) return Outcome::from(id.error());
+  if (!from_config)
+    ctx.log.warning("{}; acting on domain '{}' by its {} name", from_config.error().message(), id->name,
+                    params->domain.empty() ? "remembered" : "configured");
+
+  auto hv = evos::virt::connect_libvirt(params->hypervisor);
+  if (!hv) return Outcome::from(hv.error());
+  vm::Service service(**hv, ctx.log, *params, *id);
+
+  Outcome outcome;
+  if (req.action == "start") {
+    outcome = from(service.start(*xml, ctx.deadline));
+  } else if (req.action == "stop") {
+    outcome = from(service.stop(ctx.deadline));
+  } else if (req.action == "monitor") {
+    auto a = service.monitor(req.check_level);
+    outcome = a ? to_outcome(*a) : Outcome::from(a.error());
+  } else if (req.action == "migrate_to") {
+    if (req.migrate_target.empty())
+      return {Status::err_args, "migrate_to needs OCF_RESKEY_CRM_meta_migrate_target"};
+    auto stats = service.migrate_to(req.migrate_target, evos::virt::libvirt_connector(), ctx.deadline);
+    outcome = stats ? Outcome{} : Outcome::from(stats.error());
+  } else if (req.action == "migrate_from") {
+    auto a = service.migrate_from(ctx.deadline);
+    outcome = a ? to_outcome(*a) : Outcome::from(a.error());
+  } else {
+    return {Status::err_unimplemented, "action " + req.action + " is not implemented"};
+  }
+  // Remember the domain while the config is readable, so a later unreadable config cannot hide it.
+  if (from_config && outcome.status == Status::success) store.remember(*id, ctx.log);
+  return outcome;
+}
+
+}  // namespace
+
+int main(int argc, char** argv) { return evos::ocf::run(argc, argv, vm::agent_info(), handle); }

@@ -1,0 +1,33 @@
+// evosctl's exit codes (docs/evosctl.md): the one mapping from evos::Errc.
+#pragma once
+
+#include <evos/error.hpp>
+
+#include <fmt/core.h>
+
+#include <cstdio>
+
+namespace evosctl {
+
+enum Exit : int { ok = 0, failure = 1, usage = 2, not_found = 3, denied = 4, unavailable = 5 };
+
+inline int to_exit(evos::Errc code) {
+  switch (code) {
+    case evos::Errc::invalid_config:
+    case evos::Errc::invalid_argument: return usage;
+    case evos::Errc::not_found: return not_found;
+    case evos::Errc::permission_denied: return denied;
+    case evos::Errc::not_installed:
+    case evos::Errc::unimplemented: return unavailable;
+    case evos::Errc::timeout:
+    case evos::Errc::backend: return failure;
+  }
+  return failure;
+}
+
+inline int fail(const evos::Error& e) {
+  fmt::print(stderr, "evosctl: {}\n", e.message());
+  return to_exit(e.code());
+}
+
+}  // namespace evosctl

@@ -1,0 +1,45 @@
+// evosctl: the administrator's tool. Parses arguments, calls libevos, renders the result.
+#include "exit_codes.hpp"
+#include "vm_commands.hpp"
+
+#include <nlohmann/json.hpp>
+
+#include <cstdlib>
+
+int main(int argc, char** argv) {
+  CLI::App app{"evosctl: manage evos virtual machines and mirrors"};
+  app.require_subcommand(1);
+  evosctl::GlobalOptions global;
+  const char* env_uri = std::getenv("EVOS_HYPERVISOR");
+  global.hypervisor = env_uri && *env_uri ? env_uri : "qemu:///system";
+  app.add_option("-c,--connect", global.hypervisor, "libvirt URI (default $EVOS_HYPERVISOR or qemu:///system)");
+
+  std::function<int()> run;
+  auto* version = app.add_subcommand("version", "Print the evos version");
+  version->add_flag("--json", global.json, "Print JSON");
+  version->callback([&] {
+    run = [&] {
+      if (global.json)
+        fmt::print("{}\n", nlohmann::json{{"version", EVOS_VERSION}}.dump());
+      else
+        fmt::print("evosctl {}\n", EVOS_VERSION);
+      return 0;
+    };
+  });
+  evosctl::add_vm_commands(app, global, run);
+
+  try {
+    app.parse(argc, argv);
+  } catch (const CLI::CallForHelp& e) {
+    return app.exit(e);
+  } catch (const CLI::ParseError& e) {
+    app.exit(e);
+    return evosctl::usage;
+  }
+  try {
+    return run ? run() : evosctl::usage;
+  } catch (const std::exception& e) {
+    fmt::print(stderr, "evosctl: unexpected error: {}\n", e.what());
+    return evosctl::failure;
+  }
+}

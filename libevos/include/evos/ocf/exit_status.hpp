@@ -1,0 +1,42 @@
+// OCF exit codes (OCF Resource Agent API 1.1, "Return codes"; 8/9 and 190/191 as Pacemaker
+// defines them) and the one conversion from evos::Errc.
+#pragma once
+
+#include <evos/error.hpp>
+
+#include <string>
+#include <string_view>
+
+namespace evos::ocf {
+
+enum class Status : int {
+  success = 0,
+  err_generic = 1,
+  err_args = 2,
+  err_unimplemented = 3,
+  err_perm = 4,
+  err_installed = 5,
+  err_configured = 6,
+  not_running = 7,
+  running_promoted = 8,
+  failed_promoted = 9,
+  degraded = 190,
+  degraded_promoted = 191,
+};
+
+std::string_view to_string(Status status) noexcept;
+
+// The OCF meaning of an evos error. Services decide the cases where "not found" means success
+// (stop) or "not running" (monitor) before an error ever reaches this mapping.
+Status to_status(Errc code) noexcept;
+
+// What an action ends with: the exit code and, for failures, the one-line exit reason shown by
+// crm_mon (printed after OCF_EXIT_REASON_PREFIX).
+struct Outcome {
+  Status status = Status::success;
+  std::string reason;
+
+  static Outcome from(const Error& error) { return {to_status(error.code()), error.message()}; }
+};
+
+}  // namespace evos::ocf

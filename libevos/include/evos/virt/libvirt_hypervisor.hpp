@@ -1,0 +1,54 @@
+// evos::virt::LibvirtHypervisor: the Hypervisor port over the libvirt C API, one connection per
+// object. Handles are owned from the moment libvirt returns them (RAII); every call names its
+// activity so the agent's watchdog can say what hung.
+#pragma once
+
+#include <evos/vm/hypervisor.hpp>
+
+#include <memory>
+#include <string>
+
+namespace evos::virt {
+
+class LibvirtHypervisor;
+
+// Opens a connection (virConnectOpen). libvirtd being down is Errc::backend.
+Result<std::unique_ptr<LibvirtHypervisor>> connect_libvirt(const std::string& uri);
+
+// A connector for the service's migration destination.
+vm::HypervisorConnector libvirt_connector();
+
+class LibvirtHypervisor final : public vm::Hypervisor {
+ public:
+  ~LibvirtHypervisor() override;
+  LibvirtHypervisor(const LibvirtHypervisor&) = delete;
+  LibvirtHypervisor& operator=(const LibvirtHypervisor&) = delete;
+
+  [[nodiscard]] const std::string& uri() const { return uri_; }
+
+  Result<vm::DomainState> state(const std::string& domain) override;
+  Result<vm::DeepCheck> deep_check(const std::string& domain) override;
+  Result<vm::DomainSummary> summary(const std::string& domain) override;
+  Result<std::vector<vm::DomainSummary>> list() override;
+  Result<void> define(const std::string& xml) override;
+  Result<void> start(const std::string& domain) override;
+  Result<void> resume(const std::string& domain) override;
+  Result<void> request_shutdown(const std::string& domain, vm::ShutdownMode mode) override;
+  Result<void> destroy(const std::string& domain, bool graceful) override;
+  Result<vm::MigrationStats> migrate(const std::string& domain, const vm::MigrationRequest& request, Deadline deadline,
+                                     const std::function<void(const vm::MigrationProgress&)>& progress) override;
+  Result<std::optional<vm::MigrationStats>> completed_migration(const std::string& domain) override;
+  Result<std::vector<vm::SnapshotMetadata>> snapshots(const std::string& domain) override;
+  Result<void> drop_snapshot_metadata(const std::string& domain, const std::string& snapshot) override;
+  Result<void> redefine_snapshot(const std::string& domain, const vm::SnapshotMetadata& snapshot) override;
+
+ private:
+  struct Impl;
+  explicit LibvirtHypervisor(std::string uri, std::unique_ptr<Impl> impl);
+  friend Result<std::unique_ptr<LibvirtHypervisor>> connect_libvirt(const std::string& uri);
+
+  std::string uri_;
+  std::unique_ptr<Impl> impl_;
+};
+
+}  // namespace evos::virt

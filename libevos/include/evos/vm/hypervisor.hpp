@@ -1,0 +1,91 @@
+// evos::vm::Hypervisor: what VM logic needs from a hypervisor. The libvirt adapter implements
+// it (evos/virt/libvirt_hypervisor.hpp); tests use fakes. Every call is bounded: waits take a
+// Deadline, and single RPCs are bounded by the agent's watchdog.
+#pragma once
+
+#include <evos/deadline.hpp>
+#include <evos/error.hpp>
+#include <evos/vm/domain_state.hpp>
+#include <evos/vm/params.hpp>
+
+#include <functional>
+#include <memory>
+#include <optional>
+#include <string>
+#include <vector>
+
+namespace evos::vm {
+
+struct MigrationStats {
+  std::chrono::milliseconds total{0};     // job time on the source
+  std::chrono::milliseconds downtime{0};  // guest paused at the switch-over
+  unsigned long long bytes = 0;           // data transferred
+  unsigned long long memory_iterations = 0;
+  bool postcopy = false;
+};
+
+struct MigrationProgress {
+  std::chrono::milliseconds elapsed{0};
+  unsigned long long data_total = 0;
+  unsigned long long data_processed = 0;
+  unsigned long long data_remaining = 0;
+  unsigned long long memory_iteration = 0;
+};
+
+struct MigrationRequest {
+  MigrationTarget target;
+  MigrationSettings settings;
+};
+
+// A snapshot's metadata, as virDomainSnapshotGetXMLDesc gives it.
+struct SnapshotMetadata {
+  std::string name;
+  std::string xml;
+  bool current = false;
+};
+
+struct DomainSummary {
+  std::string name;
+  std::string uuid;
+  DomainState state;
+  bool persistent = false;
+  bool autostart = false;
+  unsigned vcpus = 0;
+  unsigned long long memory_kib = 0;
+};
+
+class Hypervisor {
+ public:
+  virtual ~Hypervisor() = default;
+
+  virtual Result<DomainState> state(const std::string& domain) = 0;
+  virtual Result<DeepCheck> deep_check(const std::string& domain) = 0;
+  virtual Result<DomainSummary> summary(const std::string& domain) = 0;
+  virtual Result<std::vector<DomainSummary>> list() = 0;
+
+  // Defines (or redefines) a persistent domain from XML, with autostart off: the cluster, not
+  // libvirt, decides where a domain runs.
+  virtual Result<void> define(const std::string& xml) = 0;
+  virtual Result<void> start(const std::string& domain) = 0;
+  virtual Result<void> resume(const std::string& domain) = 0;
+  virtual Result<void> request_shutdown(const std::string& domain, ShutdownMode mode) = 0;
+  // graceful: SIGTERM only (VIR_DOMAIN_DESTROY_GRACEFUL); otherwise SIGTERM then SIGKILL.
+  virtual Result<void> destroy(const std::string& domain, bool graceful) = 0;
+
+  // Live-migrates peer-to-peer and returns the completed job's statistics. Aborts the job if it
+  // has not finished by the deadline. `progress` is called about once a second.
+  virtual Result<MigrationStats> migrate(const std::string& domain, const MigrationRequest& request, Deadline deadline,
+                                         const std::function<void(const MigrationProgress&)>& progress) = 0;
+  // The statistics of the last completed migration job of the domain, if libvirt kept them.
+  virtual Result<std::optional<MigrationStats>> completed_migration(const std::string& domain) = 0;
+
+  // Snapshot metadata, parents before children (a domain with snapshot metadata cannot migrate).
+  virtual Result<std::vector<SnapshotMetadata>> snapshots(const std::string& domain) = 0;
+  virtual Result<void> drop_snapshot_metadata(const std::string& domain, const std::string& snapshot) = 0;
+  virtual Result<void> redefine_snapshot(const std::string& domain, const SnapshotMetadata& snapshot) = 0;
+};
+
+// Opens a hypervisor connection by URI (how the service reaches a migration's destination).
+using HypervisorConnector = std::function<Result<std::unique_ptr<Hypervisor>>(const std::string& uri)>;
+
+}  // namespace evos::vm

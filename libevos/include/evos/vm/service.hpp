@@ -1,0 +1,39 @@
+// evos::vm::Service: the VM resource's actions over a Hypervisor port. It decides (idempotence,
+// what a state means, when to give up) and logs each step; it knows nothing of OCF or libvirt.
+#pragma once
+
+#include <evos/deadline.hpp>
+#include <evos/log.hpp>
+#include <evos/vm/domain_config.hpp>
+#include <evos/vm/hypervisor.hpp>
+#include <evos/vm/params.hpp>
+
+namespace evos::vm {
+
+class Service {
+ public:
+  Service(Hypervisor& hypervisor, Log& log, Params params, DomainIdentity identity);
+
+  // OCF_CHECK_LEVEL >= 10 adds the control-channel and disk-error checks.
+  Result<Assessment> monitor(int check_level);
+  // Defines the domain from `domain_xml` and starts it; succeeds if it already runs.
+  Result<void> start(const std::string& domain_xml, Deadline deadline);
+  // Shuts the domain down within the graceful budget, then destroys it; succeeds if absent.
+  Result<void> stop(Deadline deadline);
+  // Peer-to-peer live migration to `node`. Snapshot metadata (which blocks migration) is
+  // moved along: saved, dropped here, and redefined on the destination.
+  Result<MigrationStats> migrate_to(const std::string& node, const HypervisorConnector& connect, Deadline deadline);
+  // On the destination: confirms the domain arrived and runs; reports the job's statistics.
+  Result<Assessment> migrate_from(Deadline deadline);
+
+ private:
+  Result<DomainState> wait_for(Deadline deadline, const std::function<bool(const DomainState&)>& done);
+  void restore_snapshots(Hypervisor& where, const std::vector<SnapshotMetadata>& snapshots, std::string_view host);
+
+  Hypervisor& hv_;
+  Log& log_;
+  Params params_;
+  DomainIdentity id_;
+};
+
+}  // namespace evos::vm

@@ -1,0 +1,115 @@
+#include <evos/activity.hpp>
+#include <evos/ocf/runner.hpp>
+#include <evos/ocf/watchdog.hpp>
+
+#include <unistd.h>
+
+#include <algorithm>
+#include <cstdio>
+#include <cstdlib>
+#include <exception>
+
+extern char** environ;
+
+namespace evos::ocf {
+namespace {
+
+std::map<std::string, std::string> read_environment() {
+  std::map<std::string, std::string> env;
+  for (char** e = environ; e && *e; ++e) {
+    std::string_view entry(*e);
+    auto eq = entry.find('=');
+    if (eq == std::string_view::npos) continue;
+    env.emplace(entry.substr(0, eq), entry.substr(eq + 1));
+  }
+  return env;
+}
+
+void print_exit_reason(const std::string& prefix, std::string_view reason) {
+  // One line: crm_mon shows the first line only, and a newline in a reason would end it early.
+  std::string line(reason);
+  std::replace(line.begin(), line.end(), '\n', ' ');
+  fmt::print(stderr, "{}{}\n", prefix, line);
+  std::fflush(stderr);
+}
+
+void print_usage(const AgentInfo& info) {
+  std::string actions;
+  for (const auto& a : info.actions)
+    if (actions.find(a.name) == std::string::npos) actions += (actions.empty() ? "" : "|") + a.name;
+  fmt::print(stderr, "usage: {} {{{}}}\n", info.name, actions);
+}
+
+}  // namespace
+
+Millis guard_time(Millis timeout) { return std::clamp(timeout / 10, Millis(200), Millis(2000)); }
+
+int run(int argc, char** argv, const AgentInfo& info, const Handler& handler) {
+  const std::string action = argc > 1 ? argv[1] : "";
+  // OCF 1.1: meta-data needs no parameters and no privileges; answer it before anything else.
+  if (action == "meta-data") {
+    fmt::print("{}", render_metadata(info));
+    return static_cast<int>(Status::success);
+  }
+  if (action == "usage" || action == "help") {
+    print_usage(info);
+    return static_cast<int>(Status::success);
+  }
+  if (action.empty()) {
+    print_usage(info);
+    return static_cast<int>(Status::err_args);
+  }
+
+  const auto env = read_environment();
+  const auto started = Clock::now();
+  auto request = parse_request(action, env, info);
+  const bool verbose = env.contains("OCF_TRACE_RA") || (env.contains("HA_debug") && env.at("HA_debug") != "0");
+  StderrLog log("evos-" + info.name, request ? request->instance : "", verbose);
+  if (!request) {
+    log.error("{}", request.error().message());
+    print_exit_reason("ocf-exit-reason:", request.error().message());
+    return static_cast<int>(to_status(request.error().code()));
+  }
+  const Request& req = *request;
+  if (!info.action(action)) {
+    log.error("action {} is not implemented", text::quote_for_message(action));
+    return static_cast<int>(Status::err_unimplemented);
+  }
+
+  const Millis guard = guard_time(req.timeout);
+  const auto hard_deadline = Deadline::at(started + req.timeout - guard / 2);
+  const std::string prefix = req.exit_reason_prefix;
+  Watchdog watchdog(hard_deadline, [&req, &log, &prefix] {
+    const std::string doing = Activity::current();
+    const std::string reason = fmt::format("{} did not finish within its {} ms timeout{}{}", req.action,
+                                           req.timeout.count(), doing.empty() ? "" : " while waiting for ", doing);
+    log.error("{}", reason);
+    print_exit_reason(prefix, reason);
+    ::_exit(static_cast<int>(Status::err_generic));  // not exit(): other threads may be blocked in a library
+  });
+
+  Outcome outcome;
+  auto params = parse_params(info.params, req.reskeys);
+  if (!params) {
+    outcome = Outcome::from(params.error());
+  } else {
+    try {
+      outcome = handler(Context{req, *params, log, Deadline::at(started + req.timeout - guard)});
+    } catch (const std::exception& e) {
+      outcome = {Status::err_generic, fmt::format("{} failed unexpectedly: {}", action, e.what())};
+    }
+  }
+
+  if (outcome.status != Status::success && outcome.status != Status::not_running &&
+      outcome.status != Status::running_promoted) {
+    if (!outcome.reason.empty()) {
+      log.write(outcome.status == Status::degraded || outcome.status == Status::degraded_promoted ? Level::warning
+                                                                                                 : Level::error,
+                fmt::format("{}: {} ({})", action, outcome.reason, to_string(outcome.status)));
+      print_exit_reason(prefix, outcome.reason);
+    }
+  }
+  return static_cast<int>(outcome.status);
+}
+
+}  // namespace evos::ocf

@@ -1,0 +1,219 @@
+#include <evos/vm/service.hpp>
+
+#include <thread>
+
+namespace evos::vm {
+namespace {
+
+using namespace std::chrono_literals;
+
+constexpr auto poll_interval = 100ms;
+
+bool is_active(Power p) {
+  return p == Power::running || p == Power::blocked || p == Power::paused || p == Power::shutting_down ||
+         p == Power::pm_suspended || p == Power::crashed || p == Power::no_state;
+}
+
+std::string mib(unsigned long long bytes) { return fmt::format("{:.1f} MiB", static_cast<double>(bytes) / 1048576.0); }
+
+}  // namespace
+
+Service::Service(Hypervisor& hypervisor, Log& log, Params params, DomainIdentity identity)
+    : hv_(hypervisor), log_(log), params_(std::move(params)), id_(std::move(identity)) {}
+
+Result<DomainState> Service::wait_for(Deadline deadline, const std::function<bool(const DomainState&)>& done) {
+  for (;;) {
+    auto st = hv_.state(id_.name);
+    if (!st) return st;
+    if (done(*st)) return st;
+    if (deadline.expired())
+      return make_error(Errc::timeout, "domain '{}' is still {} at the deadline", id_.name, describe(*st));
+    std::this_thread::sleep_for(std::min<Millis>(poll_interval, deadline.remaining() + 1ms));
+  }
+}
+
+Result<Assessment> Service::monitor(int check_level) {
+  auto st = hv_.state(id_.name);
+  if (!st) return std::move(st).error().context(fmt::format("monitor domain '{}'", id_.name));
+  Assessment a = assess(*st);
+  if (check_level >= 10 && (a.health == Health::running || a.health == Health::degraded)) {
+    auto deep = hv_.deep_check(id_.name);
+    if (!deep) return std::move(deep).error().context(fmt::format("deep check of domain '{}'", id_.name));
+    a = assess_deep(a, *deep);
+  }
+  return a;
+}
+
+Result<void> Service::start(const std::string& domain_xml, Deadline deadline) {
+  const std::string doing = fmt::format("start domain '{}'", id_.name);
+  auto st = hv_.state(id_.name);
+  if (!st) return std::move(st).error().context(doing);
+
+  switch (st->power) {
+    case Power::running:
+    case Power::blocked:
+      log_.info("domain '{}' is already running", id_.name);
+      return {};
+    case Power::paused:
+      if (assess(*st).health == Health::failed)
+        return make_error(Errc::backend, "{}: domain is {}; it must be stopped first", doing, describe(*st));
+      log_.info("domain '{}' is {}; resuming it", id_.name, describe(*st));
+      if (auto r = hv_.resume(id_.name); !r) return std::move(r).error().context(doing);
+      break;
+    case Power::pm_suspended:
+      return make_error(Errc::backend, "{}: domain is {}; it must be woken or stopped first", doing, describe(*st));
+    case Power::shutting_down: {
+      log_.info("domain '{}' is shutting down; waiting for it before starting again", id_.name);
+      auto off = wait_for(deadline, [](const DomainState& s) { return !is_active(s.power); });
+      if (!off) return std::move(off).error().context(doing);
+      [[fallthrough]];
+    }
+    case Power::crashed:
+    case Power::no_state:
+      if (st->power != Power::shutting_down) {
+        log_.warning("domain '{}' is {}; destroying it before the start", id_.name, describe(*st));
+        if (auto r = hv_.destroy(id_.name, false); !r) return std::move(r).error().context(doing);
+      }
+      [[fallthrough]];
+    case Power::absent:
+    case Power::shut_off:
+      // Redefine from the config every time, so the file is the one source of truth.
+      if (auto r = hv_.define(domain_xml); !r) return std::move(r).error().context(doing);
+      if (auto r = hv_.start(id_.name); !r) return std::move(r).error().context(doing);
+      break;
+  }
+
+  auto running = wait_for(deadline, [](const DomainState& s) { return assess(s).health != Health::stopped || s.power == Power::shut_off; });
+  if (!running) return std::move(running).error().context(doing);
+  const Assessment a = assess(*running);
+  if (a.health != Health::running)
+    return make_error(Errc::backend, "{}: domain is {} right after the start", doing, a.why);
+  log_.info("started domain '{}'", id_.name);
+  return {};
+}
+
+Result<void> Service::stop(Deadline deadline) {
+  const std::string doing = fmt::format("stop domain '{}'", id_.name);
+  auto st = hv_.state(id_.name);
+  if (!st) return std::move(st).error().context(doing);
+  if (!is_active(st->power)) {
+    log_.info("domain '{}' is {}; nothing to stop", id_.name, describe(*st));
+    return {};
+  }
+
+  const bool can_shut_down = st->power == Power::running || st->power == Power::blocked;
+  if (!params_.force_stop && can_shut_down) {
+    const Millis budget = graceful_stop_budget(params_.shutdown_timeout, deadline.remaining());
+    if (budget.count() > 0) {
+      log_.info("shutting down domain '{}' (waiting up to {} ms)", id_.name, budget.count());
+      if (auto r = hv_.request_shutdown(id_.name, params_.shutdown_mode); !r) {
+        log_.warning("{}; destroying it instead", r.error().message());
+      } else {
+        auto off = wait_for(Deadline::after(budget).earliest(deadline),
+                            [](const DomainState& s) { return !is_active(s.power); });
+        if (off) {
+          log_.info("domain '{}' shut down", id_.name);
+          return {};
+        }
+        if (off.error().code() != Errc::timeout) return std::move(off).error().context(doing);
+        log_.warning("domain '{}' did not shut down within {} ms; destroying it", id_.name, budget.count());
+      }
+    }
+  }
+
+  if (auto r = hv_.destroy(id_.name, false); !r) {
+    // The domain may have gone away by itself between the state check and destroy.
+    auto now = hv_.state(id_.name);
+    if (!now || is_active(now->power)) return std::move(r).error().context(doing);
+  }
+  auto off = wait_for(deadline, [](const DomainState& s) { return !is_active(s.power); });
+  if (!off) return std::move(off).error().context(doing);
+  log_.info("destroyed domain '{}'", id_.name);
+  return {};
+}
+
+void Service::restore_snapshots(Hypervisor& where, const std::vector<SnapshotMetadata>& snapshots,
+                                std::string_view host) {
+  for (const auto& snap : snapshots) {
+    if (auto r = where.redefine_snapshot(id_.name, snap); !r) {
+      // The metadata must not be lost: log the XML so it can be redefined by hand.
+      log_.error("could not redefine snapshot '{}' of domain '{}' on {}: {}; its metadata was:\n{}", snap.name,
+                 id_.name, host, r.error().message(), snap.xml);
+    }
+  }
+}
+
+Result<MigrationStats> Service::migrate_to(const std::string& node, const HypervisorConnector& connect,
+                                           Deadline deadline) {
+  const std::string doing = fmt::format("migrate domain '{}' to {}", id_.name, node);
+  auto target = migration_target(params_.migration, node);
+  if (!target) return std::move(target).error().context(doing);
+
+  auto st = hv_.state(id_.name);
+  if (!st) return std::move(st).error().context(doing);
+  if (assess(*st).health != Health::running)
+    return make_error(Errc::backend, "{}: domain is {} here; only a running domain migrates", doing, describe(*st));
+
+  // libvirt refuses to migrate a domain with snapshot metadata ("cannot migrate domain with N
+  // snapshots"): move the metadata along (virt-notes.md, feature matrix).
+  auto snapshots = hv_.snapshots(id_.name);
+  if (!snapshots) return std::move(snapshots).error().context(doing);
+  for (auto it = snapshots->rbegin(); it != snapshots->rend(); ++it) {  // children first
+    if (auto r = hv_.drop_snapshot_metadata(id_.name, it->name); !r) {
+      restore_snapshots(hv_, std::vector<SnapshotMetadata>(it.base(), snapshots->end()), "the source");
+      return std::move(r).error().context(doing);
+    }
+  }
+  if (!snapshots->empty()) log_.info("carrying {} snapshot(s) of domain '{}' across the migration", snapshots->size(), id_.name);
+
+  log_.info("migrating domain '{}' to {} ({}{})", id_.name, node, target->dest_uri,
+            target->migration_uri.empty() ? "" : ", data over " + target->migration_uri);
+  auto last_log = Clock::now();
+  auto stats = hv_.migrate(id_.name, MigrationRequest{*target, params_.migration}, deadline,
+                           [&](const MigrationProgress& p) {
+                             if (Clock::now() - last_log < 2s) return;
+                             last_log = Clock::now();
+                             log_.info("migration of '{}': {} ms, {} of {} sent, {} remaining, pass {}", id_.name,
+                                       p.elapsed.count(), mib(p.data_processed), mib(p.data_total),
+                                       mib(p.data_remaining), p.memory_iteration);
+                           });
+  if (!stats) {
+    restore_snapshots(hv_, *snapshots, "the source");
+    return std::move(stats).error().context(doing);
+  }
+
+  if (!snapshots->empty()) {
+    auto dest = connect(target->dest_uri);
+    if (!dest) {
+      log_.error("cannot reach {} to redefine snapshots: {}", target->dest_uri, dest.error().message());
+      for (const auto& s : *snapshots)
+        log_.error("snapshot '{}' of domain '{}' must be redefined on {}:\n{}", s.name, id_.name, node, s.xml);
+    } else {
+      restore_snapshots(**dest, *snapshots, node);
+    }
+  }
+  log_.info("migrated domain '{}' to {} in {} ms; downtime {} ms; {} transferred{}", id_.name, node,
+            stats->total.count(), stats->downtime.count(), mib(stats->bytes), stats->postcopy ? " (post-copy)" : "");
+  return stats;
+}
+
+Result<Assessment> Service::migrate_from(Deadline deadline) {
+  const std::string doing = fmt::format("receive domain '{}'", id_.name);
+  auto st = wait_for(deadline, [](const DomainState& s) {
+    return s.power != Power::absent && !(s.power == Power::paused && (s.reason == Reason::migration || s.reason == Reason::postcopy));
+  });
+  if (!st) return std::move(st).error().context(doing);
+  Assessment a = assess(*st);
+  if (a.health != Health::running)
+    return make_error(Errc::backend, "{}: domain is {} after the migration", doing, a.why);
+  if (auto stats = hv_.completed_migration(id_.name); stats && *stats) {
+    const MigrationStats& s = **stats;
+    log_.info("domain '{}' arrived: migration took {} ms, downtime {} ms, {} transferred", id_.name, s.total.count(),
+              s.downtime.count(), mib(s.bytes));
+  } else {
+    log_.info("domain '{}' arrived and runs", id_.name);
+  }
+  return a;
+}
+
+}  // namespace evos::vm
