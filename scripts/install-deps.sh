@@ -18,7 +18,7 @@ PACKAGES=(
   corosync pacemaker pacemaker-cli-utils resource-agents crmsh pcs fence-agents
   libxml2-utils
   # lab and measurement
-  iproute2 iptables iputils-ping util-linux procps strace time psmisc
+  iproute2 iptables iputils-ping util-linux procps strace time psmisc python3
 )
 
 missing=()

@@ -60,6 +60,8 @@
 # libvirt-daemon-system, libvirt-clients, qemu-system-x86, qemu-utils.
 set -euo pipefail
 
+SELF=$(readlink -f "${BASH_SOURCE[0]}")
+readonly SELF
 readonly NET=198.19.0
 readonly LIBVIRTD=/usr/sbin/libvirtd
 readonly TINI=/usr/bin/tini
@@ -89,7 +91,8 @@ veth() { echo "${P}h${1}v"; }
 hname() { echo "${P}-h$1"; }
 uri() { echo "qemu+unix:///system?socket=$(hdir "$1")/run/libvirt-sock"; }
 tcp_uri() { echo "qemu+tcp://$NET.$1/system"; }
-v() { local h=$1; shift; timeout 30 virsh -q -c "$(uri "$h")" "$@"; }
+# timeout --foreground: stay in our process group (see run_guarded)
+v() { local h=$1; shift; timeout --foreground 30 virsh -q -c "$(uri "$h")" "$@"; }
 name_uuid() {  # deterministic UUID from a string
   local x; x=$(printf 'evos-%s' "$1" | md5sum | cut -c1-32)
   echo "${x:0:8}-${x:8:4}-${x:12:4}-${x:16:4}-${x:20:12}"
@@ -106,6 +109,14 @@ starttime() {
   set -- $s
   [ "$1" != Z ] || return 1         # a zombie is gone for our purposes
   echo "${20}"
+}
+# 0 while PID $1 with start time $2 still exists in any state, zombie included
+exists_any() {
+  local want=$2 s; s=$(cat "/proc/$1/stat" 2>/dev/null) || return 1
+  s=${s##*) }
+  # shellcheck disable=SC2086
+  set -- $s
+  [ "${20}" = "$want" ]
 }
 record_pid() { echo "$2 $(starttime "$2")" > "$1"; }
 recorded_pid() {  # print the PID from file $1 if that very process is still alive
@@ -288,7 +299,7 @@ wait_libvirtd() {  # wait until host N's libvirtd answers on its unix socket
   # the socket appears early; a connection then blocks until the drivers are initialized
   # (first start: QEMU capability probing, 2-8 s; later starts use /var/cache/libvirt)
   while left=$(( (end - $(now_ms)) / 1000 + 1 )); ! { [ -S "$d/run/libvirt-sock" ] &&
-        timeout "$left" virsh -q -c "$(uri "$h")" version >/dev/null 2>&1; }; do
+        timeout --foreground "$left" virsh -q -c "$(uri "$h")" version >/dev/null 2>&1; }; do
     [ -n "$(libvirtd_pid "$h")" ] || die "host $h: libvirtd exited: $(tail -n 5 "$d/log/libvirtd.log" 2>/dev/null)"
     [ "$(now_ms)" -lt "$end" ] || die "host $h: libvirtd did not answer within $TIMEOUT s"
     sleep 0.1
@@ -347,7 +358,20 @@ stop_host() {  # graceful power-off of host N; everything in its PID namespace e
       if ! wait_gone "$u" "$ust" 5; then signal_if KILL "$u" "$ust"; wait_gone "$u" "$ust" 2 || true; fi
     fi
   fi
-  rm -f "$d/tini.pid" "$d/unshare.pid"
+  rm -f "$d/tini.pid"
+}
+
+wait_reaped() {  # wait until host N's unshare process is reaped (not even a zombie is left)
+  # Its parent is gone, so this machine's PID 1 reaps it, which takes up to ~1.5 s here.
+  local d u ust end; d=$(hdir "$1")
+  [ -s "$d/unshare.pid" ] || return 0
+  read -r u ust < "$d/unshare.pid" || true
+  end=$(( $(now_ms) + 5000 ))
+  while [ -n "${u:-}" ] && exists_any "$u" "${ust:-}"; do
+    if [ "$(now_ms)" -ge "$end" ]; then log "host $1: process $u not reaped yet (zombie)"; break; fi
+    sleep 0.05
+  done
+  rm -f "$d/unshare.pid"
 }
 
 kill_leftovers() {  # processes still inside our namespaces: in-net commands, or lost PID files
@@ -380,22 +404,45 @@ cmd_down() {
   fi
   kill_leftovers
   with_global_lock net_delete
+  for h in 1 2; do wait_reaped "$h"; done
   log "down in $(( $(now_ms) - t0 )) ms"
 }
 
-up_exit() {  # EXIT trap of "up": undo everything unless up completed
-  local rc=$?
-  if [ "$UP_OK" != 1 ]; then log "up failed, cleaning up"; cmd_down || true; fi
-  exit "$rc"
-}
-start_exit() {
-  local rc=$?
-  if [ "$START_OK" != 1 ]; then log "start failed, stopping host $START_HOST"; stop_host "$START_HOST" || true; fi
-  exit "$rc"
+# run_guarded CLEANUP INTERNAL-SUBCOMMAND ARGS...
+# Runs the work in a child process of this script, in a process group of its own; if it fails or
+# is interrupted (SIGINT/SIGTERM to this process), the whole group is killed and CLEANUP runs
+# here. Why not simply an EXIT trap in one shell:
+#  * bash 5.2 can corrupt its parser state when a trap fires during a command substitution
+#    ("trap: unexpected EOF while looking for matching `)'"), and then exits without running the
+#    EXIT trap. The parent here only sits in "wait" while the child works.
+#  * killing only the working shell would orphan its subshells, which could go on booting a host
+#    after the cleanup. The one process that leaves the group on purpose (setsid before a host's
+#    unshare) records its PID before it does so.
+run_guarded() {
+  local cleanup=$1 rc=0 end; shift
+  GUARD_CHILD=""
+  GUARD_SIG=0
+  trap 'GUARD_SIG=130; [ -z "$GUARD_CHILD" ] || kill -TERM -- "-$GUARD_CHILD" 2>/dev/null || true' INT
+  trap 'GUARD_SIG=143; [ -z "$GUARD_CHILD" ] || kill -TERM -- "-$GUARD_CHILD" 2>/dev/null || true' TERM
+  # setsid does not fork here (a background job is no group leader): $! is the new group's id
+  EVOS_TEST_BASE=$BASE setsid "$SELF" "$@" &
+  GUARD_CHILD=$!
+  while kill -0 "$GUARD_CHILD" 2>/dev/null; do wait "$GUARD_CHILD" || true; done
+  wait "$GUARD_CHILD" || rc=$?
+  trap '' INT TERM                 # let the cleanup finish
+  [ "$GUARD_SIG" = 0 ] || rc=$GUARD_SIG
+  if [ "$rc" != 0 ]; then
+    log "$1 failed or was interrupted (status $rc), cleaning up"
+    kill -KILL -- "-$GUARD_CHILD" 2>/dev/null || true
+    end=$(( $(now_ms) + 3000 ))
+    while kill -0 -- "-$GUARD_CHILD" 2>/dev/null && [ "$(now_ms)" -lt "$end" ]; do sleep 0.05; done
+    "$cleanup" || true
+  fi
+  return "$rc"
 }
 
 cmd_up() {
-  local t0 h; t0=$(now_ms)
+  local h
   for h in 1 2; do
     if ns_exists "$(ns "$h")" || host_alive "$h"; then
       die "instance '$P' is (partly) up: run '$0 down' first"
@@ -404,16 +451,16 @@ cmd_up() {
   for t in ip nsenter unshare setsid flock mountpoint virsh "$TINI" "$LIBVIRTD"; do
     command -v "$t" >/dev/null || die "'$t' not found"
   done
-  UP_OK=0
-  trap up_exit EXIT
-  trap 'exit 130' INT
-  trap 'exit 143' TERM
+  run_guarded cmd_down __up
+}
+
+cmd__up() {  # the work of "up"; run_guarded cleans up when it fails
+  local t0 h; t0=$(now_ms)
   mkdir -p "$BASE"
   with_global_lock net_create
   for h in 1 2; do write_host_config "$h"; boot_host "$h"; done
   for h in 1 2; do launch_libvirtd "$h"; done
   for h in 1 2; do wait_libvirtd "$h"; done
-  UP_OK=1
   for h in 1 2; do
     log "host $h: $(hname "$h") netns $(ns "$h") tini $(tini_pid "$h") libvirtd $(libvirtd_pid "$h") $(uri "$h")"
   done
@@ -421,15 +468,15 @@ cmd_up() {
 }
 
 cmd_start() {
+  host_alive "$1" && die "host $1 is already running"
+  START_HOST=$1
+  run_guarded stop_start_host __start "$1"
+}
+stop_start_host() { stop_host "$START_HOST"; wait_reaped "$START_HOST"; }
+
+cmd__start() {
   local h=$1 t0; t0=$(now_ms)
-  host_alive "$h" && die "host $h is already running"
-  START_OK=0
-  START_HOST=$h
-  trap start_exit EXIT
-  trap 'exit 130' INT
-  trap 'exit 143' TERM
   boot_host "$h"; launch_libvirtd "$h"; wait_libvirtd "$h"
-  START_OK=1
   log "host $h started in $(( $(now_ms) - t0 )) ms"
 }
 
@@ -562,6 +609,8 @@ main() {
   need_prefix
   case $cmd in
     up)      [ $# -eq 0 ] || usage; cmd_up ;;
+    __up)    cmd__up ;;
+    __start) host_arg "${1:-}"; cmd__start "$1" ;;
     down)    [ $# -eq 0 ] || usage; cmd_down ;;
     status)  cmd_status ;;
     uri|tcp-uri|host-pid|libvirtd-pid|netns|crash|start|stop-libvirtd|start-libvirtd|freeze-libvirtd|thaw-libvirtd|in-net|virsh)

@@ -1,5 +1,6 @@
 #include <evos/ocf/request.hpp>
 
+#include <algorithm>
 #include <charconv>
 
 namespace evos::ocf {
@@ -24,6 +25,8 @@ Result<long long> non_negative(const std::map<std::string, std::string>& env, co
 }
 
 }  // namespace
+
+Millis guard_time(Millis timeout) { return std::clamp(timeout / 10, Millis(200), Millis(2000)); }
 
 std::string Request::meta(const std::string& name) const {
   auto it = reskeys.find("CRM_meta_" + name);

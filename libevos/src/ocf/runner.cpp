@@ -42,8 +42,6 @@ void print_usage(const AgentInfo& info) {
 
 }  // namespace
 
-Millis guard_time(Millis timeout) { return std::clamp(timeout / 10, Millis(200), Millis(2000)); }
-
 int run(int argc, char** argv, const AgentInfo& info, const Handler& handler) {
   const std::string action = argc > 1 ? argv[1] : "";
   // OCF 1.1: meta-data needs no parameters and no privileges; answer it before anything else.

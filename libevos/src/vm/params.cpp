@@ -147,9 +147,11 @@ Result<MigrationTarget> migration_target(const MigrationSettings& settings, cons
 
 std::chrono::milliseconds graceful_stop_budget(std::chrono::seconds configured, std::chrono::milliseconds stop_budget) {
   using std::chrono::milliseconds;
-  if (configured.count() > 0) return std::min<milliseconds>(configured, stop_budget);
-  const milliseconds keep = std::max<milliseconds>(stop_budget / 4, milliseconds(5000));
-  return stop_budget > keep ? stop_budget - keep : milliseconds(0);
+  // Destroy itself can take ~10 s (SIGTERM, wait, SIGKILL): keep at least 5 s for it always,
+  // and a quarter of the budget when the administrator left the split to us.
+  const milliseconds keep = configured.count() > 0 ? milliseconds(5000) : std::max<milliseconds>(stop_budget / 4, milliseconds(5000));
+  const milliseconds available = stop_budget > keep ? stop_budget - keep : milliseconds(0);
+  return configured.count() > 0 ? std::min<milliseconds>(configured, available) : available;
 }
 
 }  // namespace evos::vm

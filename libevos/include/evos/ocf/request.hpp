@@ -26,6 +26,10 @@ struct Request {
   [[nodiscard]] std::string meta(const std::string& name) const;  // CRM_meta_<name>, or ""
 };
 
+// How much of the operation timeout is kept back from the handler: enough to abort cleanly and
+// report, small against any sane timeout.
+Millis guard_time(Millis timeout);
+
 // Builds the request from the action and the environment (name → value). The timeout falls back
 // to the action's declared timeout, so a manual run is bounded as well.
 Result<Request> parse_request(std::string action, const std::map<std::string, std::string>& environment,

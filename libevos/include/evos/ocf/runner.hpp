@@ -22,10 +22,6 @@ struct Context {
 
 using Handler = std::function<Outcome(const Context&)>;
 
-// How much of the operation timeout is kept back from the handler: enough to abort cleanly and
-// report, small against any sane timeout.
-Millis guard_time(Millis timeout);
-
 int run(int argc, char** argv, const AgentInfo& info, const Handler& handler);
 
 }  // namespace evos::ocf

@@ -1,0 +1,192 @@
+#include <evos/vm/service.hpp>
+
+#include "fake_hypervisor.hpp"
+
+#include <catch2/catch.hpp>
+
+using namespace evos;
+using namespace evos::vm;
+using namespace std::chrono_literals;
+using evos::test::FakeHypervisor;
+using evos::test::MemoryLog;
+
+namespace {
+
+Params params_with(std::map<std::string, std::string> extra = {}) {
+  extra.emplace("config", "/x.xml");
+  auto values = ocf::parse_params(param_specs(), extra);
+  REQUIRE(values);
+  auto p = Params::from(*values);
+  REQUIRE(p);
+  return *p;
+}
+
+const std::string web1_xml = "<domain type='kvm'><name>web1</name></domain>";
+
+}  // namespace
+
+TEST_CASE("start defines and starts a stopped domain - and is idempotent") {
+  FakeHypervisor hv;
+  MemoryLog log;
+  Service svc(hv, log, params_with(), {"web1", ""});
+  REQUIRE(svc.start(web1_xml, Deadline::after(5s)));
+  CHECK(hv.calls == std::vector<std::string>{"define", "start web1"});
+  CHECK(hv.domains["web1"].state.power == Power::running);
+
+  hv.calls.clear();
+  REQUIRE(svc.start(web1_xml, Deadline::after(5s)));
+  CHECK(hv.calls.empty());
+  CHECK(log.contains("already running"));
+}
+
+TEST_CASE("start resumes a domain paused by an administrator but refuses one paused by an I/O error") {
+  FakeHypervisor hv;
+  MemoryLog log;
+  Service svc(hv, log, params_with(), {"web1", ""});
+  hv.domains["web1"].state = {Power::paused, Reason::user};
+  REQUIRE(svc.start(web1_xml, Deadline::after(5s)));
+  CHECK(hv.calls == std::vector<std::string>{"resume web1"});
+
+  hv.domains["web1"].state = {Power::paused, Reason::io_error};
+  auto r = svc.start(web1_xml, Deadline::after(5s));
+  REQUIRE_FALSE(r);
+  CHECK(r.error().message().find("I/O error") != std::string::npos);
+}
+
+TEST_CASE("stop: absent or shut off is success - graceful first - destroy after the budget") {
+  FakeHypervisor hv;
+  MemoryLog log;
+  SECTION("absent") {
+    Service svc(hv, log, params_with(), {"web1", ""});
+    REQUIRE(svc.stop(Deadline::after(5s)));
+    CHECK(hv.calls.empty());
+  }
+  SECTION("guest shuts down") {
+    hv.domains["web1"].state = {Power::running, Reason::booted};
+    Service svc(hv, log, params_with({{"shutdown_timeout", "1"}}), {"web1", ""});
+    REQUIRE(svc.stop(Deadline::after(10s)));
+    CHECK(hv.calls == std::vector<std::string>{"shutdown web1"});
+  }
+  SECTION("guest ignores the request: destroyed once the graceful budget is spent") {
+    hv.domains["web1"].state = {Power::running, Reason::booted};
+    hv.guest_ignores_shutdown = true;
+    Service svc(hv, log, params_with({{"shutdown_timeout", "1"}}), {"web1", ""});
+    const auto t0 = Clock::now();
+    REQUIRE(svc.stop(Deadline::after(10s)));
+    CHECK(hv.calls == std::vector<std::string>{"shutdown web1", "destroy web1"});
+    CHECK(Clock::now() - t0 >= 900ms);
+    CHECK(log.contains("did not shut down"));
+  }
+  SECTION("force_stop destroys at once") {
+    hv.domains["web1"].state = {Power::running, Reason::booted};
+    Service svc(hv, log, params_with({{"force_stop", "true"}}), {"web1", ""});
+    REQUIRE(svc.stop(Deadline::after(10s)));
+    CHECK(hv.calls == std::vector<std::string>{"destroy web1"});
+  }
+  SECTION("a paused domain cannot shut down: destroyed") {
+    hv.domains["web1"].state = {Power::paused, Reason::io_error};
+    Service svc(hv, log, params_with(), {"web1", ""});
+    REQUIRE(svc.stop(Deadline::after(10s)));
+    CHECK(hv.calls == std::vector<std::string>{"destroy web1"});
+  }
+  SECTION("a hypervisor that cannot answer is an error - never 'stopped'") {
+    hv.state_error = Error(Errc::backend, "connection refused");
+    Service svc(hv, log, params_with(), {"web1", ""});
+    auto r = svc.stop(Deadline::after(5s));
+    REQUIRE_FALSE(r);
+    CHECK(r.error().message().find("connection refused") != std::string::npos);
+  }
+}
+
+TEST_CASE("monitor maps states - and the deep check at level 10") {
+  FakeHypervisor hv;
+  MemoryLog log;
+  Service svc(hv, log, params_with(), {"web1", ""});
+  CHECK(svc.monitor(0)->health == Health::stopped);
+  hv.domains["web1"].state = {Power::paused, Reason::io_error};
+  CHECK(svc.monitor(0)->health == Health::failed);
+  hv.domains["web1"].state = {Power::running, Reason::booted};
+  hv.deep.control_ok = false;
+  hv.deep.control_state = "error (monitor)";
+  CHECK(svc.monitor(0)->health == Health::running);
+  CHECK(svc.monitor(10)->health == Health::failed);
+  hv.state_error = Error(Errc::timeout, "libvirt did not answer");
+  CHECK_FALSE(svc.monitor(0));
+}
+
+TEST_CASE("migrate_to moves snapshot metadata along and reports the downtime") {
+  FakeHypervisor src, dst;
+  src.migration_destination = &dst;
+  MemoryLog log;
+  src.domains["web1"].state = {Power::running, Reason::booted};
+  src.domains["web1"].snapshots = {{"s1", "<domainsnapshot><name>s1</name></domainsnapshot>", false},
+                                   {"s2", "<domainsnapshot><name>s2</name></domainsnapshot>", true}};
+  Service svc(src, log, params_with(), {"web1", ""});
+  std::string connected_to;
+  // Hand the destination out through the connector without giving up ownership.
+  struct Forward final : Hypervisor {
+    FakeHypervisor& to;
+    explicit Forward(FakeHypervisor& t) : to(t) {}
+    Result<DomainState> state(const std::string& d) override { return to.state(d); }
+    Result<DeepCheck> deep_check(const std::string& d) override { return to.deep_check(d); }
+    Result<DomainSummary> summary(const std::string& d) override { return to.summary(d); }
+    Result<std::vector<DomainSummary>> list() override { return to.list(); }
+    Result<void> define(const std::string& x) override { return to.define(x); }
+    Result<void> start(const std::string& d) override { return to.start(d); }
+    Result<void> resume(const std::string& d) override { return to.resume(d); }
+    Result<void> request_shutdown(const std::string& d, ShutdownMode m) override { return to.request_shutdown(d, m); }
+    Result<void> destroy(const std::string& d, bool g) override { return to.destroy(d, g); }
+    Result<MigrationStats> migrate(const std::string& d, const MigrationRequest& r, Deadline dl,
+                                   const std::function<void(const MigrationProgress&)>& p) override {
+      return to.migrate(d, r, dl, p);
+    }
+    Result<std::optional<MigrationStats>> completed_migration(const std::string& d) override { return to.completed_migration(d); }
+    Result<std::vector<SnapshotMetadata>> snapshots(const std::string& d) override { return to.snapshots(d); }
+    Result<void> drop_snapshot_metadata(const std::string& d, const std::string& s) override { return to.drop_snapshot_metadata(d, s); }
+    Result<void> redefine_snapshot(const std::string& d, const SnapshotMetadata& s) override { return to.redefine_snapshot(d, s); }
+  };
+  HypervisorConnector to_dst = [&](const std::string& uri) -> Result<std::unique_ptr<Hypervisor>> {
+    connected_to = uri;
+    return std::unique_ptr<Hypervisor>(std::make_unique<Forward>(dst));
+  };
+
+  auto stats = svc.migrate_to("node2", to_dst, Deadline::after(10s));
+  REQUIRE(stats);
+  CHECK(stats->downtime == 40ms);
+  // Children dropped first, then migrated, then redefined parents-first on the destination.
+  CHECK(src.calls == std::vector<std::string>{"drop-snapshot s2", "drop-snapshot s1", "migrate web1 qemu+tcp://node2/system"});
+  CHECK(connected_to == "qemu+tcp://node2/system");
+  REQUIRE(dst.domains["web1"].snapshots.size() == 2);
+  CHECK(dst.domains["web1"].snapshots[0].name == "s1");
+  CHECK(dst.domains["web1"].snapshots[1].current);
+  CHECK(log.contains("downtime 40 ms"));
+
+  MemoryLog dst_log;
+  Service on_dst(dst, dst_log, params_with(), {"web1", ""});
+  CHECK(on_dst.migrate_from(Deadline::after(2s))->health == Health::running);
+  CHECK(dst_log.contains("downtime 40 ms"));
+}
+
+TEST_CASE("a failed migration puts the snapshot metadata back on the source") {
+  FakeHypervisor src;
+  MemoryLog log;
+  src.domains["web1"].state = {Power::running, Reason::booted};
+  src.domains["web1"].snapshots = {{"s1", "<x/>", true}};
+  src.migrate_error = Error(Errc::backend, "unable to connect to server");
+  Service svc(src, log, params_with(), {"web1", ""});
+  auto r = svc.migrate_to("node2", {}, Deadline::after(5s));
+  REQUIRE_FALSE(r);
+  CHECK(r.error().message().find("unable to connect") != std::string::npos);
+  REQUIRE(src.domains["web1"].snapshots.size() == 1);
+  CHECK(src.domains["web1"].snapshots[0].current);
+}
+
+TEST_CASE("only a running domain migrates - migrate_from waits for the domain") {
+  FakeHypervisor hv;
+  MemoryLog log;
+  Service svc(hv, log, params_with(), {"web1", ""});
+  CHECK_FALSE(svc.migrate_to("node2", {}, Deadline::after(1s)));
+  auto from = svc.migrate_from(Deadline::after(300ms));
+  REQUIRE_FALSE(from);
+  CHECK(from.error().code() == Errc::timeout);
+}
