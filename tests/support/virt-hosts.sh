@@ -24,6 +24,9 @@
 #                      so several instances run side by side.
 #   EVOS_TEST_BASE     state directory, default /tmp/$EVOS_TEST_PREFIX
 #   EVOS_TEST_TIMEOUT  seconds to wait for a libvirtd to answer (default 120)
+#   EVOS_TEST_REAP_WAIT  seconds "down" waits until this machine's PID 1 has reaped the exited
+#                      namespace launchers (default 5; it reaps only every ~1.5 s; 0 = don't wait,
+#                      which makes down ~1.5 s faster but may leave zombies for a moment)
 #
 # Subcommands:
 #   up                          create both hosts, wait until both libvirtds answer. On failure
@@ -68,8 +71,8 @@ readonly TINI=/usr/bin/tini
 readonly SAFE_ENV=(env -i PATH=/usr/sbin:/usr/bin:/sbin:/bin LC_ALL=C HOME=/root)
 readonly GLOBAL_LOCK=/run/lock/evos-virt-hosts.lock   # serializes ip netns add/del machine-wide
 
-log() { echo "virt-hosts[${P:-?}] $*" >&2; }
-die() { echo "virt-hosts[${P:-?}]: ERROR: $*" >&2; exit 1; }
+log() { echo "virt-hosts${P:+[$P]} $*" >&2; }
+die() { echo "virt-hosts${P:+[$P]}: ERROR: $*" >&2; exit 1; }
 now_ms() { date +%s%3N; }
 
 # ------------------------------------------------------------------ configuration
@@ -83,6 +86,8 @@ need_prefix() {
   # sun_path is 108 bytes; the longest socket libvirtd creates is libvirt-admin-sock
   [ ${#BASE} -le 80 ] || die "EVOS_TEST_BASE too long for unix socket paths (max 80 chars): $BASE"
   TIMEOUT=${EVOS_TEST_TIMEOUT:-120}
+  REAP_WAIT=${EVOS_TEST_REAP_WAIT:-5}
+  [[ $TIMEOUT =~ ^[0-9]+$ && $REAP_WAIT =~ ^[0-9]+$ ]] || die "EVOS_TEST_TIMEOUT/EVOS_TEST_REAP_WAIT must be integers"
 }
 host_arg() { [[ ${1:-} =~ ^[12]$ ]] || die "host must be 1 or 2, got '${1:-}'"; }
 hdir() { echo "$BASE/h$1"; }
@@ -236,7 +241,7 @@ hostname "$2"
 # instances'"'"' network namespaces alive after they delete them: drop them here.
 if mountpoint -q /run/netns; then umount -l /run/netns; fi
 # /sys of this network namespace (as ip netns exec does)
-umount -l /sys
+umount -l /sys 2>/dev/null || true
 mount -t sysfs sysfs /sys
 mount --bind "$d/run"   /run/libvirt
 mount --bind "$d/lib"   /var/lib/libvirt
@@ -366,9 +371,12 @@ wait_reaped() {  # wait until host N's unshare process is reaped (not even a zom
   local d u ust end; d=$(hdir "$1")
   [ -s "$d/unshare.pid" ] || return 0
   read -r u ust < "$d/unshare.pid" || true
-  end=$(( $(now_ms) + 5000 ))
+  end=$(( $(now_ms) + REAP_WAIT * 1000 ))
   while [ -n "${u:-}" ] && exists_any "$u" "${ust:-}"; do
-    if [ "$(now_ms)" -ge "$end" ]; then log "host $1: process $u not reaped yet (zombie)"; break; fi
+    if [ "$(now_ms)" -ge "$end" ]; then
+      [ "$REAP_WAIT" = 0 ] || log "host $1: process $u not reaped yet (zombie)"
+      break
+    fi
     sleep 0.05
   done
   rm -f "$d/unshare.pid"
@@ -379,7 +387,7 @@ kill_leftovers() {  # processes still inside our namespaces: in-net commands, or
   for pass in TERM KILL; do
     pids=""
     for h in 1 2; do
-      ns_exists "$(ns "$h")" && pids="$pids $(ip netns pids "$(ns "$h")" 2>/dev/null || true)"
+      ns_exists "$(ns "$h")" && pids="$pids $(ip netns pids "$(ns "$h")" 2>/dev/null | xargs)"
     done
     [ -n "${pids// /}" ] || return 0
     log "signalling $pass to processes left in our netns:$pids"
@@ -448,7 +456,7 @@ cmd_up() {
       die "instance '$P' is (partly) up: run '$0 down' first"
     fi
   done
-  for t in ip nsenter unshare setsid flock mountpoint virsh "$TINI" "$LIBVIRTD"; do
+  for t in ip nsenter unshare setsid flock mountpoint hostname virsh qemu-system-x86_64 "$TINI" "$LIBVIRTD"; do
     command -v "$t" >/dev/null || die "'$t' not found"
   done
   run_guarded cmd_down __up

@@ -199,10 +199,14 @@ Result<MigrationStats> Service::migrate_to(const std::string& node, const Hyperv
 
 Result<Assessment> Service::migrate_from(Deadline deadline) {
   const std::string doing = fmt::format("receive domain '{}'", id_.name);
+  // migrate_to returns only once the destination runs (peer-to-peer), so here the domain is
+  // running, or still finishing a post-copy; absent or shut off means it never arrived.
   auto st = wait_for(deadline, [](const DomainState& s) {
-    return s.power != Power::absent && !(s.power == Power::paused && (s.reason == Reason::migration || s.reason == Reason::postcopy));
+    return !(s.power == Power::paused && (s.reason == Reason::migration || s.reason == Reason::postcopy));
   });
   if (!st) return std::move(st).error().context(doing);
+  if (!is_active(st->power))
+    return make_error(Errc::backend, "{}: domain is {} here; the migration did not bring it", doing, describe(*st));
   Assessment a = assess(*st);
   if (a.health != Health::running)
     return make_error(Errc::backend, "{}: domain is {} after the migration", doing, a.why);
