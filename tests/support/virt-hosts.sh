@@ -230,7 +230,7 @@ EOF
 }
 
 # ------------------------------------------------------------------ host lifecycle
-# The script run as PID 1 candidate inside the new namespaces; it execs tini once set up.
+# Runs as PID 1 of a new host's namespaces: sets up the mounts and hostname, then execs tini.
 # $1 = host dir, $2 = hostname
 # shellcheck disable=SC2016
 readonly HOST_INIT='
@@ -382,7 +382,10 @@ wait_reaped() {  # wait until host N's unshare process is reaped (not even a zom
   rm -f "$d/unshare.pid"
 }
 
-kill_leftovers() {  # processes still inside our namespaces: in-net commands, or lost PID files
+# Last resort: processes still inside our two network namespaces (children that in-net commands
+# left behind, or hosts whose PID files were lost). Only processes started through this script
+# can be in these namespaces, which exist only while this instance is up.
+kill_leftovers() {
   local h pid pids pass
   for pass in TERM KILL; do
     pids=""
