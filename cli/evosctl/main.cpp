@@ -1,5 +1,7 @@
 // evosctl: the administrator's tool. Parses arguments, calls libevos, renders the result.
+#include "cluster_commands.hpp"
 #include "exit_codes.hpp"
+#include "lab_command.hpp"
 #include "vm_commands.hpp"
 
 #include <nlohmann/json.hpp>
@@ -7,6 +9,10 @@
 #include <cstdlib>
 
 int main(int argc, char** argv) {
+  // The lab takes its own arguments (docs/lab.md); hand them over untouched.
+  if (argc > 1 && std::string_view(argv[1]) == "lab" && !(argc > 2 && (std::string_view(argv[2]) == "--help" || std::string_view(argv[2]) == "-h")))
+    return evosctl::exec_lab(argc, argv);
+
   CLI::App app{"evosctl: manage evos virtual machines and mirrors"};
   app.require_subcommand(1);
   evosctl::GlobalOptions global;
@@ -26,7 +32,11 @@ int main(int argc, char** argv) {
       return 0;
     };
   });
-  evosctl::add_vm_commands(app, global, run);
+  auto& vm = evosctl::add_vm_commands(app, global, run);
+  evosctl::add_cluster_commands(app, vm, global, run);
+  app.add_subcommand("lab", "The two-node lab on this machine: up|down|status|exec NODE CMD...|kill NODE|boot NODE|"
+                            "cut LINK NODE|heal LINK NODE [--name N] (see docs/lab.md)")
+      ->allow_extras();
 
   try {
     app.parse(argc, argv);

@@ -42,7 +42,7 @@ int status(const GlobalOptions& g, const std::string& name) {
 
 }  // namespace
 
-void add_vm_commands(CLI::App& app, GlobalOptions& global, std::function<int()>& run) {
+CLI::App& add_vm_commands(CLI::App& app, GlobalOptions& global, std::function<int()>& run) {
   auto* vm = app.add_subcommand("vm", "Virtual machines on a hypervisor");
   vm->require_subcommand(1);
 
@@ -55,6 +55,7 @@ void add_vm_commands(CLI::App& app, GlobalOptions& global, std::function<int()>&
   st->add_option("NAME", *name, "Domain name")->required();
   st->add_flag("--json", global.json, "Print JSON");
   st->callback([&, name] { run = [&, name] { return status(global, *name); }; });
+  return *vm;
 }
 
 }  // namespace evosctl

@@ -10,7 +10,7 @@ struct GlobalOptions {
   bool json = false;
 };
 
-// Adds `vm list` and `vm status NAME`; each sets `run` to its action when chosen.
-void add_vm_commands(CLI::App& app, GlobalOptions& global, std::function<int()>& run);
+// Adds `vm list` and `vm status NAME`; each sets `run` to its action when chosen. Returns `vm`.
+CLI::App& add_vm_commands(CLI::App& app, GlobalOptions& global, std::function<int()>& run);
 
 }  // namespace evosctl

@@ -1,0 +1,235 @@
+#include "cluster_commands.hpp"
+
+#include "exit_codes.hpp"
+
+#include <evos/cluster/corosync_membership.hpp>
+#include <evos/cluster/crm_template.hpp>
+#include <evos/cluster/pacemaker_tools.hpp>
+#include <evos/text_checks.hpp>
+
+#include <fmt/core.h>
+#include <nlohmann/json.hpp>
+
+#include <cstdlib>
+#include <fstream>
+#include <memory>
+#include <sstream>
+
+namespace evosctl {
+namespace {
+
+using evos::Deadline;
+using evos::Errc;
+using evos::Error;
+namespace cluster = evos::cluster;
+
+struct HaOptions {
+  std::string name;
+  std::string config;
+  std::string node;
+  bool migration_unsafe = false;
+  bool no_wait = false;
+  int timeout_s = 120;
+};
+
+std::string template_dir() {
+  const char* dir = std::getenv("EVOS_TEMPLATE_DIR");
+  return dir && *dir ? dir : EVOS_TEMPLATE_DIR;
+}
+
+evos::Result<std::string> read_template(const std::string& name) {
+  const std::string path = template_dir() + "/" + name;
+  std::ifstream in(path);
+  if (!in) return evos::make_error(Errc::not_installed, "cannot read template {}", path);
+  std::stringstream s;
+  s << in.rdbuf();
+  return s.str();
+}
+
+// Domain names become Pacemaker ids and crmsh words: letters, digits, '_', '.', '-' only.
+std::optional<Error> check_vm_name(const std::string& name) {
+  if (name.empty() || !std::isalpha(static_cast<unsigned char>(name[0])) ||
+      name.find_first_not_of("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_.-") != std::string::npos ||
+      name.size() > 64)
+    return Error(Errc::invalid_argument,
+                 fmt::format("VM name {} must start with a letter and hold only letters, digits, '_', '.', '-' (at most 64)",
+                             evos::text::quote_for_message(name)));
+  return std::nullopt;
+}
+
+int ha_enable(const HaOptions& o) {
+  if (auto e = check_vm_name(o.name)) return fail(*e);
+  if (auto p = evos::text::syntax_problem(o.config, evos::text::Syntax::path))
+    return fail(Error(Errc::invalid_argument, fmt::format("--config {} {}", evos::text::quote_for_message(o.config), *p)));
+  auto text = read_template("vm-shared.crm");
+  if (!text) return fail(text.error());
+  auto rendered = cluster::render_template(
+      *text, {{"VM", o.name}, {"CONFIG", o.config}, {"MIGRATION_UNSAFE", o.migration_unsafe ? "true" : "false"}});
+  if (!rendered) return fail(rendered.error());
+  const auto deadline = Deadline::after(std::chrono::seconds(o.timeout_s));
+  if (auto r = cluster::load_crm_configuration(*rendered, deadline); !r) return fail(r.error());
+  const std::string id = vm_resource_id(o.name);
+  if (o.no_wait) {
+    fmt::print("{} configured\n", id);
+    return ok;
+  }
+  auto st = cluster::wait_for_resource(id, deadline, [](const cluster::ResourceStatus* r) { return r && r->active && !r->nodes.empty(); });
+  if (!st) return fail(st.error());
+  fmt::print("{} started on {}\n", id, st->resource(id)->nodes.front());
+  return ok;
+}
+
+int ha_disable(const HaOptions& o) {
+  if (auto e = check_vm_name(o.name)) return fail(*e);
+  const std::string id = vm_resource_id(o.name);
+  const auto deadline = Deadline::after(std::chrono::seconds(o.timeout_s));
+  auto st = cluster::read_pacemaker_status(deadline);
+  if (!st) return fail(st.error());
+  if (!st->resource(id)) return fail(Error(Errc::not_found, fmt::format("{} is not a cluster resource", id)));
+  // Stop it through the cluster first: deleting a running resource would orphan it.
+  if (auto r = cluster::set_resource_meta(id, "target-role", "Stopped", deadline); !r) return fail(r.error());
+  auto stopped = cluster::wait_for_resource(id, deadline, [](const cluster::ResourceStatus* r) { return !r || !r->active; });
+  if (!stopped) return fail(stopped.error());
+  if (auto r = cluster::clear_resource_moves(id, deadline); !r) return fail(r.error());
+  if (auto r = cluster::delete_primitive(id, deadline); !r) return fail(r.error());
+  fmt::print("{} stopped and removed from the cluster\n", id);
+  return ok;
+}
+
+int migrate(const HaOptions& o) {
+  if (auto e = check_vm_name(o.name)) return fail(*e);
+  if (auto p = evos::text::syntax_problem(o.node, evos::text::Syntax::token))
+    return fail(Error(Errc::invalid_argument, fmt::format("node {} {}", evos::text::quote_for_message(o.node), *p)));
+  const std::string id = vm_resource_id(o.name);
+  const auto deadline = Deadline::after(std::chrono::seconds(o.timeout_s));
+  auto st = cluster::read_pacemaker_status(deadline);
+  if (!st) return fail(st.error());
+  const auto* r = st->resource(id);
+  if (!r) return fail(Error(Errc::not_found, fmt::format("{} is not a cluster resource", id)));
+  const auto* node = st->node(o.node);
+  if (!node) return fail(Error(Errc::not_found, fmt::format("{} is not a cluster node", o.node)));
+  if (r->active && r->nodes == std::vector<std::string>{o.node}) {
+    fmt::print("{} already runs on {}\n", id, o.node);
+    return ok;
+  }
+  const auto t0 = evos::Clock::now();
+  // Pacemaker decides and performs the move (live migration with allow-migrate), so the cluster
+  // always agrees on where the VM is; the temporary preference is removed afterwards and
+  // stickiness keeps the VM where it landed.
+  if (auto m = cluster::move_resource(id, o.node, deadline); !m) return fail(m.error());
+  auto moved = cluster::wait_for_resource(id, deadline, [&](const cluster::ResourceStatus* x) {
+    return x && x->active && x->nodes == std::vector<std::string>{o.node};
+  });
+  auto cleared = cluster::clear_resource_moves(id, Deadline::after(std::chrono::seconds(30)));
+  if (!moved) return fail(moved.error());
+  if (!cleared) return fail(cleared.error());
+  fmt::print("{} runs on {} ({} ms)\n", id, o.node,
+             std::chrono::duration_cast<evos::Millis>(evos::Clock::now() - t0).count());
+  return ok;
+}
+
+nlohmann::json status_json(const evos::Result<cluster::Membership>& m, const evos::Result<cluster::PacemakerStatus>& p) {
+  nlohmann::json j;
+  if (m) {
+    nlohmann::json members = nlohmann::json::array();
+    for (const auto& n : m->nodes) members.push_back({{"nodeid", n.nodeid}, {"name", n.name}, {"member", n.online}});
+    j["corosync"] = {{"cluster_name", m->cluster_name}, {"quorate", m->quorate}, {"local_nodeid", m->local_nodeid},
+                     {"nodes", members}};
+  } else {
+    j["corosync"] = {{"error", m.error().message()}};
+  }
+  if (p) {
+    nlohmann::json nodes = nlohmann::json::array(), resources = nlohmann::json::array();
+    for (const auto& n : p->nodes)
+      nodes.push_back({{"name", n.name}, {"online", n.online}, {"standby", n.standby}, {"maintenance", n.maintenance},
+                       {"unclean", n.unclean}, {"dc", n.is_dc}, {"attributes", n.attributes}});
+    for (const auto& r : p->resources)
+      resources.push_back({{"id", r.id}, {"agent", r.agent}, {"role", r.role}, {"parent", r.parent}, {"active", r.active},
+                           {"failed", r.failed}, {"managed", r.managed}, {"nodes", r.nodes}});
+    j["pacemaker"] = {{"dc", p->dc}, {"quorate", p->quorate}, {"stonith_enabled", p->stonith_enabled}, {"nodes", nodes},
+                      {"resources", resources}};
+  } else {
+    j["pacemaker"] = {{"error", p.error().message()}};
+  }
+  return j;
+}
+
+void print_status_text(const evos::Result<cluster::Membership>& m, const evos::Result<cluster::PacemakerStatus>& p) {
+  if (m)
+    fmt::print("cluster {}: {}\n", m->cluster_name.empty() ? "(unnamed)" : m->cluster_name, m->quorate ? "quorate" : "NOT quorate");
+  else
+    fmt::print("corosync: {}\n", m.error().message());
+  if (!p) {
+    fmt::print("pacemaker: {}\n", p.error().message());
+    return;
+  }
+  fmt::print("DC: {}   fencing: {}\n\n", p->dc.empty() ? "none" : p->dc, p->stonith_enabled ? "enabled" : "DISABLED");
+  fmt::print("{:<16} {:<10} {:<10}\n", "NODE", "COROSYNC", "PACEMAKER");
+  for (const auto& n : p->nodes) {
+    std::string member = "-";
+    if (m)
+      for (const auto& c : m->nodes)
+        if (c.name == n.name) member = c.online ? "member" : "lost";
+    std::string pcmk = n.unclean ? "UNCLEAN" : n.online ? (n.standby ? "standby" : "online") : "offline";
+    if (n.maintenance) pcmk += "+maint";
+    fmt::print("{:<16} {:<10} {:<10}\n", n.name, member, pcmk);
+  }
+  fmt::print("\n{:<24} {:<18} {:<12} {}\n", "RESOURCE", "AGENT", "ROLE", "NODES");
+  for (const auto& r : p->resources) {
+    std::string where;
+    for (const auto& n : r.nodes) where += (where.empty() ? "" : ",") + n;
+    std::string role = r.role + (r.failed ? " FAILED" : "") + (r.managed ? "" : " unmanaged");
+    fmt::print("{:<24} {:<18} {:<12} {}\n", r.parent.empty() ? r.id : r.parent + "/" + r.id, r.agent, role, where);
+  }
+}
+
+int status(const GlobalOptions& g, int timeout_s) {
+  const auto deadline = Deadline::after(std::chrono::seconds(timeout_s));
+  auto membership = cluster::read_membership(deadline);
+  auto pacemaker = cluster::read_pacemaker_status(deadline);
+  if (g.json)
+    fmt::print("{}\n", status_json(membership, pacemaker).dump(2));
+  else
+    print_status_text(membership, pacemaker);
+  if (!membership && !pacemaker) return to_exit(pacemaker.error().code());
+  return ok;
+}
+
+}  // namespace
+
+std::string vm_resource_id(const std::string& domain) { return "vm-" + domain; }
+
+void add_cluster_commands(CLI::App& app, CLI::App& vm, GlobalOptions& global, std::function<int()>& run) {
+  auto opts = std::make_shared<HaOptions>();
+  auto timeout = std::make_shared<int>(15);
+
+  auto* cl = app.add_subcommand("cluster", "The cluster: membership, quorum, nodes and resources");
+  cl->require_subcommand(1);
+  auto* st = cl->add_subcommand("status", "Members and quorum (Corosync), nodes and resources (Pacemaker)");
+  st->add_flag("--json", global.json, "Print JSON");
+  st->add_option("--timeout", *timeout, "Seconds to wait for Corosync and Pacemaker")->check(CLI::Range(1, 600));
+  st->callback([&run, &global, timeout] { run = [&global, timeout] { return status(global, *timeout); }; });
+
+  auto* ha = vm.add_subcommand("ha", "Put a VM under cluster control, or take it out");
+  ha->require_subcommand(1);
+  auto* enable = ha->add_subcommand("enable", "Create the VM's cluster resource from crm-templates/vm-shared.crm");
+  enable->add_option("NAME", opts->name, "Domain name")->required();
+  enable->add_option("--config", opts->config, "Domain XML on shared storage")->required();
+  enable->add_flag("--migration-unsafe", opts->migration_unsafe, "Storage libvirt cannot recognise as shared");
+  enable->add_flag("--no-wait", opts->no_wait, "Do not wait for the VM to start");
+  enable->add_option("--timeout", opts->timeout_s, "Seconds to wait")->check(CLI::Range(1, 3600));
+  enable->callback([&run, opts] { run = [opts] { return ha_enable(*opts); }; });
+
+  auto* disable = ha->add_subcommand("disable", "Stop the VM through the cluster and remove its resource");
+  disable->add_option("NAME", opts->name, "Domain name")->required();
+  disable->add_option("--timeout", opts->timeout_s, "Seconds to wait")->check(CLI::Range(1, 3600));
+  disable->callback([&run, opts] { run = [opts] { return ha_disable(*opts); }; });
+
+  auto* mig = vm.add_subcommand("migrate", "Move a VM to a node through Pacemaker (live when allowed)");
+  mig->add_option("NAME", opts->name, "Domain name")->required();
+  mig->add_option("NODE", opts->node, "Target node")->required();
+  mig->add_option("--timeout", opts->timeout_s, "Seconds to wait")->check(CLI::Range(1, 3600));
+  mig->callback([&run, opts] { run = [opts] { return migrate(*opts); }; });
+}
+
+}  // namespace evosctl

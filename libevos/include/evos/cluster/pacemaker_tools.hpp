@@ -1,0 +1,35 @@
+// Pacemaker's command-line tools, run by argv with deadlines (evos::proc::run): the status as
+// XML, configuration changes, resource moves. Tools are found through PATH; CIB_file in the
+// environment makes them work on a CIB file instead of the live cluster (used by tests).
+#pragma once
+
+#include <evos/cluster/status.hpp>
+#include <evos/deadline.hpp>
+
+#include <functional>
+#include <string>
+
+namespace evos::cluster {
+
+// `crm_mon --one-shot --output-as=xml --include=attributes`, parsed.
+Result<PacemakerStatus> read_pacemaker_status(Deadline deadline);
+
+// `crm configure load update FILE` with `text` (crmsh syntax, e.g. a rendered template).
+Result<void> load_crm_configuration(const std::string& text, Deadline deadline);
+
+// Sets or deletes a resource meta attribute (`crm_resource --meta`); value "" deletes it.
+Result<void> set_resource_meta(const std::string& resource, const std::string& name, const std::string& value,
+                               Deadline deadline);
+
+// Deletes a primitive from the configuration (`cibadmin --delete`).
+Result<void> delete_primitive(const std::string& resource, Deadline deadline);
+
+// `crm_resource --move --node NODE` (a temporary location preference) and `--clear` (removes it).
+Result<void> move_resource(const std::string& resource, const std::string& node, Deadline deadline);
+Result<void> clear_resource_moves(const std::string& resource, Deadline deadline);
+
+// Polls the status until `done` holds for the resource (nullptr when it is not configured).
+Result<PacemakerStatus> wait_for_resource(const std::string& resource, Deadline deadline,
+                                          const std::function<bool(const ResourceStatus*)>& done);
+
+}  // namespace evos::cluster

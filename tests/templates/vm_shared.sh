@@ -1,0 +1,101 @@
+#!/bin/bash
+# crm-templates/vm-shared (with cluster-base) tested offline: no cluster, a CIB file.
+#  - the crmsh form, applied the way `evosctl vm ha enable` applies it (evosctl itself, CIB_file),
+#    and the pcs form (pcs -f) both give a configuration crm_verify accepts;
+#  - crm_simulate: the VM starts on one node; when its node fails, the node is fenced and the VM
+#    starts on the survivor only after the fencing (transition graph); a VM found active on
+#    both nodes is stopped on both and started once; a returning node does not pull the VM back.
+# The evos agent is overlaid into /usr/lib/ocf/resource.d in a private mount namespace, so pcs
+# and crmsh can read its meta-data (pcs validates it against its OCF schema).
+# Usage: vm_shared.sh BUILD_DIR
+set -uo pipefail
+if [ "${1:-}" != --inside ]; then
+  build=$(cd "$1" && pwd)
+  work=$(mktemp -d /tmp/evos-tpl.XXXXXX)
+  trap 'rm -rf "$work"' EXIT
+  cmake --install "$build" --prefix "$work/stage" >/dev/null || { echo "FAIL: cmake --install"; exit 1; }
+  exec unshare --mount --propagation private -- "$0" --inside "$work"
+fi
+work=$2
+mount -t overlay evos-ocf -o "lowerdir=$work/stage/lib/ocf/resource.d:/usr/lib/ocf/resource.d" /usr/lib/ocf/resource.d \
+  || { echo "FAIL: cannot overlay the agent"; exit 1; }
+cd "$work" || exit 1
+tpl=$work/stage/share/evos/crm-templates
+evosctl=$work/stage/sbin/evosctl
+passes=0 fails=0
+pass() { passes=$((passes+1)); echo "ok: $*"; }
+fail() { fails=$((fails+1)); echo "FAIL: $*"; }
+
+fill() { sed -e 's/@PRIORITY_FENCING_DELAY@/5s/g' -e 's/@VM@/web1/g' -e 's#@CONFIG@#/srv/evos/web1.xml#g' -e 's/@MIGRATION_UNSAFE@/false/g' "$1"; }
+
+# --- crmsh form, through evosctl ------------------------------------------------------------
+cibadmin --empty > crm.xml
+export CIB_file=$work/crm.xml
+for n in n1 n2; do
+  crm configure primitive "fence-$n" stonith:fence_dummy params pcmk_host_list="$n" >/dev/null 2>&1 || fail "fence device $n"
+done
+fill "$tpl/cluster-base.crm" > base.crm
+crm configure load update base.crm >/dev/null 2>&1 && pass "cluster-base.crm loads" || fail "cluster-base.crm"
+out=$(EVOS_TEMPLATE_DIR=$tpl "$evosctl" vm ha enable web1 --config /srv/evos/web1.xml --no-wait 2>&1) \
+  && pass "evosctl vm ha enable applies vm-shared.crm" || fail "evosctl vm ha enable: $out"
+out=$("$evosctl" vm ha enable 'web1;reboot' --config /srv/x.xml --no-wait 2>&1); rc=$?
+[ $rc -eq 2 ] && grep -q "VM name" <<<"$out" && pass "a hostile VM name is refused" || fail "hostile name: rc $rc $out"
+out=$("$evosctl" vm ha enable web2 --config '/srv/$(id).xml' --no-wait 2>&1); rc=$?
+[ $rc -eq 2 ] && pass "a hostile config path is refused" || fail "hostile path: rc $rc $out"
+unset CIB_file
+crm_verify -x crm.xml && pass "crm_verify accepts the crmsh configuration" || fail "crm_verify (crmsh)"
+primitive=$(xmllint --xpath '//primitive[@id="vm-web1"]' crm.xml 2>/dev/null)
+grep -q 'name="allow-migrate" value="true"' <<<"$primitive" && grep -q 'name="priority" value="10"' <<<"$primitive" \
+  && pass "VM primitive: allow-migrate and priority" || fail "VM primitive lacks allow-migrate/priority: $primitive"
+[ "$(grep -o 'name="monitor"' <<<"$primitive" | wc -l)" = 2 ] && grep -q 'OCF_CHECK_LEVEL' <<<"$primitive" \
+  && pass "VM primitive: shallow and deep monitors" || fail "monitors: $primitive"
+xmllint --xpath 'string(//nvpair[@name="priority-fencing-delay"]/@value)' crm.xml | grep -qx 5s \
+  && pass "priority-fencing-delay set" || fail "priority-fencing-delay missing"
+
+# --- pcs form --------------------------------------------------------------------------------
+cibadmin --empty > pcs.xml
+ok=1
+for n in n1 n2; do pcs -f pcs.xml stonith create "fence-$n" fence_dummy pcmk_host_list="$n" >/dev/null 2>&1 || ok=0; done
+for t in cluster-base vm-shared; do
+  while IFS= read -r line; do
+    [ -z "$line" ] && continue
+    # shellcheck disable=SC2086
+    eval "set -- $line"          # the template's own words (test input, not user input)
+    [ "$1" = pcs ] || continue
+    shift
+    pcs -f pcs.xml "$@" >/dev/null 2>&1 || { ok=0; echo "    pcs $*"; pcs -f pcs.xml "$@" 2>&1 | sed 's/^/    /'; }
+  done < <(fill "$tpl/$t.pcs" | sed -e ':a' -e '/\\$/N; s/\\\n//; ta' | grep -v '^#')
+done
+[ $ok = 1 ] && pass "pcs accepts the pcs templates (and the agent's meta-data)" || fail "pcs templates"
+crm_verify -x pcs.xml && pass "crm_verify accepts the pcs configuration" || fail "crm_verify (pcs)"
+pcs_prim=$(xmllint --xpath '//primitive[@id="vm-web1"]' pcs.xml 2>/dev/null)
+grep -q 'name="allow-migrate" value="true"' <<<"$pcs_prim" && pass "pcs VM primitive: allow-migrate" || fail "pcs primitive: $pcs_prim"
+
+# --- crm_simulate on the crmsh configuration --------------------------------------------------
+where() {  # the nodes vm-web1 is active on, per crm_mon's XML status of CIB file $1
+  CIB_file=$1 crm_mon -1 --output-as=xml 2>/dev/null | xmllint --xpath '//resource[@id="vm-web1"]/node/@name' - 2>/dev/null \
+    | sed 's/ *name="\([^"]*\)"/\1 /g; s/ $//'
+}
+crm_simulate -x crm.xml -S -u n1 -u n2 -q 1 -O s1.xml >/dev/null 2>&1
+first=$(where s1.xml)
+[ "$first" = n1 ] || [ "$first" = n2 ] && pass "the VM starts on exactly one node ($first)" || fail "after start the VM is on '$first'"
+other=n1; [ "$first" = n1 ] && other=n2
+
+crm_simulate -x s1.xml -S --node-fail "$first" -G g2.xml -O s2.xml >/dev/null 2>&1
+[ "$(where s2.xml)" = "$other" ] && pass "node $first fails: the VM runs on $other" || fail "after the failure the VM is on '$(where s2.xml)'"
+start_inputs=$(xmllint --xpath "//synapse[action_set/rsc_op[@operation='start' and @operation_key='vm-web1_start_0']]/inputs" g2.xml 2>/dev/null)
+grep -q "operation_key=\"stonith-$first-reboot\"" <<<"$start_inputs" \
+  && pass "the VM's start on $other waits for the fencing of $first" || fail "start not ordered after fencing: $start_inputs"
+
+# Found running on both (e.g. started by hand): Pacemaker stops both, starts one.
+crm_simulate -x s1.xml -S -i "vm-web1_monitor_0@$other=0" -O s3.xml > s3.txt 2>&1
+[ "$(where s3.xml)" = "$first" ] || [ "$(where s3.xml)" = "$other" ] && pass "a VM active on both nodes ends on one ($(where s3.xml))" \
+  || fail "double-active VM ends on '$(where s3.xml)'"
+grep -q "Stop.*vm-web1\|Restart\|Move.*vm-web1\|vm-web1.*stop" s3.txt && pass "the double-active VM is stopped first" || fail "no stop in: $(sed -n '/Transition Summary/,/Executing/p' s3.txt)"
+
+# The failed node returns: stickiness keeps the VM where it is.
+crm_simulate -x s2.xml -S -u "$first" -O s4.xml >/dev/null 2>&1
+[ "$(where s4.xml)" = "$other" ] && pass "the returning node does not pull the VM back" || fail "VM moved back to '$(where s4.xml)'"
+
+echo "templates_vm_shared: $passes passed, $fails failed"
+[ "$fails" -eq 0 ]

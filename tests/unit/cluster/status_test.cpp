@@ -1,0 +1,70 @@
+#include <evos/cluster/crm_template.hpp>
+#include <evos/cluster/status.hpp>
+
+#include <catch2/catch.hpp>
+
+#include <fstream>
+#include <sstream>
+
+using namespace evos;
+using namespace evos::cluster;
+
+namespace {
+std::string data(const std::string& name) {
+  std::ifstream in(std::string(EVOS_TEST_DATA_DIR) + "/pacemaker/" + name);
+  REQUIRE(in);
+  std::stringstream s;
+  s << in.rdbuf();
+  return s.str();
+}
+}  // namespace
+
+TEST_CASE("crm_mon XML after a failover: nodes - resources - attributes") {
+  auto st = parse_crm_mon_xml(data("crm_mon-after-failover.xml"));
+  REQUIRE(st);
+  REQUIRE(st->nodes.size() == 2);
+  CHECK_FALSE(st->node("n1")->online);
+  CHECK(st->node("n2")->online);
+  CHECK(st->node("n2")->attributes.at("evos-testip") == "3");
+  CHECK(st->stonith_enabled);
+  const auto* vm = st->resource("vm-web1");
+  REQUIRE(vm);
+  CHECK(vm->agent == "ocf:evos:vm");
+  CHECK(vm->active);
+  CHECK(vm->role == "Started");
+  CHECK(vm->nodes == std::vector<std::string>{"n2"});
+  CHECK(st->resource("nope") == nullptr);
+}
+
+TEST_CASE("resources inside clones keep their parent") {
+  const char* xml = R"(<pacemaker-result api-version="2.25"><summary><current_dc present="true" name="a" with_quorum="true"/></summary>
+    <nodes><node name="a" online="true" is_dc="true"/></nodes>
+    <resources><clone id="ping-clone" multi_state="false">
+      <resource id="ping" resource_agent="ocf:evos:ping" role="Started" active="true" failed="false"><node name="a"/></resource>
+      <resource id="ping" resource_agent="ocf:evos:ping" role="Stopped" active="false" failed="false"/>
+    </clone><future-element/></resources><status code="0" message="OK"/></pacemaker-result>)";
+  auto st = parse_crm_mon_xml(xml);
+  REQUIRE(st);
+  CHECK(st->dc == "a");
+  CHECK(st->quorate);
+  REQUIRE(st->resources.size() == 2);
+  CHECK(st->resources[0].parent == "ping-clone");
+  CHECK(st->node("a")->is_dc);
+}
+
+TEST_CASE("not crm_mon XML is a clear error") {
+  CHECK(parse_crm_mon_xml("<html/>").error().message().find("<html>") != std::string::npos);
+  CHECK(parse_crm_mon_xml("<pacemaker-result").error().code() == Errc::invalid_argument);
+  auto failed = parse_crm_mon_xml(R"(<pacemaker-result><status code="102" message="Not connected"/></pacemaker-result>)");
+  REQUIRE_FALSE(failed);
+  CHECK(failed.error().message().find("Not connected") != std::string::npos);
+}
+
+TEST_CASE("templates: every placeholder needs a value and lone at-signs stay") {
+  auto r = render_template("primitive vm-@VM@ ocf:evos:vm params config=\"@CONFIG@\" # mail root@localhost @", {{"VM", "web1"}, {"CONFIG", "/srv/web1.xml"}});
+  REQUIRE(r);
+  CHECK(*r == "primitive vm-web1 ocf:evos:vm params config=\"/srv/web1.xml\" # mail root@localhost @");
+  auto missing = render_template("a @VM@ b @CONFIG@", {{"VM", "x"}});
+  REQUIRE_FALSE(missing);
+  CHECK(missing.error().message() == "template placeholder @CONFIG@ has no value");
+}
