@@ -33,7 +33,7 @@ Outcome validate(const evos::ocf::Context& ctx, const vm::Params& params) {
   if (!xml) return Outcome::from(xml.error());
   auto id = vm::resolve_identity({params.domain, vm::parse_domain_identity(*xml), std::nullopt});
   if (!id) return Outcome::from(id.error());
-  auto hv = evos::virt::connect_libvirt(params.hypervisor);
+  auto hv = evos::virt::connect_libvirt(params.hypervisor, evos::virt::Access::read_only);
   if (!hv) return Outcome::from(hv.error());
   return {};
 }
@@ -61,7 +61,9 @@ Outcome handle(const evos::ocf::Context& ctx) {
     ctx.log.warning("{}; acting on domain '{}' by its {} name", from_config.error().message(), id->name,
                     params->domain.empty() ? "remembered" : "configured");
 
-  auto hv = evos::virt::connect_libvirt(params->hypervisor);
+  // A monitor only reads: a read-only connection is cheaper for libvirtd and cannot change anything.
+  const auto access = req.action == "monitor" ? evos::virt::Access::read_only : evos::virt::Access::read_write;
+  auto hv = evos::virt::connect_libvirt(params->hypervisor, access);
   if (!hv) return Outcome::from(hv.error());
   vm::Service service(**hv, ctx.log, *params, *id);
 

@@ -14,7 +14,7 @@ namespace evosctl {
 namespace {
 
 int list(const GlobalOptions& g) {
-  auto hv = evos::virt::connect_libvirt(g.hypervisor);
+  auto hv = evos::virt::connect_libvirt(g.hypervisor, evos::virt::Access::read_only);
   if (!hv) return fail(hv.error());
   auto domains = (*hv)->list();
   if (!domains) return fail(domains.error());
@@ -29,7 +29,7 @@ int list(const GlobalOptions& g) {
 }
 
 int status(const GlobalOptions& g, const std::string& name) {
-  auto hv = evos::virt::connect_libvirt(g.hypervisor);
+  auto hv = evos::virt::connect_libvirt(g.hypervisor, evos::virt::Access::read_only);
   if (!hv) return fail(hv.error());
   auto d = (*hv)->summary(name);
   if (!d) return fail(d.error());

@@ -198,10 +198,10 @@ struct LibvirtHypervisor::Impl {
   }
 };
 
-Result<std::unique_ptr<LibvirtHypervisor>> connect_libvirt(const std::string& uri) {
+Result<std::unique_ptr<LibvirtHypervisor>> connect_libvirt(const std::string& uri, Access access) {
   silence_default_error_printing();
   Activity a(fmt::format("libvirt: connect to {}", uri));
-  ConnectionPtr conn(virConnectOpen(uri.c_str()));
+  ConnectionPtr conn(access == Access::read_only ? virConnectOpenReadOnly(uri.c_str()) : virConnectOpen(uri.c_str()));
   if (!conn) {
     auto e = last_error(fmt::format("connect to hypervisor {}", uri));
     return Error(e.code() == Errc::invalid_config ? Errc::invalid_config : Errc::backend, e.message());

@@ -12,8 +12,12 @@ namespace evos::virt {
 
 class LibvirtHypervisor;
 
-// Opens a connection (virConnectOpen). libvirtd being down is Errc::backend.
-Result<std::unique_ptr<LibvirtHypervisor>> connect_libvirt(const std::string& uri);
+enum class Access { read_write, read_only };
+
+// Opens a connection (virConnectOpen, or virConnectOpenReadOnly for checks that change nothing:
+// cheaper for libvirtd, and a monitor cannot alter a domain by mistake). libvirtd being down is
+// Errc::backend.
+Result<std::unique_ptr<LibvirtHypervisor>> connect_libvirt(const std::string& uri, Access access = Access::read_write);
 
 // A connector for the service's migration destination.
 vm::HypervisorConnector libvirt_connector();
@@ -45,7 +49,7 @@ class LibvirtHypervisor final : public vm::Hypervisor {
  private:
   struct Impl;
   explicit LibvirtHypervisor(std::string uri, std::unique_ptr<Impl> impl);
-  friend Result<std::unique_ptr<LibvirtHypervisor>> connect_libvirt(const std::string& uri);
+  friend Result<std::unique_ptr<LibvirtHypervisor>> connect_libvirt(const std::string& uri, Access access);
 
   std::string uri_;
   std::unique_ptr<Impl> impl_;
