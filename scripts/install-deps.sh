@@ -19,6 +19,9 @@ PACKAGES=(
   libxml2-utils
   # lab and measurement
   iproute2 iptables iputils-ping util-linux procps strace time psmisc python3
+  fping  # bench/ping: ocf:pacemaker:ping uses it when present, as on a production node
+  # drbd: the real drbdadm checks generated .res files; clang with libFuzzer fuzzes the parsers
+  drbd-utils clang libclang-rt-14-dev
 )
 
 missing=()

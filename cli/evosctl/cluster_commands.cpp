@@ -1,6 +1,7 @@
 #include "cluster_commands.hpp"
 
 #include "exit_codes.hpp"
+#include "install_paths.hpp"
 
 #include <evos/cluster/corosync_membership.hpp>
 #include <evos/cluster/crm_template.hpp>
@@ -31,11 +32,6 @@ struct HaOptions {
   bool no_wait = false;
   int timeout_s = 120;
 };
-
-std::string template_dir() {
-  const char* dir = std::getenv("EVOS_TEMPLATE_DIR");
-  return dir && *dir ? dir : EVOS_TEMPLATE_DIR;
-}
 
 evos::Result<std::string> read_template(const std::string& name) {
   const std::string path = template_dir() + "/" + name;
@@ -76,6 +72,23 @@ int ha_enable(const HaOptions& o) {
   auto st = cluster::wait_for_resource(id, deadline, [](const cluster::ResourceStatus* r) { return r && r->active && !r->nodes.empty(); });
   if (!st) return fail(st.error());
   fmt::print("{} started on {}\n", id, st->resource(id)->nodes.front());
+  return ok;
+}
+
+int cluster_init(const std::string& priority_fencing_delay, int timeout_s) {
+  // A Pacemaker duration: digits and an optional unit (ms, s, m, h).
+  if (priority_fencing_delay.empty() || priority_fencing_delay.size() > 16 ||
+      priority_fencing_delay.find_first_not_of("0123456789") == 0 ||
+      priority_fencing_delay.find_first_not_of("0123456789msh") != std::string::npos)
+    return fail(Error(Errc::invalid_argument, fmt::format("--priority-fencing-delay {} is not a duration such as 5s",
+                                                          evos::text::quote_for_message(priority_fencing_delay))));
+  auto text = read_template("cluster-base.crm");
+  if (!text) return fail(text.error());
+  auto rendered = cluster::render_template(*text, {{"PRIORITY_FENCING_DELAY", priority_fencing_delay}});
+  if (!rendered) return fail(rendered.error());
+  if (auto r = cluster::load_crm_configuration(*rendered, Deadline::after(std::chrono::seconds(timeout_s))); !r)
+    return fail(r.error());
+  fmt::print("cluster defaults applied: fencing on, priority-fencing-delay {}, stickiness 100\n", priority_fencing_delay);
   return ok;
 }
 
@@ -209,6 +222,12 @@ void add_cluster_commands(CLI::App& app, CLI::App& vm, GlobalOptions& global, st
   st->add_flag("--json", global.json, "Print JSON");
   st->add_option("--timeout", *timeout, "Seconds to wait for Corosync and Pacemaker")->check(CLI::Range(1, 600));
   st->callback([&run, &global, timeout] { run = [&global, timeout] { return status(global, *timeout); }; });
+
+  auto delay = std::make_shared<std::string>("5s");
+  auto* init = cl->add_subcommand("init", "Apply crm-templates/cluster-base.crm: fencing on, priority-fencing-delay, stickiness");
+  init->add_option("--priority-fencing-delay", *delay, "How much longer the node without VMs waits to fence (default 5s)");
+  init->add_option("--timeout", opts->timeout_s, "Seconds to wait")->check(CLI::Range(1, 3600));
+  init->callback([&run, delay, opts] { run = [delay, opts] { return cluster_init(*delay, opts->timeout_s); }; });
 
   auto* ha = vm.add_subcommand("ha", "Put a VM under cluster control, or take it out");
   ha->require_subcommand(1);

@@ -1,6 +1,7 @@
 #include "lab_command.hpp"
 
 #include "exit_codes.hpp"
+#include "install_paths.hpp"
 
 #include <fmt/core.h>
 #include <unistd.h>
@@ -14,8 +15,7 @@
 namespace evosctl {
 
 int exec_lab(int argc, char** argv) {
-  const char* override_path = std::getenv("EVOS_LAB_SCRIPT");
-  const std::string script = override_path && *override_path ? override_path : EVOS_LAB_SCRIPT;
+  const std::string script = lab_script();
   std::vector<std::string> args = {script};
   for (int i = 2; i < argc; ++i) {  // argv[0] = evosctl, argv[1] = lab
     const std::string a = argv[i];

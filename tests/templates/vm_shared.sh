@@ -14,7 +14,9 @@ if [ "${1:-}" != --inside ]; then
   work=$(mktemp -d /tmp/evos-tpl.XXXXXX)
   trap 'rm -rf "$work"' EXIT
   cmake --install "$build" --prefix "$work/stage" >/dev/null || { echo "FAIL: cmake --install"; exit 1; }
-  exec unshare --mount --propagation private -- "$0" --inside "$work"
+  # Not exec: this shell must stay to run the cleanup trap.
+  unshare --mount --propagation private -- "$0" --inside "$work"
+  exit $?
 fi
 work=$2
 mount -t overlay evos-ocf -o "lowerdir=$work/stage/lib/ocf/resource.d:/usr/lib/ocf/resource.d" /usr/lib/ocf/resource.d \
@@ -34,8 +36,10 @@ export CIB_file=$work/crm.xml
 for n in n1 n2; do
   crm configure primitive "fence-$n" stonith:fence_dummy params pcmk_host_list="$n" >/dev/null 2>&1 || fail "fence device $n"
 done
-fill "$tpl/cluster-base.crm" > base.crm
-crm configure load update base.crm >/dev/null 2>&1 && pass "cluster-base.crm loads" || fail "cluster-base.crm"
+out=$(EVOS_TEMPLATE_DIR=$tpl "$evosctl" cluster init --priority-fencing-delay 5s 2>&1) \
+  && pass "evosctl cluster init applies cluster-base.crm" || fail "evosctl cluster init: $out"
+out=$(EVOS_TEMPLATE_DIR=$tpl "$evosctl" cluster init --priority-fencing-delay '5s; rm' 2>&1); rc=$?
+[ $rc -eq 2 ] && pass "a malformed delay is refused" || fail "malformed delay: rc $rc $out"
 out=$(EVOS_TEMPLATE_DIR=$tpl "$evosctl" vm ha enable web1 --config /srv/evos/web1.xml --no-wait 2>&1) \
   && pass "evosctl vm ha enable applies vm-shared.crm" || fail "evosctl vm ha enable: $out"
 out=$("$evosctl" vm ha enable 'web1;reboot' --config /srv/x.xml --no-wait 2>&1); rc=$?

@@ -1,0 +1,152 @@
+#!/bin/bash
+# crm-templates/testip (crmsh and pcs forms) tested offline: no cluster, a CIB file, two nodes
+# n1/n2 with transient attributes set by hand, a VM (ocf:pacemaker:Dummy, allow-migrate) and its
+# mirror (ocf:pacemaker:Stateful, promotable). crm_verify accepts both forms; crm_simulate places:
+#   both reach all test IPs        → the VM runs (on one node), the mirror is promoted
+#   the VM's node reaches fewer    → the VM migrates (live) to the peer
+#   a node reaches none            → no VM and no promotion there
+#   a node has no score            → the same (the clone is not running there)
+#   both reach none                → no VM anywhere, no promotion anywhere
+#   a difference below stickiness  → nothing moves
+# and the template's own settings keep a single lost reply from moving anything (attempts >= 2,
+# dampen longer than the monitor interval).
+# The evos agent is overlaid into /usr/lib/ocf/resource.d in a private mount namespace, so pcs
+# and crmsh can read its meta-data. Usage: testip.sh BUILD_DIR. Needs root.
+set -uo pipefail
+if [ "${1:-}" != --inside ]; then
+  build=$(cd "$1" && pwd)
+  here=$(cd "$(dirname "$0")/../.." && pwd)
+  work=$(mktemp -d /tmp/evos-tpl-testip.XXXXXX)
+  trap 'rm -rf "$work"' EXIT
+  cmake --install "$build" --prefix "$work/stage" >/dev/null || { echo "FAIL: cmake --install"; exit 1; }
+  # The templates from the source tree (the installed copy is the same files).
+  # Not exec: the trap must remove the work directory afterwards.
+  unshare --mount --propagation private -- "$0" --inside "$work" "$here/crm-templates"
+  exit $?
+fi
+work=$2 tpl=$3
+mount -t overlay evos-ocf -o "lowerdir=$work/stage/lib/ocf/resource.d:/usr/lib/ocf/resource.d" /usr/lib/ocf/resource.d \
+  || { echo "FAIL: cannot overlay the agent"; exit 1; }
+cd "$work" || exit 1
+passes=0 fails=0
+pass() { passes=$((passes+1)); echo "ok: $*"; }
+fail() { fails=$((fails+1)); echo "FAIL: $*"; }
+
+fill() { sed -e 's/@TEST_IPS@/198.18.1.254 198.18.2.254 fd00::1/g' -e 's/@VM@/web1/g' -e 's/@MIRROR_CLONE@/mirror-clone/g' "$1"; }
+
+base() {  # base CIB_FILE: two nodes' worth of resources the templates refer to
+  cibadmin --empty > "$1"
+  CIB_file=$1 crm configure property stonith-enabled=false >/dev/null 2>&1
+  CIB_file=$1 crm configure rsc_defaults resource-stickiness=100 >/dev/null 2>&1
+  CIB_file=$1 crm configure primitive vm-web1 ocf:pacemaker:Dummy meta allow-migrate=true op monitor interval=10s >/dev/null 2>&1
+  CIB_file=$1 crm configure primitive mirror ocf:pacemaker:Stateful op monitor interval=11s role=Promoted op monitor interval=12s role=Unpromoted >/dev/null 2>&1
+  CIB_file=$1 crm configure clone mirror-clone mirror meta promotable=true promoted-max=1 >/dev/null 2>&1
+}
+
+# --- crmsh form ------------------------------------------------------------------------------
+base crm.xml
+fill "$tpl/testip.crm" > testip.crm
+out=$(CIB_file=$work/crm.xml crm configure load update testip.crm 2>&1) && pass "testip.crm loads" || fail "testip.crm: $out"
+crm_verify -x crm.xml && pass "crm_verify accepts the crmsh configuration" || fail "crm_verify (crmsh)"
+rules=$(xmllint --xpath '//rsc_location[starts-with(@id,"vm-web1-testip")]' crm.xml 2>/dev/null)
+grep -q 'score-attribute="evos-testip"' <<<"$rules" && pass "VM rule: score-attribute" || fail "no score-attribute rule: $rules"
+grep -q 'operation="not_defined"' <<<"$rules" && grep -q 'operation="lte"' <<<"$rules" \
+  && pass "VM rule: not_defined or lte 0 (an all-down node is banned too)" || fail "ban rule: $rules"
+xmllint --xpath '//rsc_location[@rsc="mirror-clone"]/rule[@role="Promoted" and @score="-INFINITY"]' crm.xml >/dev/null 2>&1 \
+  && pass "mirror rule: no promotion without test IPs" || fail "mirror rule missing"
+
+# The template's own settings: a single lost reply moves nothing.
+param() { xmllint --xpath "string(//primitive[@id='testip']//nvpair[@name='$1']/@value)" crm.xml; }
+interval=$(xmllint --xpath "string(//primitive[@id='testip']//op[@name='monitor']/@interval)" crm.xml)
+[ "$(param attempts)" -ge 2 ] && pass "attempts=$(param attempts): one lost reply leaves the host reachable" || fail "attempts $(param attempts)"
+to_ms() { case $1 in *ms) echo "${1%ms}";; *s) echo $(( ${1%s} * 1000 ));; *) echo $(( $1 * 1000 ));; esac; }
+[ "$(to_ms "$(param dampen)")" -gt "$(to_ms "$interval")" ] \
+  && pass "dampen $(param dampen) > monitor interval $interval: one bad round is undone before the CIB sees it" \
+  || fail "dampen $(param dampen) vs interval $interval"
+[ "$(param multiplier)" -gt 100 ] && pass "one test IP (multiplier $(param multiplier)) outweighs resource-stickiness 100" \
+  || fail "multiplier $(param multiplier)"
+
+# --- crm_simulate ------------------------------------------------------------------------------
+where() {  # where CIB RESOURCE [ROLE]: the nodes running it (in ROLE)
+  local filter="//resource[@id='$2']"
+  [ -n "${3:-}" ] && filter="//resource[@id='$2' and @role='$3']"
+  CIB_file=$1 crm_mon -1 -r --output-as=xml 2>/dev/null | xmllint --xpath "$filter/node/@name" - 2>/dev/null \
+    | sed 's/ *name="\([^"]*\)"/\1 /g; s/ $//' | tr ' ' '\n' | sort | tr '\n' ' ' | sed 's/ $//'
+}
+attrs() {  # attrs IN OUT N1_VALUE N2_VALUE: set the nodes' evos-testip (- = undefined), then simulate
+  cp "$1" attrs.xml
+  local n v
+  for n in n1 n2; do
+    v=$3; [ $n = n2 ] && v=$4
+    if [ "$v" = - ]; then CIB_file=$work/attrs.xml crm_attribute -N $n -n evos-testip -l reboot -D >/dev/null 2>&1
+    else CIB_file=$work/attrs.xml crm_attribute -N $n -n evos-testip -l reboot -v "$v" >/dev/null 2>&1 || fail "crm_attribute $n"; fi
+    # The promotion score ocf:pacemaker:Stateful would set from its monitor (crm_simulate runs no agent).
+    CIB_file=$work/attrs.xml crm_attribute -N $n -n master-mirror -l reboot -v 5 >/dev/null 2>&1
+  done
+  crm_simulate -x attrs.xml -S -O "$2" > "${2%.xml}.txt" 2>&1 || fail "crm_simulate $2"
+}
+
+crm_simulate -x crm.xml -S -u n1 -u n2 -q 1 -O s0.xml >/dev/null 2>&1
+[ -z "$(where s0.xml vm-web1)" ] && pass "no score yet on either node: the VM waits" || fail "VM ran without scores: $(where s0.xml vm-web1)"
+
+attrs s0.xml s1.xml 3000 3000
+vm=$(where s1.xml vm-web1)
+[ "$vm" = n1 ] || [ "$vm" = n2 ] && pass "both reach all: the VM runs on one node ($vm)" || fail "both reach all: VM on '$vm'"
+[ -n "$(where s1.xml mirror Promoted)" ] && pass "both reach all: the mirror is promoted ($(where s1.xml mirror Promoted))" \
+  || fail "both reach all: no promotion"
+other=n1; [ "$vm" = n1 ] && other=n2
+v() { [ "$1" = n1 ] && echo "$2 $3" || echo "$3 $2"; }  # values in n1 n2 order for (vm's node, other)
+
+# shellcheck disable=SC2046
+attrs s1.xml s2.xml $(v "$vm" 2000 3000)
+[ "$(where s2.xml vm-web1)" = "$other" ] && pass "$vm reaches fewer test IPs: the VM moves to $other" \
+  || fail "fewer: VM on '$(where s2.xml vm-web1)'"
+grep -q "Migrate *vm-web1" s2.txt && pass "... by live migration" || fail "not a migration: $(sed -n '/Transition Summary/,/^$/p' s2.txt)"
+
+# shellcheck disable=SC2046
+attrs s1.xml s3.xml $(v "$vm" 0 3000)
+[ "$(where s3.xml vm-web1)" = "$other" ] && pass "$vm reaches none: the VM runs on $other" || fail "none: VM on '$(where s3.xml vm-web1)'"
+[ "$(where s3.xml mirror Promoted)" = "$other" ] && pass "$vm reaches none: only $other is promoted" \
+  || fail "none: promoted on '$(where s3.xml mirror Promoted)'"
+
+# shellcheck disable=SC2046
+attrs s1.xml s4.xml $(v "$vm" - 3000)
+[ "$(where s4.xml vm-web1)" = "$other" ] && pass "no score on $vm (clone not running there): the VM runs on $other" \
+  || fail "undefined: VM on '$(where s4.xml vm-web1)'"
+
+attrs s1.xml s5.xml 0 0
+[ -z "$(where s5.xml vm-web1)" ] && pass "both reach none: no VM anywhere" || fail "both none: VM on '$(where s5.xml vm-web1)'"
+[ -z "$(where s5.xml mirror Promoted)" ] && pass "both reach none: no promotion anywhere" || fail "both none: promoted on '$(where s5.xml mirror Promoted)'"
+
+# shellcheck disable=SC2046
+attrs s1.xml s6.xml $(v "$vm" 3000 3050)
+[ -n "$vm" ] && [ "$(where s6.xml vm-web1)" = "$vm" ] && pass "a difference below resource-stickiness moves nothing" || fail "small difference moved the VM"
+
+attrs s5.xml s7.xml 3000 3000
+[ -n "$(where s7.xml vm-web1)" ] && pass "connectivity back on both: the VM runs again" || fail "VM not back"
+
+# --- pcs form --------------------------------------------------------------------------------
+base pcs.xml
+ok=1
+while IFS= read -r line; do
+  [ -z "$line" ] && continue
+  eval "set -- $line"          # the template's own words (test input, not user input)
+  [ "$1" = pcs ] || continue
+  shift
+  pcs -f pcs.xml "$@" >/dev/null 2>&1 || { ok=0; echo "    pcs $*"; pcs -f pcs.xml "$@" 2>&1 | sed 's/^/    /'; }
+done < <(fill "$tpl/testip.pcs" | sed -e ':a' -e '/\\$/N; s/\\\n//; ta' | grep -v '^#')
+[ $ok = 1 ] && pass "pcs accepts testip.pcs (and the agent's meta-data)" || fail "pcs template"
+crm_verify -x pcs.xml && pass "crm_verify accepts the pcs configuration" || fail "crm_verify (pcs)"
+crm_simulate -x pcs.xml -S -u n1 -u n2 -q 1 -O p0.xml >/dev/null 2>&1
+attrs p0.xml p1.xml 3000 3000
+pvm=$(where p1.xml vm-web1)
+pother=n1; [ "$pvm" = n1 ] && pother=n2
+# shellcheck disable=SC2046
+attrs p1.xml p2.xml $(v "$pvm" 1000 3000)
+[ -n "$pvm" ] && [ "$(where p2.xml vm-web1)" = "$pother" ] && pass "pcs form: fewer test IPs moves the VM" || fail "pcs form: VM '$pvm' → '$(where p2.xml vm-web1)'"
+attrs p1.xml p3.xml 0 0
+[ -z "$(where p3.xml vm-web1)" ] && [ -z "$(where p3.xml mirror Promoted)" ] && pass "pcs form: both reach none, nothing runs or is promoted" \
+  || fail "pcs form: both none: VM '$(where p3.xml vm-web1)' promoted '$(where p3.xml mirror Promoted)'"
+
+echo "templates_testip: $passes passed, $fails failed"
+[ "$fails" -eq 0 ]
