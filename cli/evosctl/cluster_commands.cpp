@@ -6,6 +6,7 @@
 #include <evos/cluster/corosync_membership.hpp>
 #include <evos/cluster/crm_template.hpp>
 #include <evos/cluster/pacemaker_tools.hpp>
+#include <evos/net/detail.hpp>
 #include <evos/text_checks.hpp>
 
 #include <fmt/core.h>
@@ -141,6 +142,39 @@ int migrate(const HaOptions& o) {
   return ok;
 }
 
+// Test-IP reachability per node, as ocf:evos:ping published it (docs/testip.md).
+using TestIps = std::map<std::string, evos::net::Detail>;
+
+TestIps read_test_ips(const std::string& attribute, Deadline deadline) {
+  TestIps out;
+  auto values = cluster::query_node_attribute(attribute + "-detail", deadline);
+  if (!values) return out;  // no connectivity agent configured, or attrd unreachable
+  for (const auto& [node, line] : *values)
+    if (auto d = evos::net::parse_detail(line)) out.emplace(node, std::move(*d));
+  return out;
+}
+
+std::string rtt_text(const std::optional<evos::net::Micros>& us) {
+  return us ? fmt::format("{:.2f} ms", static_cast<double>(us->count()) / 1000.0) : "-";
+}
+
+nlohmann::json test_ips_json(const TestIps& ips) {
+  nlohmann::json j = nlohmann::json::object();
+  for (const auto& [node, d] : ips) {
+    nlohmann::json hosts = nlohmann::json::array();
+    for (const auto& h : d.hosts) {
+      nlohmann::json x = {{"host", h.host},          {"address", h.address}, {"state", std::string(evos::net::to_string(h.state))},
+                          {"weight", h.weight},      {"sent", h.sent},       {"received", h.received},
+                          {"loss_percent", h.loss_percent()}};
+      x["min_rtt_us"] = h.min_rtt ? nlohmann::json(h.min_rtt->count()) : nlohmann::json(nullptr);
+      x["avg_rtt_us"] = h.avg_rtt ? nlohmann::json(h.avg_rtt->count()) : nlohmann::json(nullptr);
+      hosts.push_back(std::move(x));
+    }
+    j[node] = {{"score", d.score}, {"time", d.unix_time}, {"hosts", hosts}};
+  }
+  return j;
+}
+
 nlohmann::json status_json(const evos::Result<cluster::Membership>& m, const evos::Result<cluster::PacemakerStatus>& p) {
   nlohmann::json j;
   if (m) {
@@ -196,14 +230,31 @@ void print_status_text(const evos::Result<cluster::Membership>& m, const evos::R
   }
 }
 
-int status(const GlobalOptions& g, int timeout_s) {
+void print_test_ips_text(const TestIps& ips) {
+  if (ips.empty()) return;
+  fmt::print("\n{:<16} {:<8} {}\n", "TEST IPS", "SCORE", "HOST STATE LOSS RTT(avg)");
+  for (const auto& [node, d] : ips) {
+    std::string hosts;
+    for (const auto& h : d.hosts)
+      hosts += fmt::format("{}{} {} {}% {}", hosts.empty() ? "" : ", ", h.host, evos::net::to_string(h.state),
+                           h.loss_percent(), rtt_text(h.avg_rtt));
+    fmt::print("{:<16} {:<8} {}\n", node, d.score, hosts);
+  }
+}
+
+int status(const GlobalOptions& g, int timeout_s, const std::string& testip_attribute) {
   const auto deadline = Deadline::after(std::chrono::seconds(timeout_s));
   auto membership = cluster::read_membership(deadline);
   auto pacemaker = cluster::read_pacemaker_status(deadline);
-  if (g.json)
-    fmt::print("{}\n", status_json(membership, pacemaker).dump(2));
-  else
+  const TestIps ips = read_test_ips(testip_attribute, deadline);
+  if (g.json) {
+    auto j = status_json(membership, pacemaker);
+    j["test_ips"] = test_ips_json(ips);
+    fmt::print("{}\n", j.dump(2));
+  } else {
     print_status_text(membership, pacemaker);
+    print_test_ips_text(ips);
+  }
   if (!membership && !pacemaker) return to_exit(pacemaker.error().code());
   return ok;
 }
@@ -221,7 +272,9 @@ void add_cluster_commands(CLI::App& app, CLI::App& vm, GlobalOptions& global, st
   auto* st = cl->add_subcommand("status", "Members and quorum (Corosync), nodes and resources (Pacemaker)");
   st->add_flag("--json", global.json, "Print JSON");
   st->add_option("--timeout", *timeout, "Seconds to wait for Corosync and Pacemaker")->check(CLI::Range(1, 600));
-  st->callback([&run, &global, timeout] { run = [&global, timeout] { return status(global, *timeout); }; });
+  auto testip = std::make_shared<std::string>("evos-testip");
+  st->add_option("--testip-attribute", *testip, "The connectivity agent's attribute name (its 'name' parameter)");
+  st->callback([&run, &global, timeout, testip] { run = [&global, timeout, testip] { return status(global, *timeout, *testip); }; });
 
   auto delay = std::make_shared<std::string>("5s");
   auto* init = cl->add_subcommand("init", "Apply crm-templates/cluster-base.crm: fencing on, priority-fencing-delay, stickiness");

@@ -10,6 +10,7 @@
 #include <cstdlib>
 #include <cstring>
 #include <string>
+#include <string_view>
 #include <vector>
 
 namespace evosctl {
@@ -17,9 +18,31 @@ namespace evosctl {
 int exec_lab(int argc, char** argv) {
   const std::string script = lab_script();
   std::vector<std::string> args = {script};
+  // `--name N` belongs to evosctl lab only until `exec NODE`: what follows is the node's command.
+  int command_start = argc;
+  for (int i = 2; i < argc; ++i) {
+    if (std::string_view(argv[i]) == "exec") {
+      int positionals = 0;
+      for (int k = i + 1; k < argc; ++k) {
+        const std::string_view x(argv[k]);
+        if (x == "--name") {
+          ++k;
+          continue;
+        }
+        if (x.rfind("--name=", 0) == 0) continue;
+        if (++positionals == 1) {  // NODE
+          command_start = k + 1;
+          break;
+        }
+      }
+      break;
+    }
+  }
   for (int i = 2; i < argc; ++i) {  // argv[0] = evosctl, argv[1] = lab
     const std::string a = argv[i];
-    if (a == "--name" && i + 1 < argc) {
+    if (i >= command_start) {
+      args.push_back(a);
+    } else if (a == "--name" && i + 1 < argc) {
       ::setenv("EVOS_LAB_NAME", argv[++i], 1);
     } else if (a.rfind("--name=", 0) == 0) {
       ::setenv("EVOS_LAB_NAME", a.substr(7).c_str(), 1);

@@ -71,6 +71,19 @@ Result<PacemakerStatus> read_pacemaker_status(Deadline deadline) {
   return status;
 }
 
+Result<std::map<std::string, std::string>> query_node_attribute(const std::string& name, Deadline deadline) {
+  auto r = proc::run({"attrd_updater", "--query", "--all", "--name", name, "--output-as=xml"}, deadline);
+  if (!r) return std::move(r).error().context(fmt::format("query node attribute {}", name));
+  auto values = parse_attrd_query_xml(r->out);
+  if (!values) {
+    // attrd_updater exits non-zero when the attribute does not exist yet: that is "no values".
+    if (r->exit_code != 0 && r->out.find("<pacemaker-result") == std::string::npos)
+      return std::map<std::string, std::string>();
+    return std::move(values).error().context(fmt::format("query node attribute {}", name));
+  }
+  return values;
+}
+
 Result<void> load_crm_configuration(const std::string& text, Deadline deadline) {
   TempFile file(text);
   if (file.path().empty()) return make_error(Errc::backend, "cannot write a temporary file for crm");

@@ -18,6 +18,22 @@ const NodeStatus* PacemakerStatus::node(std::string_view name) const {
   return nullptr;
 }
 
+Result<std::map<std::string, std::string>> parse_attrd_query_xml(std::string_view xml) {
+  pugi::xml_document doc;
+  if (!doc.load_buffer(xml.data(), xml.size()))
+    return make_error(Errc::invalid_argument, "attrd_updater XML is not well-formed");
+  const auto root = doc.child("pacemaker-result");
+  if (!root) return make_error(Errc::invalid_argument, "not attrd_updater XML (root element <{}>)", doc.document_element().name());
+  std::map<std::string, std::string> values;
+  // <attribute name="..." value="..." host="node"/>, one per node (Pacemaker 2.1 attrd_updater).
+  for (auto a : root.children("attribute")) {
+    const char* node = a.attribute("host").value();
+    if (!*node) node = a.attribute("node").value();
+    if (*node) values[node] = a.attribute("value").value();
+  }
+  return values;
+}
+
 Result<PacemakerStatus> parse_crm_mon_xml(std::string_view xml) {
   pugi::xml_document doc;
   const auto parsed = doc.load_buffer(xml.data(), xml.size());

@@ -68,3 +68,15 @@ TEST_CASE("templates: every placeholder needs a value and lone at-signs stay") {
   REQUIRE_FALSE(missing);
   CHECK(missing.error().message() == "template placeholder @CONFIG@ has no value");
 }
+
+TEST_CASE("attrd_updater query XML gives one value per node") {
+  auto v = parse_attrd_query_xml(R"(<pacemaker-result api-version="2.25" request="attrd_updater -Q -A -n x --output-as=xml">
+    <attribute name="x" value="1 1718000000 2000 gw,198.18.1.254,ok,1,3,3,80,95" host="n1"/>
+    <attribute name="x" value="" host="n2"/>
+    <status code="0" message="OK"/></pacemaker-result>)");
+  REQUIRE(v);
+  CHECK(v->size() == 2);
+  CHECK(v->at("n1").starts_with("1 1718000000 2000 gw,"));
+  CHECK(v->at("n2").empty());
+  CHECK_FALSE(parse_attrd_query_xml("<nope/>"));
+}

@@ -7,12 +7,17 @@
 #include <evos/deadline.hpp>
 
 #include <functional>
+#include <map>
 #include <string>
 
 namespace evos::cluster {
 
 // `crm_mon --one-shot --output-as=xml --include=attributes`, parsed.
 Result<PacemakerStatus> read_pacemaker_status(Deadline deadline);
+
+// The value of a (transient or private) node attribute on every node, from pacemaker-attrd:
+// `attrd_updater --query --all --name NAME --output-as=xml`. No attribute: an empty map.
+Result<std::map<std::string, std::string>> query_node_attribute(const std::string& name, Deadline deadline);
 
 // `crm configure load update FILE` with `text` (crmsh syntax, e.g. a rendered template).
 Result<void> load_crm_configuration(const std::string& text, Deadline deadline);

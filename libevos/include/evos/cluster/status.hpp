@@ -60,6 +60,9 @@ struct PacemakerStatus {
   [[nodiscard]] const NodeStatus* node(std::string_view name) const;
 };
 
+// Parses `attrd_updater --query --all --output-as=xml`: node name -> value of the attribute.
+Result<std::map<std::string, std::string>> parse_attrd_query_xml(std::string_view xml);
+
 // Parses `crm_mon --output-as=xml` (Pacemaker 2.1 API 2.x). Unknown elements and attributes are
 // ignored; a document that is not crm_mon's XML is Errc::invalid_argument.
 Result<PacemakerStatus> parse_crm_mon_xml(std::string_view xml);
