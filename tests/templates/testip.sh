@@ -25,6 +25,8 @@ if [ "${1:-}" != --inside ]; then
   exit $?
 fi
 work=$2 tpl=$3
+# shellcheck source=pcs_apply.sh
+. "$(dirname "$0")/pcs_apply.sh"
 mount -t overlay evos-ocf -o "lowerdir=$work/stage/lib/ocf/resource.d:/usr/lib/ocf/resource.d" /usr/lib/ocf/resource.d \
   || { echo "FAIL: cannot overlay the agent"; exit 1; }
 cd "$work" || exit 1
@@ -128,13 +130,7 @@ attrs s5.xml s7.xml 3000 3000
 # --- pcs form --------------------------------------------------------------------------------
 base pcs.xml
 ok=1
-while IFS= read -r line; do
-  [ -z "$line" ] && continue
-  eval "set -- $line"          # the template's own words (test input, not user input)
-  [ "$1" = pcs ] || continue
-  shift
-  pcs -f pcs.xml "$@" >/dev/null 2>&1 || { ok=0; echo "    pcs $*"; pcs -f pcs.xml "$@" 2>&1 | sed 's/^/    /'; }
-done < <(fill "$tpl/testip.pcs" | sed -e ':a' -e '/\\$/N; s/\\\n//; ta' | grep -v '^#')
+fill "$tpl/testip.pcs" | pcs_apply pcs.xml || ok=0
 [ $ok = 1 ] && pass "pcs accepts testip.pcs (and the agent's meta-data)" || fail "pcs template"
 crm_verify -x pcs.xml && pass "crm_verify accepts the pcs configuration" || fail "crm_verify (pcs)"
 crm_simulate -x pcs.xml -S -u n1 -u n2 -q 1 -O p0.xml >/dev/null 2>&1

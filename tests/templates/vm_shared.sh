@@ -23,6 +23,8 @@ mount -t overlay evos-ocf -o "lowerdir=$work/stage/lib/ocf/resource.d:/usr/lib/o
   || { echo "FAIL: cannot overlay the agent"; exit 1; }
 cd "$work" || exit 1
 tpl=$work/stage/share/evos/crm-templates
+# shellcheck source=pcs_apply.sh
+. "$(dirname "$0")/pcs_apply.sh"
 evosctl=$work/stage/sbin/evosctl
 passes=0 fails=0
 pass() { passes=$((passes+1)); echo "ok: $*"; }
@@ -61,14 +63,7 @@ cibadmin --empty > pcs.xml
 ok=1
 for n in n1 n2; do pcs -f pcs.xml stonith create "fence-$n" fence_dummy pcmk_host_list="$n" >/dev/null 2>&1 || ok=0; done
 for t in cluster-base vm-shared; do
-  while IFS= read -r line; do
-    [ -z "$line" ] && continue
-    # shellcheck disable=SC2086
-    eval "set -- $line"          # the template's own words (test input, not user input)
-    [ "$1" = pcs ] || continue
-    shift
-    pcs -f pcs.xml "$@" >/dev/null 2>&1 || { ok=0; echo "    pcs $*"; pcs -f pcs.xml "$@" 2>&1 | sed 's/^/    /'; }
-  done < <(fill "$tpl/$t.pcs" | sed -e ':a' -e '/\\$/N; s/\\\n//; ta' | grep -v '^#')
+  fill "$tpl/$t.pcs" | pcs_apply pcs.xml || ok=0
 done
 [ $ok = 1 ] && pass "pcs accepts the pcs templates (and the agent's meta-data)" || fail "pcs templates"
 crm_verify -x pcs.xml && pass "crm_verify accepts the pcs configuration" || fail "crm_verify (pcs)"
