@@ -2,6 +2,7 @@
 #include "cluster_commands.hpp"
 #include "exit_codes.hpp"
 #include "lab_command.hpp"
+#include "mirror_commands.hpp"
 #include "vm_commands.hpp"
 
 #include <nlohmann/json.hpp>
@@ -34,6 +35,7 @@ int main(int argc, char** argv) {
   });
   auto& vm = evosctl::add_vm_commands(app, global, run);
   evosctl::add_cluster_commands(app, vm, global, run);
+  evosctl::add_mirror_commands(app, global, run);
   app.add_subcommand("lab", "The two-node lab on this machine: up|down|status|exec NODE CMD...|kill NODE|boot NODE|"
                             "cut LINK NODE|heal LINK NODE [--name N] (see docs/lab.md)")
       ->allow_extras();

@@ -1,0 +1,341 @@
+#include "mirror_commands.hpp"
+
+#include "exit_codes.hpp"
+
+#include <evos/drbd/drbdsetup_control.hpp>
+#include <evos/mirror/admin.hpp>
+#include <evos/mirror/service.hpp>
+#include <evos/proc/run.hpp>
+#include <evos/text_checks.hpp>
+
+#include <fmt/core.h>
+#include <nlohmann/json.hpp>
+#include <unistd.h>
+
+#include <climits>
+#include <memory>
+
+namespace evosctl {
+namespace {
+
+using evos::Deadline;
+using evos::Errc;
+using evos::Error;
+namespace drbd = evos::drbd;
+namespace mirror = evos::mirror;
+
+struct MirrorOptions {
+  std::string name;
+  std::string discard;
+  std::string node;
+  std::string drbdconf;
+  bool local_only = false;
+  bool force = false;
+  int timeout_s = 30;
+};
+
+// This node's name as DRBD and Pacemaker use it (`uname -n`).
+std::string local_node() {
+  char buf[HOST_NAME_MAX + 1] = {};
+  if (::gethostname(buf, sizeof buf - 1) != 0) return {};
+  return buf;
+}
+
+std::optional<Error> check_name(const std::string& name) {
+  if (auto p = drbd::resource_name_problem(name))
+    return Error(Errc::invalid_argument, fmt::format("mirror {} {}", evos::text::quote_for_message(name), *p));
+  return std::nullopt;
+}
+
+std::optional<Error> check_node(const std::string& node, const char* what) {
+  if (auto p = evos::text::syntax_problem(node, evos::text::Syntax::token); p || node.empty() || node.front() == '-')
+    return Error(Errc::invalid_argument, fmt::format("{} {} is not a node name", what, evos::text::quote_for_message(node)));
+  return std::nullopt;
+}
+
+drbd::DrbdsetupControl control(const MirrorOptions& o) { return drbd::DrbdsetupControl({.config_file = o.drbdconf}); }
+
+nlohmann::json to_json(const drbd::ResourceState& s) {
+  nlohmann::json volumes = nlohmann::json::array(), peers = nlohmann::json::array();
+  for (const auto& d : s.devices)
+    volumes.push_back({{"volume", d.volume}, {"minor", d.minor}, {"disk", std::string(to_string(d.disk))},
+                       {"quorum", d.quorum}, {"size_kib", d.size_kib ? nlohmann::json(*d.size_kib) : nlohmann::json(nullptr)}});
+  for (const auto& c : s.connections) {
+    nlohmann::json devices = nlohmann::json::array();
+    for (const auto& p : c.peer_devices)
+      devices.push_back({{"volume", p.volume},
+                         {"replication", std::string(to_string(p.replication))},
+                         {"peer_disk", std::string(to_string(p.peer_disk))},
+                         {"done_percent", p.done_percent ? nlohmann::json(*p.done_percent) : nlohmann::json(nullptr)},
+                         {"out_of_sync_kib", p.out_of_sync_kib}});
+    peers.push_back({{"name", c.name}, {"node_id", c.peer_node_id}, {"connection", std::string(to_string(c.state))},
+                     {"role", std::string(to_string(c.peer_role))}, {"split_brain", c.split_brain}, {"volumes", devices}});
+  }
+  const auto score = drbd::promotion_score(s);
+  const auto assessment = mirror::assess(s);
+  const auto degraded = drbd::is_degraded(s);
+  const auto progress = drbd::sync_progress(s);
+  const auto leave = mirror::may_leave(s);
+  const auto peer_leave = mirror::peer_may_leave(s);
+  auto verdict = [](const drbd::Verdict& v) { return nlohmann::json{{"yes", v.yes}, {"why", v.why}}; };
+  return {{"name", s.name},
+          {"up", s.exists},
+          {"role", std::string(to_string(s.role))},
+          {"suspended", s.suspended},
+          {"volumes", volumes},
+          {"peers", peers},
+          {"split_brain", drbd::in_split_brain(s)},
+          {"sync_source", drbd::is_sync_source(s)},
+          {"sync_target", drbd::is_sync_target(s)},
+          {"sync_done_percent", progress ? nlohmann::json(*progress) : nlohmann::json(nullptr)},
+          {"out_of_sync_kib", drbd::out_of_sync_kib(s)},
+          {"degraded", verdict(drbd::Verdict{degraded.yes, degraded.why})},
+          {"health", assessment.health == mirror::Health::running    ? "ok"
+                     : assessment.health == mirror::Health::degraded ? "degraded"
+                     : assessment.health == mirror::Health::failed   ? "failed"
+                                                                     : "stopped"},
+          {"reason", assessment.why},
+          {"promotion_score", {{"drbd", score.value}, {"published", mirror::publishable_score(score)},
+                               {"settled", score.settled}, {"why", score.why}}},
+          {"may_leave", verdict(leave)},
+          {"peer_may_leave", verdict(peer_leave)}};
+}
+
+std::string sync_text(const drbd::ResourceState& s) {
+  if (drbd::in_split_brain(s)) return "SPLIT BRAIN";
+  auto progress = drbd::sync_progress(s);
+  if (!progress) return "-";
+  return fmt::format("{} {:.1f}%", drbd::is_sync_source(s) ? "source" : "target", *progress);
+}
+
+std::string first_peer_field(const drbd::ResourceState& s, int which) {
+  if (s.connections.empty()) return "-";
+  const auto& c = s.connections.front();
+  switch (which) {
+    case 0: return c.name.empty() ? fmt::format("node {}", c.peer_node_id) : c.name;
+    case 1: return std::string(to_string(c.state));
+    case 2: return std::string(to_string(c.peer_role));
+    default:
+      return c.peer_devices.empty() ? "-" : std::string(to_string(c.peer_devices.front().peer_disk));
+  }
+}
+
+int list(const GlobalOptions& g, const MirrorOptions& o) {
+  auto ctl = control(o);
+  auto states = ctl.status("all", Deadline::after(std::chrono::seconds(o.timeout_s)));
+  if (!states) return fail(states.error());
+  if (g.json) {
+    nlohmann::json j = nlohmann::json::array();
+    for (const auto& s : *states) j.push_back(to_json(s));
+    fmt::print("{}\n", j.dump(2));
+    return ok;
+  }
+  fmt::print("{:<20} {:<10} {:<13} {:<14} {:<13} {:<10} {:<13} {}\n", "MIRROR", "ROLE", "DISK", "PEER", "CONNECTION",
+             "PEER-ROLE", "PEER-DISK", "SYNC");
+  for (const auto& s : *states) {
+    const std::string disk = s.devices.empty() ? "-" : std::string(to_string(s.devices.front().disk));
+    fmt::print("{:<20} {:<10} {:<13} {:<14} {:<13} {:<10} {:<13} {}\n", s.name, to_string(s.role), disk,
+               first_peer_field(s, 0), first_peer_field(s, 1), first_peer_field(s, 2), first_peer_field(s, 3),
+               sync_text(s));
+  }
+  return ok;
+}
+
+int status(const GlobalOptions& g, const MirrorOptions& o) {
+  if (auto e = check_name(o.name)) return fail(*e);
+  auto ctl = control(o);
+  auto s = ctl.state(o.name, Deadline::after(std::chrono::seconds(o.timeout_s)));
+  if (!s) return fail(s.error());
+  if (!s->exists) return fail(Error(Errc::not_found, fmt::format("mirror {} is not up on this node", o.name)));
+  if (g.json) {
+    fmt::print("{}\n", to_json(*s).dump(2));
+    return ok;
+  }
+  const auto a = mirror::assess(*s);
+  const auto score = drbd::promotion_score(*s);
+  fmt::print("{}\n", drbd::describe(*s));
+  fmt::print("health: {}{}\n",
+             a.health == mirror::Health::running    ? "ok"
+             : a.health == mirror::Health::degraded ? "degraded"
+             : a.health == mirror::Health::failed   ? "FAILED"
+                                                    : "stopped",
+             a.why.empty() ? "" : ": " + a.why);
+  fmt::print("promotion score: {} ({})\n", mirror::publishable_score(score), score.why);
+  if (auto p = drbd::sync_progress(*s))
+    fmt::print("resync: {} {:.1f}% done, {} KiB left\n", drbd::is_sync_source(*s) ? "sending" : "receiving", *p,
+               drbd::out_of_sync_kib(*s));
+  if (auto v = mirror::may_leave(*s); !v.yes) fmt::print("this node must not leave: {}\n", v.why);
+  if (auto v = mirror::peer_may_leave(*s); !v.yes) fmt::print("the peer must not leave: {}\n", v.why);
+  return ok;
+}
+
+// Full resync of this node's data from its peer (drbdadm invalidate): only when the peer is
+// connected with UpToDate data, so the one good copy is never the one thrown away.
+int resync(const MirrorOptions& o) {
+  if (auto e = check_name(o.name)) return fail(*e);
+  auto ctl = control(o);
+  const auto deadline = Deadline::after(std::chrono::seconds(o.timeout_s));
+  auto s = ctl.state(o.name, deadline);
+  if (!s) return fail(s.error());
+  if (!s->exists) return fail(Error(Errc::not_found, fmt::format("mirror {} is not up on this node", o.name)));
+  bool peer_good = false;
+  for (const auto& c : s->connections)
+    for (const auto& p : c.peer_devices)
+      if (c.state == drbd::ConnState::connected && p.peer_disk == drbd::DiskState::up_to_date) peer_good = true;
+  if (!peer_good)
+    return fail(Error(Errc::invalid_argument,
+                      fmt::format("{}: the peer is not connected with UpToDate data; a resync would discard the only "
+                                  "good copy ({})",
+                                  o.name, drbd::describe(*s))));
+  if (auto r = ctl.invalidate(o.name, deadline); !r) return fail(r.error());
+  fmt::print("{}: full resync from {} started (evosctl mirror status {})\n", o.name, mirror::peer_of(*s), o.name);
+  return ok;
+}
+
+// The peer's part of a recovery, as a transient node attribute its mirror agent acts on.
+evos::Result<void> request_peer(const std::string& resource, const std::string& peer, mirror::ResolveRequest part,
+                                Deadline deadline) {
+  std::vector<std::string> argv{"attrd_updater", "-n", mirror::resolve_attribute(resource), "-U",
+                                std::string(mirror::to_string(part)), "-N", peer};
+  auto r = evos::proc::run(argv, deadline);
+  if (!r) return std::move(r).error().context(evos::proc::describe(argv));
+  if (!r->ok())
+    return evos::make_error(Errc::backend, "{} exited with {}: {}", evos::proc::describe(argv), r->exit_code,
+                            evos::text::quote_for_message(r->err.substr(0, r->err.find('\n'))));
+  return {};
+}
+
+int resolve(const GlobalOptions& g, const MirrorOptions& o) {
+  if (auto e = check_name(o.name)) return fail(*e);
+  if (auto e = check_node(o.discard, "--discard")) return fail(*e);
+  auto ctl = control(o);
+  const auto deadline = Deadline::after(std::chrono::seconds(o.timeout_s));
+  auto s = ctl.state(o.name, deadline);
+  if (!s) return fail(s.error());
+  const std::string here = local_node();
+  auto plan = mirror::plan_resolve(*s, here, o.discard);
+  if (!plan) return fail(plan.error());
+  const auto part = plan->discard_here ? mirror::ResolveRequest::discard : mirror::ResolveRequest::connect;
+  if (auto r = mirror::resolve_here(ctl, *s, part, deadline); !r) return fail(r.error());
+  std::string peer_status = "not requested (--local-only)";
+  int code = ok;
+  if (!o.local_only) {
+    if (auto r = request_peer(o.name, plan->peer, plan->for_peer, deadline); r) {
+      peer_status = fmt::format("requested: its mirror agent will {} at its next monitor", mirror::to_string(plan->for_peer));
+    } else {
+      peer_status = fmt::format("could not be requested through the cluster ({}); run 'evosctl mirror resolve {} "
+                                "--discard {} --local-only' on {}",
+                                r.error().message(), o.name, o.discard, plan->peer);
+      code = unavailable;
+    }
+  }
+  if (g.json) {
+    fmt::print("{}\n", nlohmann::json{{"mirror", o.name},
+                                      {"discarded", o.discard},
+                                      {"here", {{"node", here}, {"action", std::string(mirror::to_string(part))}}},
+                                      {"peer", {{"node", plan->peer},
+                                                {"action", std::string(mirror::to_string(plan->for_peer))},
+                                                {"status", peer_status}}}}
+                           .dump(2));
+  } else {
+    fmt::print("{}: {} ({}) {}; {}: {}\n", o.name, here,
+               plan->discard_here ? "discards its changes and resyncs from its peer" : "keeps its data",
+               plan->discard_here ? "reconnected with --discard-my-data" : "reconnected", plan->peer, peer_status);
+  }
+  if (code != ok) fmt::print(stderr, "evosctl: {}\n", peer_status);
+  return code;
+}
+
+// Refuses (exit 1) while `node` is the sync source of a running resync of any mirror up here.
+int leave_check(const GlobalOptions& g, const MirrorOptions& o, const std::string& node, const std::string& doing,
+                bool& refused) {
+  refused = false;
+  auto ctl = control(o);
+  auto states = ctl.status("all", Deadline::after(std::chrono::seconds(o.timeout_s)));
+  if (!states) return fail(states.error());
+  const auto check = mirror::check_leave(*states, node, local_node());
+  refused = !check.ok;
+  if (g.json) {
+    fmt::print("{}\n", nlohmann::json{{"node", node}, {"action", doing}, {"ok", check.ok}, {"refusals", check.refusals}}.dump(2));
+  } else if (!check.ok) {
+    for (const auto& r : check.refusals) fmt::print(stderr, "evosctl: refusing {} of {}: {}\n", doing, node, r);
+  }
+  return check.ok ? ok : failure;
+}
+
+int shutdown_check(const GlobalOptions& g, const MirrorOptions& o) {
+  bool refused = false;
+  const std::string here = local_node();
+  int code = leave_check(g, o, here, "shutdown", refused);
+  if (code == ok && !g.json) fmt::print("{} may shut down: it is not the sync source of a running resync\n", here);
+  return code;
+}
+
+int standby(const GlobalOptions& g, const MirrorOptions& o) {
+  if (auto e = check_node(o.node, "node")) return fail(*e);
+  if (!o.force) {
+    bool refused = false;
+    int code = leave_check(g, o, o.node, "standby", refused);
+    if (code != ok) {
+      if (refused && !g.json) fmt::print(stderr, "evosctl: wait for the resync to finish (or use --force to lose the only UpToDate copy)\n");
+      return code;
+    }
+  }
+  std::vector<std::string> argv{"crm_attribute", "--node", o.node, "--name", "standby", "--update", "on", "--lifetime", "forever"};
+  auto r = evos::proc::run(argv, Deadline::after(std::chrono::seconds(o.timeout_s)));
+  if (!r) return fail(std::move(r).error().context("put the node in standby"));
+  if (!r->ok())
+    return fail(Error(Errc::backend, fmt::format("{} exited with {}: {}", evos::proc::describe(argv), r->exit_code,
+                                                 evos::text::quote_for_message(r->err.substr(0, r->err.find('\n'))))));
+  if (!g.json) fmt::print("{} is in standby: Pacemaker moves its resources away\n", o.node);
+  return ok;
+}
+
+}  // namespace
+
+void add_mirror_commands(CLI::App& app, GlobalOptions& global, std::function<int()>& run) {
+  auto o = std::make_shared<MirrorOptions>();
+  auto common = [&global, o](CLI::App* c) {
+    c->add_option("--drbdconf", o->drbdconf, "drbdadm configuration file (default: drbdadm's)");
+    c->add_option("--timeout", o->timeout_s, "Seconds to wait for DRBD and Pacemaker")->check(CLI::Range(1, 600));
+    c->add_flag("--json", global.json, "Print JSON");
+  };
+
+  auto* m = app.add_subcommand("mirror", "DRBD mirrors of VM disks: list, status, resync, resolve a split brain");
+  m->require_subcommand(1);
+  auto* ls = m->add_subcommand("list", "Every mirror up on this node, as drbdsetup status --json shows it");
+  common(ls);
+  ls->callback([&run, &global, o] { run = [&global, o] { return list(global, *o); }; });
+
+  auto* st = m->add_subcommand("status", "One mirror: roles, disks, resync, split brain, promotion score, leave checks");
+  st->add_option("NAME", o->name, "DRBD resource")->required();
+  common(st);
+  st->callback([&run, &global, o] { run = [&global, o] { return status(global, *o); }; });
+
+  auto* rs = m->add_subcommand("resync", "Discard this node's data and resync it fully from the connected UpToDate peer");
+  rs->add_option("NAME", o->name, "DRBD resource")->required();
+  common(rs);
+  rs->callback([&run, o] { run = [o] { return resync(*o); }; });
+
+  auto* rv = m->add_subcommand("resolve", "Recover from a split brain: NODE's changes since the split are discarded");
+  rv->add_option("NAME", o->name, "DRBD resource")->required();
+  rv->add_option("--discard", o->discard, "The node whose changes are discarded (this node or its peer)")->required();
+  rv->add_flag("--local-only", o->local_only, "Do only this node's part (run the same command on the peer too)");
+  common(rv);
+  rv->callback([&run, &global, o] { run = [&global, o] { return resolve(global, *o); }; });
+
+  auto* node = app.add_subcommand("node", "Cluster nodes: standby, and the checks before a node leaves");
+  node->require_subcommand(1);
+  auto* sb = node->add_subcommand("standby", "Put NODE in standby, unless it is the sync source of a running resync");
+  sb->add_option("NODE", o->node, "Pacemaker node name")->required();
+  sb->add_flag("--force", o->force, "Skip the mirror checks");
+  common(sb);
+  sb->callback([&run, &global, o] { run = [&global, o] { return standby(global, *o); }; });
+  auto* sc = node->add_subcommand("shutdown-check",
+                                  "Exit 0 if this node may shut down now; 1 (with the reason) while it is the sync source "
+                                  "of a running resync");
+  common(sc);
+  sc->callback([&run, &global, o] { run = [&global, o] { return shutdown_check(global, *o); }; });
+}
+
+}  // namespace evosctl
