@@ -126,7 +126,7 @@ int unfence(const mirror::FenceRequest& req, evos::Log& log, std::chrono::second
 }
 
 int usage() {
-  std::fprintf(stderr, "usage: evos-drbd-fence fence|unfence [--timeout S]\n");
+  std::fprintf(stderr, "usage: evos-drbd-fence fence|unfence [--timeout S] [RESOURCE]\n");
   return 1;
 }
 
@@ -136,17 +136,29 @@ int main(int argc, char** argv) {
   if (argc < 2) return usage();
   const std::string action = argv[1];
   long timeout = 60;
+  std::string named;  // a resource name after the options, as some handler setups append it
   for (int i = 2; i < argc; ++i) {
     const std::string a = argv[i];
     if (a == "--timeout" && i + 1 < argc) {
       char* end = nullptr;
       timeout = std::strtol(argv[++i], &end, 10);
       if (!end || *end || timeout < 1 || timeout > 3600) return usage();
+    } else if (named.empty() && !a.empty() && a.front() != '-') {
+      named = a;
     } else {
       return usage();
     }
   }
-  const auto env = environment();
+  auto env = environment();
+  if (!named.empty()) {
+    // DRBD_RESOURCE is authoritative; a differing name is a configuration mistake.
+    if (auto it = env.find("DRBD_RESOURCE"); it == env.end() || it->second.empty()) env["DRBD_RESOURCE"] = named;
+    else if (it->second != named) {
+      std::fprintf(stderr, "evos-drbd-fence: resource %s on the command line, DRBD_RESOURCE is %s\n", named.c_str(),
+                   it->second.c_str());
+      return 1;
+    }
+  }
   const bool verbose = env.contains("EVOS_FENCE_DEBUG");
   auto req = mirror::parse_fence_env(env);
   evos::StderrLog log("evos-drbd-fence", req ? req->resource : "", verbose);

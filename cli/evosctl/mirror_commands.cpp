@@ -3,6 +3,7 @@
 #include "exit_codes.hpp"
 
 #include <evos/drbd/drbdsetup_control.hpp>
+#include <evos/drbd/mirror_config.hpp>
 #include <evos/mirror/admin.hpp>
 #include <evos/mirror/service.hpp>
 #include <evos/proc/run.hpp>
@@ -13,7 +14,11 @@
 #include <unistd.h>
 
 #include <climits>
+#include <cstdio>
+#include <fstream>
 #include <memory>
+#include <sstream>
+#include <sys/stat.h>
 
 namespace evosctl {
 namespace {
@@ -26,6 +31,11 @@ namespace mirror = evos::mirror;
 
 struct MirrorOptions {
   std::string name;
+  int minor = -1;
+  std::vector<std::string> hosts;  // "NAME,ID,ADDRESS,DISK[,META_DISK]"
+  std::string output;
+  std::string fence_handler = "evos";
+  bool dry_run = false;
   std::string discard;
   std::string node;
   std::string drbdconf;
@@ -71,7 +81,8 @@ nlohmann::json to_json(const drbd::ResourceState& s) {
     peers.push_back({{"name", c.name}, {"node_id", c.peer_node_id}, {"connection", std::string(to_string(c.state))},
                      {"role", std::string(to_string(c.peer_role))}, {"split_brain", c.split_brain}, {"volumes", devices}});
   }
-  const auto score = drbd::promotion_score(s);
+  const auto drbd_score = drbd::promotion_score(s);
+  const auto score = mirror::score_to_publish(s);
   const auto assessment = mirror::assess(s);
   const auto degraded = drbd::is_degraded(s);
   const auto progress = drbd::sync_progress(s);
@@ -95,7 +106,7 @@ nlohmann::json to_json(const drbd::ResourceState& s) {
                      : assessment.health == mirror::Health::failed   ? "failed"
                                                                      : "stopped"},
           {"reason", assessment.why},
-          {"promotion_score", {{"drbd", score.value}, {"published", mirror::publishable_score(score)},
+          {"promotion_score", {{"drbd", drbd_score.value}, {"published", mirror::publishable_score(score)},
                                {"settled", score.settled}, {"why", score.why}}},
           {"may_leave", verdict(leave)},
           {"peer_may_leave", verdict(peer_leave)}};
@@ -152,7 +163,7 @@ int status(const GlobalOptions& g, const MirrorOptions& o) {
     return ok;
   }
   const auto a = mirror::assess(*s);
-  const auto score = drbd::promotion_score(*s);
+  const auto score = mirror::score_to_publish(*s);
   fmt::print("{}\n", drbd::describe(*s));
   fmt::print("health: {}{}\n",
              a.health == mirror::Health::running    ? "ok"
@@ -189,6 +200,73 @@ int resync(const MirrorOptions& o) {
                                   o.name, drbd::describe(*s))));
   if (auto r = ctl.invalidate(o.name, deadline); !r) return fail(r.error());
   fmt::print("{}: full resync from {} started (evosctl mirror status {})\n", o.name, mirror::peer_of(*s), o.name);
+  return ok;
+}
+
+evos::Result<drbd::Host> parse_host(const std::string& spec) {
+  std::vector<std::string> f;
+  std::stringstream in(spec);
+  for (std::string part; std::getline(in, part, ',');) f.push_back(part);
+  if (f.size() != 4 && f.size() != 5)
+    return evos::make_error(Errc::invalid_argument, "--host {}: expected NAME,NODE_ID,ADDRESS,DISK[,META_DISK]",
+                            evos::text::quote_for_message(spec));
+  drbd::Host h;
+  h.name = f[0];
+  int id = -1;
+  if (f[1].empty() || f[1].size() > 2 || f[1].find_first_not_of("0123456789") != std::string::npos)
+    return evos::make_error(Errc::invalid_argument, "--host {}: node id {} is not 0..31", f[0], evos::text::quote_for_message(f[1]));
+  id = std::stoi(f[1]);
+  h.node_id = id;
+  h.address = f[2];
+  h.disk = f[3];
+  if (f.size() == 5) h.meta_disk = f[4];
+  return h;
+}
+
+// Writes the mirror's .res file (drbd::render_res validates everything first). DRBD itself is
+// not touched: create-md and up are the administrator's and Pacemaker's.
+int create(const MirrorOptions& o) {
+  if (auto e = check_name(o.name)) return fail(*e);
+  if (o.hosts.size() != 2) return fail(Error(Errc::invalid_argument, "a mirror has exactly two --host options"));
+  drbd::Mirror m;
+  m.resource = o.name;
+  m.minor = o.minor;
+  for (std::size_t i = 0; i < 2; ++i) {
+    auto h = parse_host(o.hosts[i]);
+    if (!h) return fail(h.error());
+    m.hosts[i] = std::move(*h);
+  }
+  if (o.fence_handler == "evos") {
+    m.fence_peer = {EVOS_FENCE_HANDLER, {"fence"}};
+    m.unfence_peer = {EVOS_FENCE_HANDLER, {"unfence"}};
+  } else if (o.fence_handler != "linbit") {
+    return fail(Error(Errc::invalid_argument, "--fence-handler is evos or linbit"));
+  }
+  auto text = drbd::render_res(m);
+  if (!text) return fail(text.error());
+  if (o.dry_run) {
+    fmt::print("{}", *text);
+    return ok;
+  }
+  const std::string path = o.output.empty() ? "/etc/drbd.d/" + o.name + ".res" : o.output;
+  if (auto p = evos::text::syntax_problem(path, evos::text::Syntax::path))
+    return fail(Error(Errc::invalid_argument, fmt::format("--output {} {}", evos::text::quote_for_message(path), *p)));
+  struct stat st {};
+  if (!o.force && ::stat(path.c_str(), &st) == 0)
+    return fail(Error(Errc::invalid_argument, fmt::format("{} exists (use --force to replace it)", path)));
+  const std::string tmp = path + ".evos-tmp";
+  {
+    std::ofstream out(tmp, std::ios::trunc);
+    out << *text;
+    if (!out.flush()) return fail(Error(Errc::backend, fmt::format("cannot write {}", tmp)));
+  }
+  if (std::rename(tmp.c_str(), path.c_str()) != 0) {
+    std::remove(tmp.c_str());
+    return fail(Error(Errc::backend, fmt::format("cannot write {}", path)));
+  }
+  fmt::print("{} written. Next, on both nodes: drbdadm create-md {}; then put it under the cluster "
+             "(crm-templates/vm-drbd, docs/mirror.md)\n",
+             path, o.name);
   return ok;
 }
 
@@ -301,8 +379,18 @@ void add_mirror_commands(CLI::App& app, GlobalOptions& global, std::function<int
     c->add_flag("--json", global.json, "Print JSON");
   };
 
-  auto* m = app.add_subcommand("mirror", "DRBD mirrors of VM disks: list, status, resync, resolve a split brain");
+  auto* m = app.add_subcommand("mirror", "DRBD mirrors of VM disks: create, list, status, resync, resolve a split brain");
   m->require_subcommand(1);
+  auto* cr = m->add_subcommand("create", "Write the mirror's DRBD .res file (validated; evos' fence handler)");
+  cr->add_option("NAME", o->name, "DRBD resource")->required();
+  cr->add_option("--minor", o->minor, "DRBD minor (/dev/drbdN)")->required()->check(CLI::Range(0, drbd::max_minor));
+  cr->add_option("--host", o->hosts, "NAME,NODE_ID,ADDRESS,DISK[,META_DISK] (twice; NAME is the node's uname -n)")->required();
+  cr->add_option("--output", o->output, "The file to write (default /etc/drbd.d/NAME.res)");
+  cr->add_option("--fence-handler", o->fence_handler, "evos (default) or linbit");
+  cr->add_flag("--dry-run", o->dry_run, "Print the file instead of writing it");
+  cr->add_flag("--force", o->force, "Replace an existing file");
+  cr->callback([&run, o] { run = [o] { return create(*o); }; });
+
   auto* ls = m->add_subcommand("list", "Every mirror up on this node, as drbdsetup status --json shows it");
   common(ls);
   ls->callback([&run, &global, o] { run = [&global, o] { return list(global, *o); }; });

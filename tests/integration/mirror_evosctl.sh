@@ -162,6 +162,28 @@ on beta "$evosctl" mirror status r2 --json
 [ "$(jq_ 'd["split_brain"], d["health"], d["role"]' <<<"$out" | tr '\n' ' ')" = "False ok Primary " ] \
   && pass "resolved the other way, beta Primary" || fail "$out"
 
+# --- create: the .res file, validated by evos and by the real drbdadm -------------------------
+me=$(uname -n)
+on alpha "$evosctl" mirror create web1 --minor 1000 --host "$me,0,127.0.0.1:7789,/dev/vg0/web1" \
+  --host "other,1,127.0.0.2:7789,/dev/vg0/web1" --output "$work/web1.res"
+expect 0 "mirror create"
+grep -q 'fence-peer ".*/evos/evos-drbd-fence fence";' "$work/web1.res" && grep -q 'device minor 1000;' "$work/web1.res" \
+  && pass "the .res file uses evos' fence handler" || fail "res: $(cat "$work/web1.res")"
+if [ -x /usr/sbin/drbdadm ]; then
+  printf 'include "%s";\n' "$work/web1.res" > "$work/drbd.conf"
+  out=$(/usr/sbin/drbdadm -c "$work/drbd.conf" dump 2>&1 | grep -v modinfo); rc=$?
+  grep -q 'resource "\{0,1\}web1' <<<"$out" && pass "the real drbdadm parses it" || fail "drbdadm dump: $out"
+else
+  fail "drbdadm (drbd-utils) is not installed"
+fi
+on alpha "$evosctl" mirror create web1 --minor 1000 --host "$me,0,127.0.0.1:7789,/dev/vg0/web1" \
+  --host "other,1,127.0.0.2:7789,/dev/vg0/web1" --output "$work/web1.res"
+expect 2 "create refuses to replace a file without --force"
+for bad in "a;b,0,127.0.0.1:7789,/dev/x" "a,99,127.0.0.1:7789,/dev/x" "a,0,127.0.0.1:7789,dev/x" "a,0,127.0.0.1:7789,/dev/\$(id)" "a,0,127.0.0.1"; do
+  on alpha "$evosctl" mirror create web2 --minor 1 --host "$bad" --host "b,1,127.0.0.2:7789,/dev/y" --output "$work/web2.res"
+  [ "$rc" = 2 ] && [ ! -e "$work/web2.res" ] && pass "create refuses --host $bad" || fail "create --host $bad: rc $rc $out"
+done
+
 for r in r0 r1 r2; do on alpha drbdadm down $r; on beta drbdadm down $r; done
 echo "mirror_evosctl: $passes passed, $fails failed"
 [ "$fails" -eq 0 ]

@@ -81,6 +81,10 @@ run b2.xml fence "${drbd_env[@]}"
 [ $rc = 7 ] && pass "peer fenced: exit 7 (I/O resumes)" || fail "fenced: rc $rc: $out"
 run b2.xml fence-peer "${drbd_env[@]}"
 [ $rc = 7 ] && pass "called as fence-peer" || fail "fence-peer: rc $rc"
+run b2.xml fence "${drbd_env[@]}" -- r0
+[ $rc = 7 ] && pass "a resource name after the action is accepted" || fail "fence r0: rc $rc: $out"
+run b2.xml fence "${drbd_env[@]}" -- r1
+[ $rc = 1 ] && pass "a resource name that differs from DRBD_RESOURCE is refused" || fail "fence r1: rc $rc: $out"
 # No quorum: frozen.
 sed 's/have-quorum="1"/have-quorum="0"/' b2.xml > q.xml
 run q.xml fence "${drbd_env[@]}"

@@ -75,6 +75,9 @@ vm_on() {
   mon | xmllint --xpath '//resource[@id="vm"]/node/@name' - 2>/dev/null | sed 's/ *name="\([^"]*\)"/\1 /g; s/ $//'
 }
 is_promoted() { [[ $(promoted_on) == "$1" ]]; }
+one_promoted() { [[ $(promoted_on) == "$n1" || $(promoted_on) == "$n2" ]]; }
+window_closed() { [[ $(world_field 'd["two_primaries"]') == False ]]; }
+receiving() { [[ $(simq "$1" drbdadm dstate r0 2>/dev/null) == Inconsistent/UpToDate ]]; }
 vm_is_on() { [[ $(vm_on) == "$1" ]]; }
 both_online() {
   local x
@@ -186,15 +189,16 @@ EOF
 X "$n1" crm configure load update "$work/mirror.crm" >/dev/null 2>&1 || die "crm configure load failed"
 
 # ---------------------------------------------------------------------------------------- start
-wait_for 120 is_promoted "$n1" || wait_for 10 is_promoted "$n2" || die "nothing promoted within 130 s (promoted on '$(promoted_on)')"
+wait_for 130 one_promoted || die "nothing promoted within 130 s (promoted on '$(promoted_on)')"
 P=$(promoted_on)
 O=$(other "$P")
 pass "start: $P is promoted"
 wait_for 60 vm_is_on "$P" && pass "start: the VM runs on $P, with the Promoted instance" || fail "start: VM on '$(vm_on)'"
 [[ $(role_of "$P") == Primary && $(role_of "$O") == Secondary ]] && pass "start: DRBD Primary on $P, Secondary on $O" \
   || fail "start: roles $(role_of "$P")/$(role_of "$O")"
-[[ $(score_of "$P") == 10000 && $(score_of "$O") == 10000 ]] && pass "start: both publish 10000" \
-  || fail "start: scores '$(score_of "$P")' '$(score_of "$O")'"
+score_is() { [[ $(score_of "$1") == "$2" ]]; }
+wait_for 30 score_is "$P" 10000 && wait_for 30 score_is "$O" 100 \
+  && pass "start: the Primary publishes 10000, the Secondary beside it 100" || fail "start: scores '$(score_of "$P")' '$(score_of "$O")'"
 
 # ---------------------------------------------------------------------------------------- migrate
 X "$P" crm_resource --resource mirror-r0-clone --meta --set-parameter promoted-max --parameter-value 2 >/dev/null
@@ -209,7 +213,7 @@ X "$O" grep -qE "migrate_from.*vm|vm.*migrate_from" /var/log/pacemaker/pacemaker
 X "$P" crm_resource --resource vm --clear >/dev/null 2>&1
 X "$P" crm_resource --resource mirror-r0-clone --meta --set-parameter promoted-max --parameter-value 1 >/dev/null
 wait_for 90 is_promoted "$O" && pass "migrate: promoted-max=1, single Primary on $O with the VM" || fail "migrate: promoted on '$(promoted_on)'"
-wait_for 60 test "$(world_field 'd["two_primaries"]')" = False && [[ $(role_of "$P") == Secondary ]] \
+wait_for 60 window_closed && [[ $(role_of "$P") == Secondary ]] \
   && pass "migrate: $P demoted, allow-two-primaries closed" || fail "migrate: $P $(role_of "$P"), two_primaries $(world_field 'd["two_primaries"]')"
 vm_is_on "$O" && pass "migrate: the VM stays on $O" || fail "migrate: VM on '$(vm_on)'"
 recover
@@ -220,7 +224,7 @@ ctl set-rate r0 1
 ctl link r0 down                      # the Primary writes alone...
 simq "$P" drbdadm role r0 >/dev/null  # (the simulator advances: a new data generation on $P)
 ctl link r0 up                        # ...and resyncs to $O at 1 KiB/s
-wait_for 30 test "$(simq "$P" drbdadm cstate r0)" = Connected
+wait_for 30 connected "$P"
 out=$(X "$P" evosctl node shutdown-check 2>&1); rc=$?
 [[ $rc == 1 ]] && grep -q "refusing shutdown of $P: r0: this node is the sync source of a running resync to $O" <<<"$out" \
   && pass "resync: shutdown-check on the sync source refuses: ${out%%;*}" || fail "resync: shutdown-check rc $rc: $out"
@@ -256,12 +260,13 @@ pass "node-death: $P rejoined and resynced"
 P=$(promoted_on) O=$(other "$P")
 ctl set-rate r0 1
 ctl link r0 down; simq "$P" drbdadm role r0 >/dev/null; ctl link r0 up
-wait_for 30 test "$(simq "$O" drbdadm dstate r0)" = Inconsistent/UpToDate || fail "target-only: no resync to $O"
+wait_for 30 receiving "$O" || fail "target-only: no resync to $O"
 X "$O" crm_attribute --type crm_config --name stonith-action --update off >/dev/null   # keep the dead source off
 fenced() { X "$O" timeout 20 stonith_admin --history "$P" --output-as=xml 2>/dev/null | grep -c 'status="success"'; }
 before=$(fenced)
 node_dies "$P"
-wait_for 180 test "$(fenced)" -gt "$before" && pass "target-only: $P was fenced" || fail "target-only: no fencing of $P"
+fenced_again() { [[ $(fenced) -gt $before ]]; }
+wait_for 180 fenced_again && pass "target-only: $P was fenced" || fail "target-only: no fencing of $P"
 settled "$O"
 sleep 8   # more than a monitor interval after the transition
 [[ -z $(promoted_on) && -z $(vm_on) ]] && pass "target-only: the Inconsistent survivor $O is not promoted, the VM waits" \
@@ -289,6 +294,8 @@ sleep 7
 X "$P" grep -q "split brain detected" /var/log/pacemaker/pacemaker.log 2>/dev/null \
   || X "$P" sh -c 'grep -rqs "split brain" /var/log/pacemaker' && pass "split-brain: the agent reported it" \
   || fail "split-brain: nothing in $P's Pacemaker log"
+vm_stops() { X "$P" grep -ac "Result of stop operation for vm on $P" /var/log/pacemaker/pacemaker.log 2>/dev/null; }
+stops_before=$(vm_stops)
 out=$(X "$P" evosctl mirror resolve r0 --discard "$O" 2>&1); rc=$?
 [[ $rc == 0 ]] && pass "split-brain: evosctl mirror resolve r0 --discard $O: $out" || fail "split-brain: resolve rc $rc: $out"
 if wait_for 120 in_sync "$P"; then
@@ -297,7 +304,10 @@ else
   fail "split-brain: $(simq "$P" drbdadm dstate r0) $(simq "$P" drbdadm cstate r0); $O's agent said:"
   X "$O" grep -a "mirror" /var/log/pacemaker/pacemaker.log | tail -n 40
 fi
-[[ $(promoted_on) == "$P" ]] && pass "split-brain: $P kept its role and data" || fail "split-brain: promoted '$(promoted_on)'"
+wait_for 60 is_promoted "$P" && pass "split-brain: $P kept its role and data" || fail "split-brain: promoted '$(promoted_on)'"
+sleep 7   # a monitor interval: the recovered peer's score must not move the Promoted role
+[[ $(vm_stops) == "$stops_before" ]] && vm_is_on "$P" && pass "split-brain: the VM kept running on $P throughout" \
+  || fail "split-brain: the VM was stopped on $P ($stops_before -> $(vm_stops) stops) or moved ('$(vm_on)')"
 
 # ---------------------------------------------------------------------------------------- down
 t0=$(now_ms)

@@ -135,6 +135,15 @@ int publishable_score(const drbd::PromotionScore& score) {
   return score.value >= drbd::score_data_via_peer ? score.value : 0;
 }
 
+drbd::PromotionScore score_to_publish(const ResourceState& s) {
+  drbd::PromotionScore score = drbd::promotion_score(s);
+  if (s.role != Role::primary && connected_peer_primary(s) && score.value > score_beside_primary) {
+    score.value = score_beside_primary;
+    score.why += "; the peer is Primary";
+  }
+  return score;
+}
+
 ScorePlan plan_score(const drbd::PromotionScore& score, std::optional<int> published, bool force) {
   if (!score.settled) {
     if (published) return {false, *published, fmt::format("in transition, keeping {}: {}", *published, score.why)};
@@ -236,7 +245,7 @@ void MirrorService::remember(const AgentMemory& memory) {
 }
 
 AgentMemory MirrorService::publish(const ResourceState& state, AgentMemory memory, bool force, Deadline deadline) {
-  const ScorePlan plan = plan_score(drbd::promotion_score(state), memory.published, force);
+  const ScorePlan plan = plan_score(score_to_publish(state), memory.published, force);
   if (!plan.write) {
     log_.debug("promotion score: {}", plan.why);
     return memory;

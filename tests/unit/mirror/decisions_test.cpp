@@ -104,9 +104,27 @@ TEST_CASE("the score is written only when it changed or when forced") {
 }
 
 TEST_CASE("the sync source keeps the higher score through a resync") {
-  CHECK(publishable_score(drbd::promotion_score(syncing_source(Role::primary))) == drbd::score_up_to_date);
-  CHECK(publishable_score(drbd::promotion_score(syncing_source(Role::secondary))) == drbd::score_up_to_date);
-  CHECK(publishable_score(drbd::promotion_score(syncing_target())) == drbd::score_data_via_peer);
+  CHECK(publishable_score(score_to_publish(syncing_source(Role::primary))) == drbd::score_up_to_date);
+  CHECK(publishable_score(score_to_publish(syncing_source(Role::secondary))) == drbd::score_up_to_date);
+  CHECK(publishable_score(score_to_publish(syncing_target())) == drbd::score_data_via_peer);
+}
+
+TEST_CASE("a secondary never outranks the running primary") {
+  // The Primary's peer came back and finished its resync: 100, below the Primary's 1000 or 10000.
+  auto beside = score_to_publish(healthy(Role::secondary, Role::primary));
+  CHECK(beside.value == score_beside_primary);
+  CHECK(beside.why.find("the peer is Primary") != std::string::npos);
+  CHECK(publishable_score(beside) == score_beside_primary);
+  CHECK(score_beside_primary < drbd::score_peer_unknown);
+  CHECK(score_beside_primary > drbd::score_data_via_peer);
+  // Both Secondary: full score; the Primary itself: full score.
+  CHECK(score_to_publish(healthy(Role::secondary, Role::secondary)).value == drbd::score_up_to_date);
+  CHECK(score_to_publish(healthy(Role::primary, Role::secondary)).value == drbd::score_up_to_date);
+  // A sync target stays at 10.
+  CHECK(score_to_publish(syncing_target()).value == drbd::score_data_via_peer);
+  // The peer gone: the survivor recomputes to 1000.
+  CHECK(score_to_publish(two_node(Role::secondary, DiskState::up_to_date, ConnState::connecting, Role::unknown,
+                                  DiskState::dunknown)).value == drbd::score_peer_unknown);
 }
 
 TEST_CASE("the survivor of a node death is promotable only with UpToDate data") {

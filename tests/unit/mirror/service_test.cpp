@@ -293,3 +293,19 @@ TEST_CASE("demote of a secondary and notify of a stopped instance do nothing") {
   REQUIRE(stopped.service().notify(Notification{.type = "post", .operation = "start"}, false, soon()));
   CHECK(stopped.promotion.writes.empty());
 }
+
+TEST_CASE("a peer that finished its resync publishes below the primary") {
+  Rig rig;
+  rig.drbd.current = syncing_target();
+  REQUIRE(rig.service().monitor(true, false, soon()));
+  CHECK(rig.promotion.value == 10);
+  rig.drbd.current = healthy(Role::secondary, Role::primary);
+  auto a = rig.service().monitor(false, false, soon());
+  REQUIRE(a);
+  CHECK(a->health == Health::running);
+  CHECK(rig.promotion.value == score_beside_primary);
+  // The Primary disappears: 1000 at the next monitor.
+  rig.drbd.current = two_node(Role::secondary, DiskState::up_to_date, ConnState::connecting, Role::unknown, DiskState::dunknown);
+  REQUIRE(rig.service().monitor(false, false, soon()));
+  CHECK(rig.promotion.value == 1000);
+}

@@ -87,6 +87,17 @@ Assessment assess(const drbd::ResourceState& state, bool split_brain_seen = fals
 // (the attribute is removed): a node that is alone with Consistent data waits for its peer.
 int publishable_score(const drbd::PromotionScore& score);
 
+// A Secondary connected to a Primary publishes at most this. It never outranks the running
+// Primary, whose own published score may be a monitor behind (1000 while its peer was away, or
+// capped during a split brain): otherwise a peer that has just finished its resync would make
+// Pacemaker move the Promoted role, and the VM with it, for nothing. It stays promotable: when the
+// Primary dies it is the only candidate, and its next monitor recomputes (1000: peer away).
+inline constexpr int score_beside_primary = 100;
+
+// drbd::promotion_score with the rule above applied: the score this node should publish (before
+// publishable_score's threshold).
+drbd::PromotionScore score_to_publish(const drbd::ResourceState& state);
+
 struct ScorePlan {
   bool write = false;  // call the attribute port
   int value = 0;       // 0 = remove the attribute
