@@ -4,6 +4,7 @@
 #include <evos/virt/libvirt_hypervisor.hpp>
 #include <evos/vm/agent_info.hpp>
 #include <evos/vm/identity.hpp>
+#include <evos/vm/hypervisor_wait.hpp>
 #include <evos/vm/identity_store.hpp>
 #include <evos/vm/service.hpp>
 
@@ -63,7 +64,9 @@ Outcome handle(const evos::ocf::Context& ctx) {
 
   // A monitor only reads: a read-only connection is cheaper for libvirtd and cannot change anything.
   const auto access = req.action == "monitor" ? evos::virt::Access::read_only : evos::virt::Access::read_write;
-  auto hv = evos::virt::connect_libvirt(params->hypervisor, access);
+  // A starting or restarting libvirtd is waited for (vm/hypervisor_wait.hpp says why and how long).
+  const auto wait = vm::hypervisor_wait(req.action, req.is_probe(), ctx.deadline.remaining());
+  auto hv = evos::virt::connect_libvirt(params->hypervisor, access, evos::Deadline::after(wait));
   if (!hv) return Outcome::from(hv.error());
   vm::Service service(**hv, ctx.log, *params, *id);
 

@@ -4,6 +4,8 @@
 #include <libvirt/libvirt.h>
 #include <libvirt/virterror.h>
 
+#include <algorithm>
+#include <cerrno>
 #include <condition_variable>
 #include <cstdlib>
 #include <mutex>
@@ -198,17 +200,38 @@ struct LibvirtHypervisor::Impl {
   }
 };
 
-Result<std::unique_ptr<LibvirtHypervisor>> connect_libvirt(const std::string& uri, Access access) {
+// The daemon is not there (yet): its socket is missing or refuses (libvirt reports the socket
+// error as VIR_ERR_SYSTEM_ERROR with the errno in int1, virerror.h).
+static bool daemon_not_answering() {
+  virErrorPtr e = virGetLastError();
+  if (!e) return false;
+  if (e->code != VIR_ERR_SYSTEM_ERROR && e->code != VIR_ERR_NO_CONNECT) return false;
+  return e->int1 == ECONNREFUSED || e->int1 == ENOENT || e->int1 == EAGAIN || e->int1 == ECONNRESET;
+}
+
+Result<std::unique_ptr<LibvirtHypervisor>> connect_libvirt(const std::string& uri, Access access,
+                                                          std::optional<Deadline> keep_trying) {
   silence_default_error_printing();
-  Activity a(fmt::format("libvirt: connect to {}", uri));
-  ConnectionPtr conn(access == Access::read_only ? virConnectOpenReadOnly(uri.c_str()) : virConnectOpen(uri.c_str()));
-  if (!conn) {
-    auto e = last_error(fmt::format("connect to hypervisor {}", uri));
-    return Error(e.code() == Errc::invalid_config ? Errc::invalid_config : Errc::backend, e.message());
+  Activity a(keep_trying ? fmt::format("libvirt: connect to {} (waiting for libvirtd to answer)", uri)
+                         : fmt::format("libvirt: connect to {}", uri));
+  const auto t0 = Clock::now();
+  for (int attempt = 1;; ++attempt) {
+    ConnectionPtr conn(access == Access::read_only ? virConnectOpenReadOnly(uri.c_str()) : virConnectOpen(uri.c_str()));
+    if (conn) {
+      auto impl = std::make_unique<LibvirtHypervisor::Impl>();
+      impl->conn = std::move(conn);
+      return std::unique_ptr<LibvirtHypervisor>(new LibvirtHypervisor(uri, std::move(impl)));
+    }
+    const bool retry = keep_trying && daemon_not_answering() && !keep_trying->expired();
+    if (!retry) {
+      auto e = last_error(attempt == 1 ? fmt::format("connect to hypervisor {}", uri)
+                                       : fmt::format("connect to hypervisor {} ({} attempts in {} ms)", uri, attempt,
+                                                     std::chrono::duration_cast<Millis>(Clock::now() - t0).count()));
+      return Error(e.code() == Errc::invalid_config ? Errc::invalid_config : Errc::backend, e.message());
+    }
+    // 100 ms steps: a starting libvirtd answers within a second or two; never past the deadline.
+    std::this_thread::sleep_for(std::min(Millis{100}, keep_trying->remaining()));
   }
-  auto impl = std::make_unique<LibvirtHypervisor::Impl>();
-  impl->conn = std::move(conn);
-  return std::unique_ptr<LibvirtHypervisor>(new LibvirtHypervisor(uri, std::move(impl)));
 }
 
 vm::HypervisorConnector libvirt_connector() {

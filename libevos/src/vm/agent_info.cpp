@@ -13,7 +13,9 @@ const ocf::AgentInfo& agent_info() {
           "connection: no virsh, no shell. Supports live migration (allow-migrate=true) peer-to-peer, with "
           "downtime, bandwidth, auto-converge and post-copy control, carrying snapshot metadata along. A running "
           "domain is reported running even if its config file is unreadable; a domain paused by an I/O error is "
-          "reported failed. Every action is bounded by its operation timeout.",
+          "reported failed. A libvirtd that is starting or restarting (its socket missing or refusing) is waited "
+          "for: by a probe for up to half its timeout, by other actions for up to 5 s; one that does not answer "
+          "is an error (1), never 'not running'. Every action is bounded by its operation timeout.",
       .params = param_specs(),
       .actions =
           {

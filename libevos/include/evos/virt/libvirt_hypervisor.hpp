@@ -5,7 +5,10 @@
 
 #include <evos/vm/hypervisor.hpp>
 
+#include <evos/deadline.hpp>
+
 #include <memory>
+#include <optional>
 #include <string>
 
 namespace evos::virt {
@@ -16,8 +19,10 @@ enum class Access { read_write, read_only };
 
 // Opens a connection (virConnectOpen, or virConnectOpenReadOnly for checks that change nothing:
 // cheaper for libvirtd, and a monitor cannot alter a domain by mistake). libvirtd being down is
-// Errc::backend.
-Result<std::unique_ptr<LibvirtHypervisor>> connect_libvirt(const std::string& uri, Access access = Access::read_write);
+// Errc::backend. With `keep_trying`, a daemon whose socket is missing or refuses (starting,
+// restarting) is asked again every 100 ms until then (vm::hypervisor_wait says how long).
+Result<std::unique_ptr<LibvirtHypervisor>> connect_libvirt(const std::string& uri, Access access = Access::read_write,
+                                                          std::optional<Deadline> keep_trying = std::nullopt);
 
 // A connector for the service's migration destination.
 vm::HypervisorConnector libvirt_connector();
@@ -49,7 +54,8 @@ class LibvirtHypervisor final : public vm::Hypervisor {
  private:
   struct Impl;
   explicit LibvirtHypervisor(std::string uri, std::unique_ptr<Impl> impl);
-  friend Result<std::unique_ptr<LibvirtHypervisor>> connect_libvirt(const std::string& uri, Access access);
+  friend Result<std::unique_ptr<LibvirtHypervisor>> connect_libvirt(const std::string& uri, Access access,
+                                                                   std::optional<Deadline> keep_trying);
 
   std::string uri_;
   std::unique_ptr<Impl> impl_;
