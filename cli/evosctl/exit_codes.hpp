@@ -9,7 +9,9 @@
 
 namespace evosctl {
 
-enum Exit : int { ok = 0, failure = 1, usage = 2, not_found = 3, denied = 4, unavailable = 5 };
+// out_of_sync: `evosctl mirror verify --wait` finished and found blocks that differ between the
+// nodes (distinct from 1, which a failed or timed-out verify returns).
+enum Exit : int { ok = 0, failure = 1, usage = 2, not_found = 3, denied = 4, unavailable = 5, out_of_sync = 6 };
 
 inline int to_exit(evos::Errc code) {
   switch (code) {

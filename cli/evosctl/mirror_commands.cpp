@@ -6,6 +6,7 @@
 #include <evos/drbd/mirror_config.hpp>
 #include <evos/mirror/admin.hpp>
 #include <evos/mirror/service.hpp>
+#include <evos/mirror/verify.hpp>
 #include <evos/proc/run.hpp>
 #include <evos/text_checks.hpp>
 
@@ -19,6 +20,7 @@
 #include <memory>
 #include <sstream>
 #include <sys/stat.h>
+#include <thread>
 
 namespace evosctl {
 namespace {
@@ -41,6 +43,7 @@ struct MirrorOptions {
   std::string drbdconf;
   bool local_only = false;
   bool force = false;
+  bool wait = false;
   int timeout_s = 30;
 };
 
@@ -88,6 +91,7 @@ nlohmann::json to_json(const drbd::ResourceState& s) {
   const auto progress = drbd::sync_progress(s);
   const auto leave = mirror::may_leave(s);
   const auto peer_leave = mirror::peer_may_leave(s);
+  const auto verify = mirror::verify_report(s);
   auto verdict = [](const drbd::Verdict& v) { return nlohmann::json{{"yes", v.yes}, {"why", v.why}}; };
   return {{"name", s.name},
           {"up", s.exists},
@@ -100,6 +104,9 @@ nlohmann::json to_json(const drbd::ResourceState& s) {
           {"sync_target", drbd::is_sync_target(s)},
           {"sync_done_percent", progress ? nlohmann::json(*progress) : nlohmann::json(nullptr)},
           {"out_of_sync_kib", drbd::out_of_sync_kib(s)},
+          {"verify", {{"running", verify.running},
+                      {"started_here", verify.source},
+                      {"done_percent", verify.done_percent ? nlohmann::json(*verify.done_percent) : nlohmann::json(nullptr)}}},
           {"degraded", verdict(drbd::Verdict{degraded.yes, degraded.why})},
           {"health", assessment.health == mirror::Health::running    ? "ok"
                      : assessment.health == mirror::Health::degraded ? "degraded"
@@ -114,8 +121,13 @@ nlohmann::json to_json(const drbd::ResourceState& s) {
 
 std::string sync_text(const drbd::ResourceState& s) {
   if (drbd::in_split_brain(s)) return "SPLIT BRAIN";
+  if (drbd::is_verifying(s)) {
+    const auto v = drbd::verify_progress(s);
+    return fmt::format("verify{} {}", v ? fmt::format(" {:.1f}%", *v) : std::string(),
+                       drbd::out_of_sync_kib(s) ? fmt::format("({} KiB out of sync)", drbd::out_of_sync_kib(s)) : "");
+  }
   auto progress = drbd::sync_progress(s);
-  if (!progress) return "-";
+  if (!progress) return drbd::out_of_sync_kib(s) ? fmt::format("{} KiB out of sync", drbd::out_of_sync_kib(s)) : "-";
   return fmt::format("{} {:.1f}%", drbd::is_sync_source(s) ? "source" : "target", *progress);
 }
 
@@ -172,9 +184,19 @@ int status(const GlobalOptions& g, const MirrorOptions& o) {
                                                     : "stopped",
              a.why.empty() ? "" : ": " + a.why);
   fmt::print("promotion score: {} ({})\n", mirror::publishable_score(score), score.why);
-  if (auto p = drbd::sync_progress(*s))
+  const auto verify = mirror::verify_report(*s);
+  if (auto p = drbd::sync_progress(*s)) {
     fmt::print("resync: {} {:.1f}% done, {} KiB left\n", drbd::is_sync_source(*s) ? "sending" : "receiving", *p,
                drbd::out_of_sync_kib(*s));
+  } else if (verify.running) {
+    fmt::print("online verify: running ({}), {}{} KiB out of sync so far\n",
+               verify.source ? "started here" : fmt::format("started by {}", verify.peer),
+               verify.done_percent ? fmt::format("{:.1f}% done, ", *verify.done_percent) : std::string(),
+               verify.out_of_sync_kib);
+  } else if (verify.out_of_sync_kib > 0) {
+    fmt::print("out of sync: {} KiB\n", verify.out_of_sync_kib);
+    if (!drbd::is_degraded(*s).yes) fmt::print("{}\n", mirror::out_of_sync_advice(verify));
+  }
   if (auto v = mirror::may_leave(*s); !v.yes) fmt::print("this node must not leave: {}\n", v.why);
   if (auto v = mirror::peer_may_leave(*s); !v.yes) fmt::print("the peer must not leave: {}\n", v.why);
   return ok;
@@ -200,6 +222,60 @@ int resync(const MirrorOptions& o) {
                                   o.name, drbd::describe(*s))));
   if (auto r = ctl.invalidate(o.name, deadline); !r) return fail(r.error());
   fmt::print("{}: full resync from {} started (evosctl mirror status {})\n", o.name, mirror::peer_of(*s), o.name);
+  return ok;
+}
+
+// Online verify (drbdadm verify): refused with the reason unless the peer is connected, both
+// disks are UpToDate and nothing else runs. Without --wait it returns once DRBD has started it
+// (mirror status shows the progress); with --wait it reports what was found. Exit 0: started, or
+// finished in sync; 6 (out_of_sync): finished and found blocks that differ; 1: failed or --timeout
+// passed (the verify goes on); 2: refused; 3: not up here.
+int verify(const GlobalOptions& g, const MirrorOptions& o) {
+  if (auto e = check_name(o.name)) return fail(*e);
+  auto ctl = control(o);
+  const auto deadline = Deadline::after(std::chrono::seconds(o.timeout_s));
+  auto s = ctl.state(o.name, deadline);
+  if (!s) return fail(s.error());
+  if (auto r = mirror::start_verify(ctl, *s, deadline); !r) return fail(r.error());
+  const std::string peer = mirror::peer_of(*s);
+  evos::Result<mirror::VerifyReport> report = evos::make_error(Errc::backend, "no report");
+  if (o.wait) {
+    report = mirror::wait_verify(ctl, o.name, deadline, std::chrono::milliseconds(500),
+                                 [](std::chrono::milliseconds d) { std::this_thread::sleep_for(d); });
+    if (!report) return fail(report.error());
+  } else {
+    auto now = ctl.state(o.name, deadline);
+    if (!now) return fail(now.error());
+    report = mirror::verify_report(*now);
+  }
+  const bool finished = o.wait || !report->running;
+  const bool differs = o.wait && report->out_of_sync_kib > 0;
+  if (g.json) {
+    fmt::print("{}\n", nlohmann::json{{"mirror", o.name},
+                                      {"peer", peer},
+                                      {"started", true},
+                                      {"finished", finished},
+                                      {"running", report->running},
+                                      {"done_percent", report->done_percent ? nlohmann::json(*report->done_percent)
+                                                                            : nlohmann::json(nullptr)},
+                                      {"out_of_sync_kib", report->out_of_sync_kib},
+                                      {"out_of_sync_bytes", report->out_of_sync_kib * 1024},
+                                      {"in_sync", finished && report->out_of_sync_kib == 0},
+                                      {"advice", mirror::out_of_sync_advice(*report)}}
+                           .dump(2));
+  } else if (!o.wait) {
+    fmt::print("{}: online verify with {} started; follow it with 'evosctl mirror status {}' (it resyncs nothing)\n",
+               o.name, peer, o.name);
+  } else if (!differs) {
+    fmt::print("{}: online verify with {} finished: in sync (0 KiB out of sync)\n", o.name, peer);
+  } else {
+    fmt::print("{}: online verify with {} finished: {} KiB ({} bytes) out of sync\n", o.name, peer,
+               report->out_of_sync_kib, report->out_of_sync_kib * 1024);
+  }
+  if (differs) {
+    if (!g.json) fmt::print(stderr, "evosctl: {}\n", mirror::out_of_sync_advice(*report));
+    return out_of_sync;
+  }
   return ok;
 }
 
@@ -379,7 +455,8 @@ void add_mirror_commands(CLI::App& app, GlobalOptions& global, std::function<int
     c->add_flag("--json", global.json, "Print JSON");
   };
 
-  auto* m = app.add_subcommand("mirror", "DRBD mirrors of VM disks: create, list, status, resync, resolve a split brain");
+  auto* m = app.add_subcommand("mirror",
+                               "DRBD mirrors of VM disks: create, list, status, resync, verify, resolve a split brain");
   m->require_subcommand(1);
   auto* cr = m->add_subcommand("create", "Write the mirror's DRBD .res file (validated; evos' fence handler)");
   cr->add_option("NAME", o->name, "DRBD resource")->required();
@@ -404,6 +481,17 @@ void add_mirror_commands(CLI::App& app, GlobalOptions& global, std::function<int
   rs->add_option("NAME", o->name, "DRBD resource")->required();
   common(rs);
   rs->callback([&run, o] { run = [o] { return resync(*o); }; });
+
+  auto* vf = m->add_subcommand("verify",
+                                "Online verify: compare both copies block by block (exit 6 if blocks differ; nothing "
+                                "is resynced)");
+  vf->add_option("NAME", o->name, "DRBD resource")->required();
+  vf->add_flag("--wait", o->wait, "Wait until the verify has finished and report what it found");
+  vf->add_option("--drbdconf", o->drbdconf, "drbdadm configuration file (default: drbdadm's)");
+  vf->add_option("--timeout", o->timeout_s, "Seconds to wait for DRBD (with --wait: for the whole verify)")
+      ->check(CLI::Range(1, 7 * 24 * 3600));
+  vf->add_flag("--json", global.json, "Print JSON");
+  vf->callback([&run, &global, o] { run = [&global, o] { return verify(global, *o); }; });
 
   auto* rv = m->add_subcommand("resolve", "Recover from a split brain: NODE's changes since the split are discarded");
   rv->add_option("NAME", o->name, "DRBD resource")->required();

@@ -108,6 +108,7 @@ TEST_CASE("real drbdadm dumps the rendered resource for the host named by uname"
   CHECK(has(dump.out, "fencing          resource-and-stonith;"));
   CHECK(has(dump.out, "allow-two-primaries  no;"));
   CHECK(has(dump.out, "after-sb-1pri    discard-secondary;"));
+  CHECK(has(dump.out, "verify-alg       sha256;"));
   CHECK(has(dump.out, "auto-promote      no;"));
   CHECK(has(dump.out, "fence-peer       /usr/lib/drbd/crm-fence-peer.9.sh;"));
   CHECK(has(dump.out, "split-brain      \"/usr/lib/drbd/notify-split-brain.sh root\";"));
@@ -119,9 +120,14 @@ TEST_CASE("real drbdadm dumps the rendered resource for the host named by uname"
   CHECK(has(up.out, "drbdsetup new-minor vm-web1 1000 0\n"));
   CHECK(has(up.out, "drbdsetup new-peer vm-web1 1 --_name=beta"));
   CHECK(has(up.out, "--after-sb-0pri=discard-zero-changes --allow-two-primaries=no --fencing=resource-and-stonith --protocol=C"));
+  CHECK(has(up.out, "--_name=beta --verify-alg=sha256 --rr-conflict=disconnect"));
   CHECK(has(up.out, "drbdsetup new-path vm-web1 1 ipv4:127.0.0.1:7789 ipv4:198.18.0.2:7789\n"));
   CHECK(has(up.out, "drbdsetup attach 1000 /dev/vg0/vm-web1 /dev/vg0/vm-web1 internal --on-io-error=detach\n"));
   CHECK(has(up.out, "drbdsetup connect vm-web1 1\n"));
+  // Online verify (evosctl mirror verify): drbdadm starts it with the peer, volume by volume.
+  const auto verify = drbdadm({"-c", conf.string(), "-d", "verify", "vm-web1"}, env);
+  REQUIRE(verify.exit_code == 0);
+  CHECK(has(verify.out, "drbdsetup verify vm-web1 1 0\n"));
 }
 
 TEST_CASE("real drbdadm reads both sides with the __DRBD_NODE__ override") {

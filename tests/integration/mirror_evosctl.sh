@@ -1,5 +1,5 @@
 #!/bin/bash
-# evosctl mirror list|status|resync|resolve and evosctl node standby|shutdown-check on the drbd
+# evosctl mirror list|status|resync|verify|resolve and evosctl node standby|shutdown-check on the drbd
 # simulator (linked as drbdadm and drbdsetup first on PATH). Each evosctl call runs in a private
 # UTS namespace whose host name is the simulated node ("alpha" or "beta"), because evosctl knows
 # its node by `uname -n`, as DRBD does. Pacemaker's attrd_updater and crm_attribute are shims over
@@ -162,6 +162,88 @@ on beta "$evosctl" mirror status r2 --json
 [ "$(jq_ 'd["split_brain"], d["health"], d["role"]' <<<"$out" | tr '\n' ' ')" = "False ok Primary " ] \
   && pass "resolved the other way, beta Primary" || fail "$out"
 
+# --- online verify: refusals, in sync, silent corruption found, repaired ----------------------
+"$sim" ctl init r3 alpha:0 beta:1 --rate-kib-s "$instant" --verify-alg sha256 >/dev/null
+on alpha drbdadm up r3; on beta drbdadm up r3; on alpha drbdadm primary r3
+on alpha "$evosctl" mirror verify r3 --wait
+expect 0 "verify --wait of an in-sync mirror"
+grep -q "^r3: online verify with beta finished: in sync (0 KiB out of sync)$" <<<"$out" && pass "verify says in sync" || fail "$out"
+on alpha "$evosctl" mirror verify r3 --wait --json
+expect 0 "verify --wait --json of an in-sync mirror"
+[ "$(jq_ 'd["finished"], d["in_sync"], d["out_of_sync_kib"], d["out_of_sync_bytes"]' <<<"$out" | tr '\n' ' ')" = "True True 0 0 " ] \
+  && pass "verify --json: finished, in sync, 0 bytes" || fail "verify --json: $out"
+"$sim" ctl corrupt r3 beta 4096     # bit rot on beta: DRBD does not know
+on alpha "$evosctl" mirror status r3 --json
+[ "$(jq_ 'd["out_of_sync_kib"], d["health"]' <<<"$out" | tr '\n' ' ')" = "0 ok " ] && pass "silent corruption is not seen before a verify" || fail "$out"
+on alpha "$evosctl" mirror verify r3 --wait --json
+expect 6 "verify finds the corrupted blocks (exit 6)"
+[ "$(jq_ 'd["finished"], d["in_sync"], d["out_of_sync_kib"], d["out_of_sync_bytes"]' <<<"$out" | tr '\n' ' ')" = "True False 4096 4194304 " ] \
+  && pass "verify --json has the out-of-sync numbers" || fail "verify --json: $out"
+on beta "$evosctl" mirror verify r3 --wait
+expect 6 "verify from the other node finds them too"
+grep -q "^r3: online verify with alpha finished: 4096 KiB (4194304 bytes) out of sync$" <<<"$out" && pass "verify reports the amount" || fail "$out"
+grep -q "drbdadm disconnect r3 && drbdadm connect r3" <<<"$out" && grep -q "evosctl mirror resync r3" <<<"$out" \
+  && pass "the message says how to resync them" || fail "$out"
+on beta "$evosctl" mirror status r3
+grep -q "^out of sync: 4096 KiB$" <<<"$out" && pass "status shows what verify found" || fail "$out"
+on alpha "$evosctl" mirror list
+grep -q "^r3 .*4096 KiB out of sync" <<<"$out" && pass "list shows what verify found" || fail "$out"
+on alpha drbdadm disconnect r3; on alpha drbdadm connect r3     # what the message says: resync them
+on alpha "$evosctl" mirror status r3 --json
+[ "$(jq_ 'd["out_of_sync_kib"], d["peers"][0]["connection"]' <<<"$out" | tr '\n' ' ')" = "0 Connected " ] \
+  && pass "disconnect and connect resynced the blocks" || fail "$out"
+on beta "$evosctl" mirror verify r3 --wait
+expect 0 "verify after the resync finds nothing"
+"$sim" ctl link r3 down
+on alpha "$evosctl" mirror verify r3
+expect 2 "verify refused while the peer is away"
+grep -q "r3: cannot start an online verify: the peer beta is Connecting" <<<"$out" && pass "the refusal names the problem" || fail "$out"
+"$sim" ctl show r3 | grep -A1 '"verify"' | grep -q '"active": true' && fail "a refused verify started one" || pass "a refused verify started nothing"
+"$sim" ctl link r3 up
+on alpha "$evosctl" mirror verify nosuch
+expect 3 "verify of a mirror that is not up"
+for bad in --force all 'r3;id' '../r3' '$(id)' "" "-r3" "r 3"; do
+  on alpha "$evosctl" mirror verify -- "$bad"
+  [ "$rc" = 2 ] && pass "verify refuses the name '$bad'" || fail "verify '$bad': rc $rc $out"
+done
+"$sim" ctl show r3 | grep -A1 '"verify"' | grep -q '"active": true' && fail "a hostile name started a verify" || pass "hostile names started nothing"
+
+"$sim" ctl init r4 alpha:0 beta:1 --new --rate-kib-s 1 --verify-alg sha256 >/dev/null
+on alpha drbdadm up r4; on beta drbdadm up r4; on alpha drbdadm primary --force r4     # a slow resync
+on alpha "$evosctl" mirror verify r4
+expect 2 "verify refused on the sync source"
+grep -q "r4: cannot start an online verify: a resync is running (sending here" <<<"$out" && pass "the refusal says a resync runs" || fail "$out"
+on beta "$evosctl" mirror verify r4 --wait
+expect 2 "verify refused on the sync target"
+grep -q "a resync is running (receiving here" <<<"$out" && pass "the refusal says so on the target" || fail "$out"
+"$sim" ctl set-rate r4 "$instant"; "$sim" ctl set-rate r4 1024     # resync done; verify a 1 GiB disk at 1 MiB/s
+on alpha "$evosctl" mirror verify r4 --json
+expect 0 "verify started without --wait"
+[ "$(jq_ 'd["started"], d["finished"], d["running"]' <<<"$out" | tr '\n' ' ')" = "True False True " ] && pass "verify --json: started, running" || fail "$out"
+on beta "$evosctl" mirror status r4 --json
+[ "$(jq_ 'd["verify"]["running"], d["verify"]["started_here"], d["peers"][0]["volumes"][0]["replication"], d["verify"]["done_percent"] is not None, d["sync_done_percent"]' <<<"$out" | tr '\n' ' ')" = "True False VerifyT True None " ] \
+  && pass "status --json on the peer: VerifyT with progress, not a resync" || fail "$out"
+on alpha "$evosctl" mirror status r4
+grep -q "^online verify: running (started here), [0-9.]*% done, 0 KiB out of sync so far$" <<<"$out" && pass "status shows the running verify" || fail "$out"
+on alpha "$evosctl" mirror list
+grep -q "^r4 .*verify [0-9.]*%" <<<"$out" && pass "list shows the running verify" || fail "$out"
+on beta "$evosctl" mirror verify r4
+expect 2 "a second verify is refused"
+grep -q "a verify is already running (VerifyT here" <<<"$out" && pass "the refusal says a verify runs" || fail "$out"
+on alpha "$evosctl" mirror verify r4 --wait --timeout 1
+expect 2 "verify --wait while one runs is refused, not waited for"
+"$sim" ctl link r4 down; "$sim" ctl link r4 up     # the verify is aborted (and the Primary's writes resynced)
+"$sim" ctl set-rate r4 "$instant"; "$sim" ctl set-rate r4 1024
+on alpha "$evosctl" mirror verify r4 --wait --timeout 1
+expect 1 "verify --wait past --timeout"
+grep -q "still running (VerifyS, [0-9.]*% done" <<<"$out" && pass "the timeout says the verify goes on" || fail "$out"
+
+"$sim" ctl init r5 alpha:0 beta:1 --rate-kib-s "$instant" >/dev/null     # no verify-alg configured
+on alpha drbdadm up r5; on beta drbdadm up r5
+on alpha "$evosctl" mirror verify r5
+expect 2 "verify without a verify-alg"
+grep -q "no verify-alg in the resource's net section" <<<"$out" && pass "the error names the missing verify-alg" || fail "$out"
+
 # --- create: the .res file, validated by evos and by the real drbdadm -------------------------
 me=$(uname -n)
 on alpha "$evosctl" mirror create web1 --minor 1000 --host "$me,0,127.0.0.1:7789,/dev/vg0/web1" \
@@ -169,10 +251,12 @@ on alpha "$evosctl" mirror create web1 --minor 1000 --host "$me,0,127.0.0.1:7789
 expect 0 "mirror create"
 grep -q 'fence-peer ".*/evos/evos-drbd-fence fence";' "$work/web1.res" && grep -q 'device minor 1000;' "$work/web1.res" \
   && pass "the .res file uses evos' fence handler" || fail "res: $(cat "$work/web1.res")"
+grep -q '^    verify-alg sha256;$' "$work/web1.res" && pass "the .res file has a verify-alg" || fail "res: $(cat "$work/web1.res")"
 if [ -x /usr/sbin/drbdadm ]; then
   printf 'include "%s";\n' "$work/web1.res" > "$work/drbd.conf"
   out=$(/usr/sbin/drbdadm -c "$work/drbd.conf" dump 2>&1 | grep -v modinfo); rc=$?
   grep -q 'resource "\{0,1\}web1' <<<"$out" && pass "the real drbdadm parses it" || fail "drbdadm dump: $out"
+  grep -q 'verify-alg *sha256;' <<<"$out" && pass "the real drbdadm reads the verify-alg" || fail "drbdadm dump: $out"
 else
   fail "drbdadm (drbd-utils) is not installed"
 fi
@@ -184,6 +268,6 @@ for bad in "a;b,0,127.0.0.1:7789,/dev/x" "a,99,127.0.0.1:7789,/dev/x" "a,0,127.0
   [ "$rc" = 2 ] && [ ! -e "$work/web2.res" ] && pass "create refuses --host $bad" || fail "create --host $bad: rc $rc $out"
 done
 
-for r in r0 r1 r2; do on alpha drbdadm down $r; on beta drbdadm down $r; done
+for r in r0 r1 r2 r3 r4 r5; do on alpha drbdadm down $r; on beta drbdadm down $r; done
 echo "mirror_evosctl: $passes passed, $fails failed"
 [ "$fails" -eq 0 ]

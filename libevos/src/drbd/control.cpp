@@ -63,6 +63,10 @@ Error classify_failure(std::string_view command, int exit_code, std::string_view
   if (exit_code == exit_no_up_to_date_data || ss == ss_no_up_to_date_disk)
     return make(Errc::backend, "refused: no access to UpToDate data");
   if (ss == ss_two_primaries) return make(Errc::backend, "refused: the peer is Primary and two primaries are not allowed");
+  if (ss == ss_no_verify_alg)
+    return make(Errc::invalid_config, "refused: no verify-alg in the resource's net section, so no online verify");
+  if (ss == ss_resync_running) return make(Errc::backend, "refused: a resync or an online verify is already running");
+  if (ss == ss_need_connection) return make(Errc::backend, "refused: the peer is not connected");
   if (ss) return make(Errc::backend, "state change refused");
   if (kernel == 158 || kernel == 127 || contains(err, "No such resource") || contains(err, "Unknown resource") ||
       contains(err, "not defined in your config"))

@@ -100,6 +100,9 @@ Result<void> DrbdsetupControl::invalidate(const std::string& resource, Deadline 
 Result<void> DrbdsetupControl::outdate(const std::string& resource, Deadline deadline) {
   return drbdadm(resource, {"outdate"}, deadline);
 }
+Result<void> DrbdsetupControl::verify(const std::string& resource, Deadline deadline) {
+  return drbdadm(resource, {"verify"}, deadline);
+}
 Result<void> DrbdsetupControl::allow_two_primaries(const std::string& resource, bool allow, Deadline deadline) {
   return drbdadm(resource, {"net-options", allow ? "--allow-two-primaries=yes" : "--allow-two-primaries=no"}, deadline);
 }

@@ -50,6 +50,17 @@ std::optional<std::string> policy_problem(std::string_view value, std::initializ
   return fmt::format("{} is not one of {}", text::quote_for_message(value), list);
 }
 
+// A kernel crypto API hash name as DRBD takes it ("sha256", "crc32c", "blake2b-256").
+std::optional<std::string> hash_name_problem(std::string_view name) {
+  if (name.empty()) return std::string("is empty");
+  if (name.size() > 63) return fmt::format("is {} bytes long; the limit is 63", name.size());
+  if (!(name.front() >= 'a' && name.front() <= 'z')) return fmt::format("{} must start with a lowercase letter", text::quote_for_message(name));
+  for (char c : name)
+    if (!((c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '-'))
+      return fmt::format("{} is not a kernel hash name (lowercase letters, digits, '-')", text::quote_for_message(name));
+  return std::nullopt;
+}
+
 std::string render_handler(const Handler& handler) {
   std::string out = handler.path;
   for (const auto& arg : handler.args) out += " " + arg;
@@ -137,6 +148,7 @@ Result<void> validate(const Mirror& m) {
     return fail(fmt::format("after-sb-1pri {}", *p));
   if (auto p = policy_problem(m.split_brain_policy.after_sb_2pri, {"disconnect", "call-pri-lost-after-sb"}))
     return fail(fmt::format("after-sb-2pri {}", *p));
+  if (auto p = hash_name_problem(m.verify_alg)) return fail(fmt::format("verify-alg {}", *p));
   if (auto p = handler_problem(m.fence_peer)) return fail(fmt::format("fence-peer handler {}", *p));
   if (auto p = handler_problem(m.unfence_peer)) return fail(fmt::format("unfence-peer handler {}", *p));
   if (m.split_brain_notify) {
@@ -165,6 +177,7 @@ Result<std::string> render_res(const Mirror& m) {
   line(fmt::format("    after-sb-1pri {};", m.split_brain_policy.after_sb_1pri));
   line(fmt::format("    after-sb-2pri {};", m.split_brain_policy.after_sb_2pri));
   line("    rr-conflict disconnect;");
+  line(fmt::format("    verify-alg {};", m.verify_alg));
   line("  }");
   line("  disk {");
   line("    on-io-error detach;");

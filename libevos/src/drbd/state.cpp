@@ -392,12 +392,37 @@ bool peer_is_primary(const ResourceState& s) {
                      [](const ConnectionState& c) { return c.peer_role == Role::primary; });
 }
 
-std::optional<double> sync_progress(const ResourceState& s) {
+namespace {
+template <class Pred>
+std::optional<double> lowest_done(const ResourceState& s, Pred pred) {
   std::optional<double> lowest;
   for (const auto& c : s.connections)
     for (const auto& p : c.peer_devices)
-      if (p.done_percent && is_syncing(p.replication) && (!lowest || *p.done_percent < *lowest)) lowest = p.done_percent;
+      if (p.done_percent && pred(p.replication) && (!lowest || *p.done_percent < *lowest)) lowest = p.done_percent;
   return lowest;
+}
+}  // namespace
+
+std::optional<double> sync_progress(const ResourceState& s) {
+  return lowest_done(s, [](ReplState r) { return is_sync_source_state(r) || is_sync_target_state(r); });
+}
+
+bool is_verifying(const ResourceState& s) {
+  for (const auto& c : s.connections)
+    for (const auto& p : c.peer_devices)
+      if (is_verify_state(p.replication)) return true;
+  return false;
+}
+
+bool is_verify_source(const ResourceState& s) {
+  for (const auto& c : s.connections)
+    for (const auto& p : c.peer_devices)
+      if (p.replication == ReplState::verify_source) return true;
+  return false;
+}
+
+std::optional<double> verify_progress(const ResourceState& s) {
+  return lowest_done(s, [](ReplState r) { return is_verify_state(r); });
 }
 
 std::uint64_t out_of_sync_kib(const ResourceState& s) {

@@ -144,4 +144,8 @@ bool is_sync_target_state(ReplState repl) noexcept {
   return false;
 }
 
+bool is_verify_state(ReplState repl) noexcept {
+  return repl == ReplState::verify_source || repl == ReplState::verify_target;
+}
+
 }  // namespace evos::drbd

@@ -7,13 +7,17 @@
 //   EVOS_DRBD_SIM_EVENTS_SECONDS  how long `drbdsetup events2` without --now streams (default 30)
 //
 //   drbdadm   [-c FILE] [-d] up|down|adjust|primary [--force]|secondary|connect [--discard-my-data]|
-//             disconnect|invalidate|outdate|net-options --allow-two-primaries=yes|no|status|role|
-//             cstate|dstate RESOURCE
+//             disconnect|invalidate|outdate|verify|net-options --allow-two-primaries=yes|no|status|
+//             role|cstate|dstate RESOURCE
 //   drbdsetup events2 [--now] [--statistics] [--timestamps] RESOURCE|all
-//   drbdsetup status [--json] RESOURCE|all,  primary [--force]|secondary|down RESOURCE
+//   drbdsetup status [--json] RESOURCE|all,  primary [--force]|secondary|down RESOURCE,
+//             verify RESOURCE PEER_NODE_ID VOLUME
 //   drbd-sim ctl init RESOURCE NODE:ID NODE:ID [--minor N] [--size-kib N] [--rate-kib-s N] [--new]
+//                [--verify-alg ALG]
 //   drbd-sim ctl link RESOURCE up|down | fail-disk RESOURCE NODE | repair-disk RESOURCE NODE |
-//                write RESOURCE NODE KIB | set-rate RESOURCE KIB_PER_S | show RESOURCE
+//                write RESOURCE NODE KIB | corrupt RESOURCE NODE KIB | set-rate RESOURCE KIB_PER_S |
+//                show RESOURCE
+//   (corrupt: KIB of NODE's blocks change silently, as bit rot does; only an online verify finds them)
 //
 // Exit codes and error texts follow drbdsetup's: 10 kernel failure ("Failure: (158) Unknown
 // resource"), 11 refused state change, 17 "(-2) Need access to UpToDate data", 20 local error.
@@ -486,6 +490,16 @@ Outcome apply_command(SimWorld& w, int me, const std::string& cmd, const std::ve
     if (n.attached && n.disk == "UpToDate") n.disk = "Outdated";
     return {};
   }
+  if (cmd == "verify") {
+    // drbd_adm_start_ov(): the state change to VerifyS is checked like DRBD checks it.
+    if (!n.attached) return refuse(11, w.resource, -4, "Can not resync without local disk");
+    if (!w.connected()) return refuse(11, w.resource, -15, "Need a connection to start verify or resync");
+    if (w.sync.active || w.verify.active) return refuse(11, w.resource, -8, "Can not start OV/resync since it is already active");
+    if (!p.attached) return refuse(11, w.resource, -5, "Can not resync without remote disk");
+    if (w.verify_alg.empty()) return refuse(11, w.resource, -14, "Need a verify algorithm to start online verify");
+    w.verify = evos::drbdsim::SimVerify{.active = true, .source = me, .target = 1 - me, .start_ms = t};
+    return {};
+  }
   if (cmd == "net-options") {
     for (const auto& o : opts) {
       if (o == "--allow-two-primaries=yes" || o == "--allow-two-primaries") w.two_primaries = true;
@@ -578,7 +592,7 @@ int drbdadm(const std::vector<std::string>& args) {
   if (cmd == "status") return status({resource}, "drbdadm");
   if (cmd == "role" || cmd == "cstate" || cmd == "dstate") return simple_query(cmd, resource);
   static const std::vector<std::string> known = {"up", "down", "adjust", "primary", "secondary", "connect",
-                                                 "disconnect", "invalidate", "outdate", "net-options"};
+                                                 "disconnect", "invalidate", "outdate", "verify", "net-options"};
   if (std::find(known.begin(), known.end(), cmd) == known.end()) {
     std::fprintf(stderr, "Unknown command '%s'\n", cmd.c_str());
     return 1;
@@ -604,6 +618,13 @@ int drbdsetup(const std::vector<std::string>& args) {
   }
   if (cmd == "primary" || cmd == "secondary" || cmd == "down" || cmd == "connect" || cmd == "disconnect")
     return change(cmd, opts, positional[0], false);
+  if (cmd == "verify") {
+    if (positional.size() != 3) {
+      std::fprintf(stderr, "USAGE: drbdsetup verify {resource} {peer_node_id} {volume} [{options}]\n");
+      return 20;
+    }
+    return change(cmd, opts, positional[0], false);
+  }
   std::fprintf(stderr, "drbd-sim: drbdsetup %s is not simulated\n", cmd.c_str());
   return 20;
 }
@@ -615,7 +636,9 @@ int ctl(const std::vector<std::string>& args) {
     std::fprintf(stderr,
                  "usage: drbd-sim ctl init RESOURCE NODE:ID NODE:ID [--minor N] [--size-kib N] [--rate-kib-s N] [--new]\n"
                  "       drbd-sim ctl link RESOURCE up|down | fail-disk RESOURCE NODE | repair-disk RESOURCE NODE\n"
-                 "       drbd-sim ctl write RESOURCE NODE KIB | set-rate RESOURCE KIB_PER_S | show RESOURCE\n");
+                 "       drbd-sim ctl write RESOURCE NODE KIB | corrupt RESOURCE NODE KIB | set-rate RESOURCE KIB_PER_S |\n"
+                 "                    show RESOURCE\n"
+                 "       (init also takes --verify-alg ALG: without it, verify is refused as DRBD does)\n");
     return 20;
   };
   if (args.size() < 2) return usage();
@@ -640,6 +663,7 @@ int ctl(const std::vector<std::string>& args) {
       if (args[i] == "--minor") w.minor = static_cast<int>(value());
       else if (args[i] == "--size-kib") w.size_kib = value();
       else if (args[i] == "--rate-kib-s") w.rate_kib_s = value();
+      else if (args[i] == "--verify-alg" && i + 1 < args.size()) w.verify_alg = args[++i];
       else if (args[i] == "--new") {
         for (auto& n : w.nodes) n.disk = "Inconsistent";
       } else {
@@ -672,6 +696,8 @@ int ctl(const std::vector<std::string>& args) {
   } else if (cmd == "write" && args.size() == 4) {
     auto& n = w->nodes[node_index(args[2])];
     if (n.role == "Primary" && !w->connected()) n.written_kib += std::strtoull(args[3].c_str(), nullptr, 10);
+  } else if (cmd == "corrupt" && args.size() == 4) {
+    w->nodes[node_index(args[2])].corrupt_kib += std::strtoull(args[3].c_str(), nullptr, 10);
   } else if (cmd == "set-rate" && args.size() == 3) {
     w->rate_kib_s = std::strtoull(args[2].c_str(), nullptr, 10);
   } else if (cmd == "show" && args.size() == 2) {

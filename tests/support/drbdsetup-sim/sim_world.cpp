@@ -28,6 +28,10 @@ void finish_sync(SimWorld& w, int source, int target) {
   s.written_kib = 0;
   t.written_kib = 0;
   t.resync_left_kib = 0;
+  // Whatever differed is now copied from the source: both sides hold the same blocks.
+  s.corrupt_kib = 0;
+  t.corrupt_kib = 0;
+  w.verify_oos_kib = 0;
   w.sync.active = false;
 }
 
@@ -57,7 +61,16 @@ void handshake(SimWorld& w, std::int64_t now_ms) {
   b.discard_my_data = false;
   if (!a.attached || !b.attached) return;  // a diskless side reads through its peer
   if (a.uuid == b.uuid) {
-    if (rank(a.disk) == rank(b.disk)) return;
+    if (rank(a.disk) == rank(b.disk)) {
+      // Blocks an online verify marked out of sync are resynced on the next connect, from the
+      // Primary (else from the node that ran the verify).
+      if (w.verify_oos_kib == 0 || a.disk != "UpToDate") return;
+      int source = w.verify.source;
+      if (a.role == "Primary" && b.role != "Primary") source = 0;
+      if (b.role == "Primary" && a.role != "Primary") source = 1;
+      start_sync(w, source, 1 - source, w.verify_oos_kib, now_ms);
+      return;
+    }
     const int source = rank(a.disk) > rank(b.disk) ? 0 : 1;
     const int target = 1 - source;
     if (w.nodes[static_cast<std::size_t>(source)].disk != "UpToDate") return;  // nothing to resync from
@@ -135,6 +148,21 @@ std::uint64_t SimWorld::out_of_sync_kib(std::int64_t now_ms) const {
   return done >= sync.total_kib ? 0 : sync.total_kib - done;
 }
 
+std::uint64_t SimWorld::verified_kib(std::int64_t now_ms) const {
+  if (!verify.active) return 0;
+  const std::int64_t elapsed = std::max<std::int64_t>(0, now_ms - verify.start_ms);
+  const auto done = static_cast<std::uint64_t>(elapsed) * rate_kib_s / 1000;
+  return std::min(done, size_kib);
+}
+
+std::uint64_t SimWorld::verify_found_kib(std::int64_t now_ms) const {
+  const std::uint64_t corrupt = std::min(nodes[0].corrupt_kib + nodes[1].corrupt_kib, size_kib);
+  if (!verify.active || size_kib == 0) return 0;
+  // The corrupted blocks are spread evenly over the device.
+  return static_cast<std::uint64_t>(static_cast<double>(corrupt) * static_cast<double>(verified_kib(now_ms)) /
+                                    static_cast<double>(size_kib));
+}
+
 void SimWorld::renegotiate(std::int64_t now_ms) {
   if (connected()) handshake(*this, now_ms);
 }
@@ -148,6 +176,15 @@ void SimWorld::settle(std::int64_t now_ms) {
       sync.active = false;
     } else if (out_of_sync_kib(now_ms) == 0) {
       finish_sync(*this, sync.source, sync.target);
+    }
+  }
+  if (verify.active) {
+    const bool gone = !connected() || !nodes[0].attached || !nodes[1].attached;
+    if (gone || verified_kib(now_ms) >= size_kib) {
+      // Finished, or aborted: what it found so far stays marked out of sync.
+      // The bitmap is a set: blocks found again are counted once.
+      verify_oos_kib = std::max(verify_oos_kib, verify_found_kib(now_ms));
+      verify.active = false;
     }
   }
   const bool is_connected = connected();
@@ -183,7 +220,8 @@ nlohmann::json to_json(const SimWorld& w) {
                      {"uuid", n.uuid},
                      {"parent", n.parent},
                      {"written_kib", n.written_kib},
-                     {"resync_left_kib", n.resync_left_kib}});
+                     {"resync_left_kib", n.resync_left_kib},
+                     {"corrupt_kib", n.corrupt_kib}});
   }
   nlohmann::json helpers = nlohmann::json::array();
   for (const auto& h : w.helpers)
@@ -203,6 +241,13 @@ nlohmann::json to_json(const SimWorld& w) {
             {"target", w.sync.target},
             {"total_kib", w.sync.total_kib},
             {"start_ms", w.sync.start_ms}}},
+          {"verify_alg", w.verify_alg},
+          {"verify",
+           {{"active", w.verify.active},
+            {"source", w.verify.source},
+            {"target", w.verify.target},
+            {"start_ms", w.verify.start_ms}}},
+          {"verify_oos_kib", w.verify_oos_kib},
           {"helpers", helpers},
           {"next_seq", w.next_seq},
           {"generation", w.generation}};
@@ -236,7 +281,17 @@ SimWorld from_json(const nlohmann::json& j) {
     s.parent = n.at("parent").get<std::string>();
     s.written_kib = n.at("written_kib").get<std::uint64_t>();
     s.resync_left_kib = n.at("resync_left_kib").get<std::uint64_t>();
+    s.corrupt_kib = n.value("corrupt_kib", std::uint64_t{0});
   }
+  w.verify_alg = j.value("verify_alg", std::string());
+  if (j.contains("verify")) {
+    const auto& v = j.at("verify");
+    w.verify = SimVerify{.active = v.at("active").get<bool>(),
+                         .source = v.at("source").get<int>(),
+                         .target = v.at("target").get<int>(),
+                         .start_ms = v.at("start_ms").get<std::int64_t>()};
+  }
+  w.verify_oos_kib = j.value("verify_oos_kib", std::uint64_t{0});
   const auto& s = j.at("sync");
   w.sync = SimSync{.active = s.at("active").get<bool>(),
                    .source = s.at("source").get<int>(),
@@ -250,6 +305,41 @@ SimWorld from_json(const nlohmann::json& j) {
   w.generation = j.at("generation").get<int>();
   return w;
 }
+
+namespace {
+
+struct Replication {
+  std::string state;
+  std::uint64_t out_of_sync_kib = 0;
+  bool verifying = false;
+  double verify_done = 0;
+};
+
+// The peer device's replication state and out-of-sync counter as node `me` sees them.
+Replication replication(const SimWorld& w, int me, std::int64_t now_ms) {
+  const SimNode& n = w.nodes[static_cast<std::size_t>(me)];
+  const bool connected = w.connected();
+  const bool syncing = connected && w.sync.active && (w.sync.source == me || w.sync.target == me);
+  Replication r;
+  if (!connected) {
+    r.state = "Off";
+    r.out_of_sync_kib = n.written_kib + n.resync_left_kib + w.verify_oos_kib;
+  } else if (syncing) {
+    r.state = w.sync.source == me ? "SyncSource" : "SyncTarget";
+    r.out_of_sync_kib = w.out_of_sync_kib(now_ms);
+  } else if (w.verify.active) {
+    r.state = w.verify.source == me ? "VerifyS" : "VerifyT";
+    r.verifying = true;
+    r.verify_done = w.size_kib ? 100.0 * static_cast<double>(w.verified_kib(now_ms)) / static_cast<double>(w.size_kib) : 100.0;
+    r.out_of_sync_kib = std::max(w.verify_oos_kib, w.verify_found_kib(now_ms));
+  } else {
+    r.state = "Established";
+    r.out_of_sync_kib = w.verify_oos_kib;
+  }
+  return r;
+}
+
+}  // namespace
 
 std::vector<ObjectView> views(const SimWorld& w, int me, std::int64_t now_ms) {
   std::vector<ObjectView> out;
@@ -299,9 +389,9 @@ std::vector<ObjectView> views(const SimWorld& w, int me, std::int64_t now_ms) {
                   {"blocked", "no", true}}});
 
   const bool syncing = connected && w.sync.active && (w.sync.source == me || w.sync.target == me);
-  const std::uint64_t oos = syncing ? w.out_of_sync_kib(now_ms) : (connected ? 0 : n.written_kib + n.resync_left_kib);
-  std::string repl = "Off";
-  if (connected) repl = syncing ? (w.sync.source == me ? "SyncSource" : "SyncTarget") : "Established";
+  const Replication r = replication(w, me, now_ms);
+  const std::uint64_t oos = r.out_of_sync_kib;
+  const std::string repl = r.state;
   ObjectView peer_device{"peer-device",
                          {{"name", name}, {"peer-node-id", std::to_string(p.node_id)}, {"conn-name", p.name}, {"volume", "0"}},
                          {{"replication", repl},
@@ -311,6 +401,8 @@ std::vector<ObjectView> views(const SimWorld& w, int me, std::int64_t now_ms) {
   if (syncing) {
     const double done = 100.0 * static_cast<double>(w.sync.total_kib - oos) / static_cast<double>(w.sync.total_kib);
     peer_device.fields.push_back({"done", percent(done), false, true});
+  } else if (r.verifying) {
+    peer_device.fields.push_back({"done", percent(r.verify_done), false, true});
   }
   const std::uint64_t moved = syncing ? w.sync.total_kib - oos : 0;
   peer_device.fields.push_back({"received", std::to_string(syncing && w.sync.target == me ? moved : 0), true, true});
@@ -339,11 +431,11 @@ nlohmann::ordered_json status_json(const SimWorld& w, int me, std::int64_t now_m
   const SimNode& p = w.nodes[static_cast<std::size_t>(1 - me)];
   const bool connected = w.connected();
   const bool syncing = connected && w.sync.active && (w.sync.source == me || w.sync.target == me);
-  const std::uint64_t oos = syncing ? w.out_of_sync_kib(now_ms) : (connected ? 0 : n.written_kib + n.resync_left_kib);
+  const Replication r = replication(w, me, now_ms);
+  const std::uint64_t oos = r.out_of_sync_kib;
   std::string cstate = connected ? "Connected" : "Connecting";
   if (!n.net || n.standalone) cstate = "StandAlone";
-  std::string repl = "Off";
-  if (connected) repl = syncing ? (w.sync.source == me ? "SyncSource" : "SyncTarget") : "Established";
+  const std::string repl = r.state;
 
   nlohmann::ordered_json peer_device = {{"volume", 0},
                                 {"replication-state", repl},
@@ -355,8 +447,8 @@ nlohmann::ordered_json status_json(const SimWorld& w, int me, std::int64_t now_m
                                 {"out-of-sync", oos},
                                 {"pending", 0},
                                 {"unacked", 0},
-                                {"has-sync-details", syncing},
-                                {"has-online-verify-details", false},
+                                {"has-sync-details", syncing || r.verifying},
+                                {"has-online-verify-details", r.verifying},
                                 {"percent-in-sync",
                                  w.size_kib ? 100.0 * (1.0 - static_cast<double>(oos) / static_cast<double>(w.size_kib)) : 0.0}};
   if (syncing) {
@@ -369,6 +461,20 @@ nlohmann::ordered_json status_json(const SimWorld& w, int me, std::int64_t now_m
     peer_device["want"] = 0.0;
     peer_device["estimated-seconds-to-finish"] = oos / std::max<std::uint64_t>(w.rate_kib_s, 1);
     peer_device["percent-resync-done"] = done;
+  } else if (r.verifying) {
+    // drbdsetup prints the ov-* details instead of rs-failed/rs-same-csum (sectors).
+    const std::uint64_t left = w.size_kib - w.verified_kib(now_ms);
+    peer_device["rs-total"] = w.size_kib * 2;
+    peer_device["rs-dt-start-ms"] = std::max<std::int64_t>(0, now_ms - w.verify.start_ms);
+    peer_device["rs-paused-ms"] = 0;
+    peer_device["ov-start-sector"] = 0;
+    peer_device["ov-stop-sector"] = w.size_kib * 2;
+    peer_device["ov-position"] = w.verified_kib(now_ms) * 2;
+    peer_device["ov-left"] = left * 2;
+    peer_device["ov-skipped"] = 0;
+    peer_device["want"] = 0.0;
+    peer_device["estimated-seconds-to-finish"] = left / std::max<std::uint64_t>(w.rate_kib_s, 1);
+    peer_device["percent-resync-done"] = r.verify_done;
   }
   nlohmann::ordered_json connection = {{"peer-node-id", p.node_id},
                                {"name", p.name},

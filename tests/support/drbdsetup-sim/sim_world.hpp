@@ -2,7 +2,8 @@
 // JSON file that every simulator process (one per drbdadm/drbdsetup call, on either node) reads
 // and writes under a lock. It models what the mirror logic has to survive: up/down, roles with
 // DRBD's refusals, connect/disconnect and a broken link, resync with progress over wall-clock
-// time, split brain (both Primary while apart, then reconnect) and disk failure.
+// time, split brain (both Primary while apart, then reconnect), disk failure, and online verify
+// finding blocks that differ silently (`ctl corrupt`).
 //
 // It is a test program. It prints DRBD 9.2-shaped `events2` and `status --json`; it never reads
 // evos' parsers, so a mismatch between the two shows up in the tests.
@@ -34,6 +35,7 @@ struct SimNode {
   std::string parent;             // the generation this node's data diverged from ("" = none)
   std::uint64_t written_kib = 0;  // written since it diverged
   std::uint64_t resync_left_kib = 0;  // an interrupted resync still owed to this node
+  std::uint64_t corrupt_kib = 0;      // blocks that differ from the peer's without DRBD knowing (bit rot)
 };
 
 struct SimSync {
@@ -41,6 +43,15 @@ struct SimSync {
   int source = 0;  // node index
   int target = 1;
   std::uint64_t total_kib = 0;
+  std::int64_t start_ms = 0;
+};
+
+// An online verify (drbdadm verify): VerifyS on `source`, VerifyT on `target`, reading the whole
+// device at the world's rate. It finds the blocks either side corrupted silently.
+struct SimVerify {
+  bool active = false;
+  int source = 0;
+  int target = 1;
   std::int64_t start_ms = 0;
 };
 
@@ -62,6 +73,9 @@ struct SimWorld {
   bool was_connected = false;
   std::array<SimNode, 2> nodes;
   SimSync sync;
+  std::string verify_alg;  // the net section's verify-alg ("" = none: verify is refused)
+  SimVerify verify;
+  std::uint64_t verify_oos_kib = 0;  // out of sync as found by verify (both sides), until resynced
   std::vector<HelperCall> helpers;
   std::uint64_t next_seq = 1;
   int generation = 0;
@@ -75,6 +89,9 @@ struct SimWorld {
   // promotion, an attach or an invalidate changed what the sides hold).
   void renegotiate(std::int64_t now_ms);
   std::uint64_t out_of_sync_kib(std::int64_t now_ms) const;
+  // Verify's progress: KiB compared so far, and KiB found out of sync so far.
+  std::uint64_t verified_kib(std::int64_t now_ms) const;
+  std::uint64_t verify_found_kib(std::int64_t now_ms) const;
   std::string reported_disk(int node) const;  // "Diskless" while detached
 };
 

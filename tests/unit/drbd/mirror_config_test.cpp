@@ -49,6 +49,7 @@ TEST_CASE("a valid mirror renders a DRBD 9 resource with fencing and protocol C"
   CHECK(has(*text, "    after-sb-0pri discard-zero-changes;\n"));
   CHECK(has(*text, "    after-sb-1pri discard-secondary;\n"));
   CHECK(has(*text, "    after-sb-2pri disconnect;\n"));
+  CHECK(has(*text, "    verify-alg sha256;\n"));
   CHECK(has(*text, "    auto-promote no;\n"));
   CHECK(has(*text, "    fence-peer \"/usr/lib/drbd/crm-fence-peer.9.sh\";\n"));
   CHECK(has(*text, "    unfence-peer \"/usr/lib/drbd/crm-unfence-peer.9.sh\";\n"));
@@ -102,6 +103,9 @@ TEST_CASE("invalid mirrors are rejected naming the field") {
       {"stacked", [](Mirror& m) { m.hosts[0].disk = "/dev/drbd5"; }, "is a DRBD device itself"},
       {"meta disk", [](Mirror& m) { m.hosts[0].meta_disk = "flexible"; }, "meta-disk is neither"},
       {"policy", [](Mirror& m) { m.split_brain_policy.after_sb_2pri = "violently-as0p"; }, "after-sb-2pri 'violently-as0p'"},
+      {"verify-alg shell", [](Mirror& m) { m.verify_alg = "sha256;"; }, "verify-alg 'sha256;' is not a kernel hash name"},
+      {"verify-alg empty", [](Mirror& m) { m.verify_alg = ""; }, "verify-alg is empty"},
+      {"verify-alg option", [](Mirror& m) { m.verify_alg = "-x"; }, "must start with a lowercase letter"},
       {"handler shell", [](Mirror& m) { m.fence_peer.args = {"$(reboot)"}; }, "fence-peer handler argument"},
       {"handler relative", [](Mirror& m) { m.unfence_peer.path = "crm-unfence-peer.9.sh"; }, "unfence-peer handler path"},
       {"handler empty arg", [](Mirror& m) { m.fence_peer.args = {""}; }, "empty argument"},

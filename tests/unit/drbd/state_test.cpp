@@ -1,6 +1,7 @@
 #include "drbd_data.hpp"
 
 #include <evos/drbd/state.hpp>
+#include <evos/drbd/status_json_parser.hpp>
 
 #include <catch2/catch.hpp>
 
@@ -237,4 +238,65 @@ TEST_CASE("events for other resources and unknown objects leave the state alone"
     s = apply(s, *e);
   }
   CHECK(s == before);
+}
+
+// Online verify as drbdsetup 9.2 prints it (drbdsetup.c: `done` from ov_left while VerifyS/T,
+// `out-of-sync` once blocks were found; status --json with has-online-verify-details and ov-*).
+TEST_CASE("an online verify seen through events2 is a verify and not a resync") {
+  const std::string text =
+      "exists resource name:r0 role:Primary suspended:no force-io-failures:no may_promote:no promotion_score:10102\n"
+      "exists connection name:r0 peer-node-id:1 conn-name:beta connection:Connected role:Secondary\n"
+      "exists device name:r0 volume:0 minor:1 backing_dev:/dev/vg0/r0 disk:UpToDate client:no quorum:yes size:1048576\n"
+      "exists peer-device name:r0 peer-node-id:1 conn-name:beta volume:0 replication:VerifyS peer-disk:UpToDate "
+      "peer-client:no resync-suspended:no done:37.50 received:0 sent:0 out-of-sync:4096 pending:0 unacked:0 "
+      "dbdt1:512.00 eta:12\n"
+      "exists -\n";
+  ResourceState s = fold("r0", text);
+  CHECK(s.connections[0].peer_devices[0].replication == ReplState::verify_source);
+  CHECK(is_verifying(s));
+  CHECK(is_verify_source(s));
+  CHECK(verify_progress(s) == 37.5);
+  CHECK_FALSE(sync_progress(s));
+  CHECK_FALSE(is_sync_source(s));
+  CHECK(out_of_sync_kib(s) == 4096u);
+  CHECK_FALSE(is_degraded(s).yes);
+  CHECK(promotion_score(s).value == 10000);
+  CHECK(promotion_score(s).settled);
+  CHECK(describe(s) == "r0: Primary, disk UpToDate; beta Connected Secondary, peer disk UpToDate VerifyS 37.5%");
+
+  // The verify ends: Established again, the progress goes, the blocks found stay out of sync.
+  auto end = parse_events2("change peer-device name:r0 peer-node-id:1 conn-name:beta volume:0 replication:Established\n");
+  REQUIRE(end);
+  s = apply(s, (*end)[0]);
+  CHECK_FALSE(is_verifying(s));
+  CHECK_FALSE(verify_progress(s));
+  CHECK(out_of_sync_kib(s) == 4096u);
+
+  const ResourceState t = fold("r0",
+                               "exists peer-device name:r0 peer-node-id:0 conn-name:alpha volume:0 replication:VerifyT "
+                               "peer-disk:UpToDate done:5.00\nexists -\n");
+  CHECK(is_verifying(t));
+  CHECK_FALSE(is_verify_source(t));
+  CHECK(verify_progress(t) == 5.0);
+}
+
+TEST_CASE("an online verify seen through status json") {
+  const std::string json = R"([{"name": "r0", "node-id": 1, "role": "Secondary", "suspended": false,
+    "devices": [{"volume": 0, "minor": 1, "disk-state": "UpToDate", "client": false, "quorum": true, "size": 1048576}],
+    "connections": [{"peer-node-id": 0, "name": "alpha", "connection-state": "Connected", "congested": false,
+      "peer-role": "Primary", "peer_devices": [{"volume": 0, "replication-state": "VerifyT",
+        "peer-disk-state": "UpToDate", "peer-client": false, "resync-suspended": "no", "received": 0, "sent": 0,
+        "out-of-sync": 8, "pending": 0, "unacked": 0, "has-sync-details": true, "has-online-verify-details": true,
+        "percent-in-sync": 100.00, "rs-total": 2097152, "ov-start-sector": 0, "ov-stop-sector": 2097152,
+        "ov-position": 524288, "ov-left": 1572864, "ov-skipped": 0, "percent-resync-done": 25.00}]}]}])";
+  auto states = parse_status_json(json);
+  REQUIRE(states);
+  REQUIRE(states->size() == 1);
+  const ResourceState& s = (*states)[0];
+  CHECK(s.connections[0].peer_devices[0].replication == ReplState::verify_target);
+  CHECK(is_verifying(s));
+  CHECK_FALSE(is_verify_source(s));
+  CHECK(verify_progress(s) == 25.0);
+  CHECK_FALSE(sync_progress(s));
+  CHECK(out_of_sync_kib(s) == 8u);
 }

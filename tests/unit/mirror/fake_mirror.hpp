@@ -78,6 +78,7 @@ class FakeDrbd final : public drbd::Control {
   Result<void> disconnect(const std::string&, Deadline) override { return fail_or_ok("disconnect"); }
   Result<void> invalidate(const std::string&, Deadline) override { return fail_or_ok("invalidate"); }
   Result<void> outdate(const std::string&, Deadline) override { return fail_or_ok("outdate"); }
+  Result<void> verify(const std::string&, Deadline) override { return fail_or_ok("verify"); }
   Result<void> allow_two_primaries(const std::string&, bool allow, Deadline) override {
     if (auto f = fail(allow ? "two-primaries yes" : "two-primaries no")) return *f;
     two_primaries = allow;

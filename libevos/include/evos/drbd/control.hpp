@@ -33,6 +33,9 @@ class Control {
   // drbdadm invalidate (full resync from the peer) / outdate (mark the local data stale).
   virtual Result<void> invalidate(const std::string& resource, Deadline deadline) = 0;
   virtual Result<void> outdate(const std::string& resource, Deadline deadline) = 0;
+  // drbdadm verify: starts an online verify with the peer (this node becomes VerifyS) and returns;
+  // progress and the out-of-sync blocks it finds show in `state`. It resyncs nothing.
+  virtual Result<void> verify(const std::string& resource, Deadline deadline) = 0;
   // drbdadm net-options --allow-two-primaries=yes|no: opens and closes a live-migration window.
   virtual Result<void> allow_two_primaries(const std::string& resource, bool allow, Deadline deadline) = 0;
 
@@ -46,6 +49,9 @@ class Control {
 // DRBD's state-change error codes (SS_* in drbd.h) that decide something.
 inline constexpr int ss_two_primaries = -1;        // "Multiple primaries not allowed by config"
 inline constexpr int ss_no_up_to_date_disk = -2;   // "Need access to UpToDate data"
+inline constexpr int ss_resync_running = -8;       // "Can not start OV/resync since it is already active"
+inline constexpr int ss_no_verify_alg = -14;       // "Need a verify algorithm to start online verify"
+inline constexpr int ss_need_connection = -15;     // "Need a connection to start verify or resync"
 // drbdsetup's exit codes (drbdsetup.c): a kernel error, a refused state change, the refusal for
 // lack of UpToDate data (what ocf:linbit:drbd tests for), a local error.
 inline constexpr int exit_kernel_error = 10;

@@ -32,6 +32,7 @@ class DrbdsetupControl final : public Control {
   Result<void> disconnect(const std::string& resource, Deadline deadline) override;
   Result<void> invalidate(const std::string& resource, Deadline deadline) override;
   Result<void> outdate(const std::string& resource, Deadline deadline) override;
+  Result<void> verify(const std::string& resource, Deadline deadline) override;
   Result<void> allow_two_primaries(const std::string& resource, bool allow, Deadline deadline) override;
   Result<ResourceState> state(const std::string& resource, Deadline deadline) override;
   Result<std::vector<ResourceState>> status(const std::string& resource, Deadline deadline) override;

@@ -138,10 +138,19 @@ Verdict is_degraded(const ResourceState& state);
 bool in_split_brain(const ResourceState& state);
 bool peer_is_primary(const ResourceState& state);
 
-// Lowest resync progress among running resyncs (nullopt when none runs).
+// Lowest resync progress among running resyncs (nullopt when none runs; an online verify is not
+// a resync, see verify_progress).
 std::optional<double> sync_progress(const ResourceState& state);
-// Data still to be resynced to or from peers, summed over peer devices.
+// Data DRBD knows differs from peers, summed over peer devices: what a resync still has to move,
+// or what an online verify found (verify marks the blocks but does not resync them).
 std::uint64_t out_of_sync_kib(const ResourceState& state);
+
+// An online verify runs with some peer (VerifyS here or VerifyT here).
+bool is_verifying(const ResourceState& state);
+// This node started the running verify (VerifyS).
+bool is_verify_source(const ResourceState& state);
+// Lowest progress among running verifies (nullopt when none runs or DRBD printed no `done`).
+std::optional<double> verify_progress(const ResourceState& state);
 
 // "r0: Secondary, disk UpToDate; beta Connected Primary, peer disk UpToDate" for logs.
 std::string describe(const ResourceState& state);

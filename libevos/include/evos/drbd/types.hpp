@@ -74,5 +74,7 @@ std::optional<ReplState> parse_repl_state(std::string_view text);
 // Replication states in which this node sends (source) or receives (target) a resync.
 bool is_sync_source_state(ReplState repl) noexcept;
 bool is_sync_target_state(ReplState repl) noexcept;
+// Online verify: VerifyS on the node that started it, VerifyT on its peer.
+bool is_verify_state(ReplState repl) noexcept;
 
 }  // namespace evos::drbd
