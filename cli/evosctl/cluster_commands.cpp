@@ -7,6 +7,7 @@
 #include <evos/cluster/crm_template.hpp>
 #include <evos/cluster/pacemaker_tools.hpp>
 #include <evos/net/detail.hpp>
+#include <evos/net/host_list.hpp>
 #include <evos/text_checks.hpp>
 
 #include <fmt/core.h>
@@ -14,8 +15,11 @@
 
 #include <cstdlib>
 #include <fstream>
+#include <map>
 #include <memory>
+#include <optional>
 #include <sstream>
+#include <vector>
 
 namespace evosctl {
 namespace {
@@ -64,7 +68,7 @@ int ha_enable(const HaOptions& o) {
       *text, {{"VM", o.name}, {"CONFIG", o.config}, {"MIGRATION_UNSAFE", o.migration_unsafe ? "true" : "false"}});
   if (!rendered) return fail(rendered.error());
   const auto deadline = Deadline::after(std::chrono::seconds(o.timeout_s));
-  if (auto r = cluster::load_crm_configuration(*rendered, deadline); !r) return fail(r.error());
+  if (auto r = cluster::load_crm_configuration(cluster::without_comments(*rendered), deadline); !r) return fail(r.error());
   const std::string id = vm_resource_id(o.name);
   if (o.no_wait) {
     fmt::print("{} configured\n", id);
@@ -87,9 +91,53 @@ int cluster_init(const std::string& priority_fencing_delay, int timeout_s) {
   if (!text) return fail(text.error());
   auto rendered = cluster::render_template(*text, {{"PRIORITY_FENCING_DELAY", priority_fencing_delay}});
   if (!rendered) return fail(rendered.error());
-  if (auto r = cluster::load_crm_configuration(*rendered, Deadline::after(std::chrono::seconds(timeout_s))); !r)
+  if (auto r = cluster::load_crm_configuration(cluster::without_comments(*rendered), Deadline::after(std::chrono::seconds(timeout_s))); !r)
     return fail(r.error());
   fmt::print("cluster defaults applied: fencing on, priority-fencing-delay {}, stickiness 100\n", priority_fencing_delay);
+  return ok;
+}
+
+struct TestipOptions {
+  std::string hosts;
+  std::vector<std::string> vms;
+  std::vector<std::string> mirrors;
+  int timeout_s = 60;
+};
+
+// crm-templates/testip.crm, block by block: the ping clone once, the rules per VM and per
+// mirror clone. The host list is parsed by the agent's own parser, so what is accepted here is
+// exactly what ocf:evos:ping accepts.
+int testip_enable(const TestipOptions& o) {
+  auto hosts = evos::net::parse_host_list(o.hosts);
+  if (!hosts) return fail(Error(Errc::invalid_argument, fmt::format("--hosts: {}", hosts.error().message())));
+  std::string host_list;
+  for (const auto& h : *hosts) host_list += (host_list.empty() ? "" : " ") + evos::net::to_entry(h);
+  for (const auto& vm : o.vms)
+    if (auto e = check_vm_name(vm)) return fail(*e);
+  for (const auto& m : o.mirrors)
+    if (auto p = evos::text::syntax_problem(m, evos::text::Syntax::token))
+      return fail(Error(Errc::invalid_argument, fmt::format("--mirror {} {}", evos::text::quote_for_message(m), *p)));
+  auto text = read_template("testip.crm");
+  if (!text) return fail(text.error());
+  std::string config;
+  const auto add = [&](const char* block, const std::map<std::string, std::string>& values) -> std::optional<Error> {
+    auto section = cluster::template_section(*text, block, "testip.crm");
+    if (!section) return section.error();
+    auto rendered = cluster::render_template(*section, values);
+    if (!rendered) return rendered.error();
+    config += cluster::without_comments(*rendered);
+    return std::nullopt;
+  };
+  if (auto e = add("the clone (once)", {{"TEST_IPS", host_list}})) return fail(*e);
+  for (const auto& vm : o.vms)
+    if (auto e = add("per VM", {{"VM", vm}})) return fail(*e);
+  for (const auto& m : o.mirrors)
+    if (auto e = add("per mirror", {{"MIRROR_CLONE", m}})) return fail(*e);
+  if (auto r = cluster::load_crm_configuration(config, Deadline::after(std::chrono::seconds(o.timeout_s))); !r)
+    return fail(r.error());
+  fmt::print("test IPs {}: clone testip-clone{}{}\n", host_list,
+             o.vms.empty() ? "" : fmt::format("; rules for {} VM(s)", o.vms.size()),
+             o.mirrors.empty() ? "" : fmt::format("; rules for {} mirror(s)", o.mirrors.size()));
   return ok;
 }
 
@@ -281,6 +329,16 @@ void add_cluster_commands(CLI::App& app, CLI::App& vm, GlobalOptions& global, st
   init->add_option("--priority-fencing-delay", *delay, "How much longer the node without VMs waits to fence (default 5s)");
   init->add_option("--timeout", opts->timeout_s, "Seconds to wait")->check(CLI::Range(1, 3600));
   init->callback([&run, delay, opts] { run = [delay, opts] { return cluster_init(*delay, opts->timeout_s); }; });
+
+  auto to = std::make_shared<TestipOptions>();
+  auto* tip = cl->add_subcommand("testip", "Test IPs: the connectivity clone and its placement rules");
+  tip->require_subcommand(1);
+  auto* tip_en = tip->add_subcommand("enable", "Apply crm-templates/testip.crm: the ping clone, rules per VM and mirror");
+  tip_en->add_option("--hosts", to->hosts, "The test IPs, space-separated (IPv4, IPv6, names; optional =WEIGHT)")->required();
+  tip_en->add_option("--vm", to->vms, "A VM under cluster control to apply the rules to (repeatable)");
+  tip_en->add_option("--mirror", to->mirrors, "A mirror's promotable clone to apply the rule to (repeatable)");
+  tip_en->add_option("--timeout", to->timeout_s, "Seconds to wait")->check(CLI::Range(1, 3600));
+  tip_en->callback([&run, to] { run = [to] { return testip_enable(*to); }; });
 
   auto* ha = vm.add_subcommand("ha", "Put a VM under cluster control, or take it out");
   ha->require_subcommand(1);

@@ -57,6 +57,25 @@ grep -q 'operation="not_defined"' <<<"$rules" && grep -q 'operation="lte"' <<<"$
 xmllint --xpath '//rsc_location[@rsc="mirror-clone"]/rule[@role="Promoted" and @score="-INFINITY"]' crm.xml >/dev/null 2>&1 \
   && pass "mirror rule: no promotion without test IPs" || fail "mirror rule missing"
 
+# --- evosctl cluster testip enable: the same blocks, comments left out -------------------------
+base evosctl.xml
+evosctl=$work/stage/sbin/evosctl
+out=$(CIB_file=$work/evosctl.xml "$evosctl" cluster testip enable --hosts "198.18.1.254 198.18.2.254 fd00::1=2" \
+      --vm web1 --mirror mirror-clone 2>&1) && pass "evosctl cluster testip enable: $out" || fail "evosctl cluster testip enable: $out"
+[ "$(xmllint --xpath "string(//primitive[@id='testip']//nvpair[@name='host_list']/@value)" evosctl.xml)" = "198.18.1.254 198.18.2.254 fd00::1=2" ] \
+  && pass "evosctl: host_list as given (canonical entries)" || fail "evosctl: host_list $(xmllint --xpath "string(//nvpair[@name='host_list']/@value)" evosctl.xml)"
+for id in vm-web1-testip-none vm-web1-testip-more mirror-clone-testip-none; do
+  xmllint --xpath "//rsc_location[@id='$id']" evosctl.xml >/dev/null 2>&1 && pass "evosctl: $id" || fail "evosctl: no $id"
+done
+! grep -q -- '<!--' evosctl.xml && pass "evosctl: no template comment in the CIB" || fail "evosctl: comments in the CIB: $(grep -- '<!--' evosctl.xml | head -3)"
+cp evosctl.xml evosctl-before.xml
+out=$(CIB_file=$work/evosctl.xml "$evosctl" cluster testip enable --hosts "198.18.1.254 10.1" --vm web1 2>&1); rc=$?
+[ $rc = 2 ] && grep -q "'10.1'" <<<"$out" && cmp -s evosctl.xml evosctl-before.xml \
+  && pass "evosctl: a bad test IP is refused (2, names it), the CIB unchanged" || fail "evosctl: bad host: rc $rc: $out"
+out=$(CIB_file=$work/evosctl.xml "$evosctl" cluster testip enable --hosts "198.18.1.254" --vm 'web1 or #uname' 2>&1); rc=$?
+[ $rc = 2 ] && cmp -s evosctl.xml evosctl-before.xml && pass "evosctl: a hostile VM name is refused, the CIB unchanged" \
+  || fail "evosctl: hostile VM: rc $rc: $out"
+
 # The template's own settings: a single lost reply moves nothing.
 param() { xmllint --xpath "string(//primitive[@id='testip']//nvpair[@name='$1']/@value)" crm.xml; }
 interval=$(xmllint --xpath "string(//primitive[@id='testip']//op[@name='monitor']/@interval)" crm.xml)

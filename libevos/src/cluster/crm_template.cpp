@@ -1,5 +1,9 @@
 #include <evos/cluster/crm_template.hpp>
 
+#include <fmt/core.h>
+
+#include <optional>
+
 namespace evos::cluster {
 
 Result<std::string> render_template(std::string_view text, const std::map<std::string, std::string>& values) {
@@ -24,6 +28,56 @@ Result<std::string> render_template(std::string_view text, const std::map<std::s
     }
   }
   out.append(text.substr(i));
+  return out;
+}
+
+namespace {
+
+// Calls f(line) for each line of text, without its '\n'.
+template <class F>
+void for_each_line(std::string_view text, F&& f) {
+  while (!text.empty()) {
+    const auto nl = text.find('\n');
+    f(text.substr(0, nl));
+    if (nl == std::string_view::npos) break;
+    text.remove_prefix(nl + 1);
+  }
+}
+
+// "# == NAME ==" -> NAME
+std::optional<std::string_view> section_name(std::string_view line) {
+  constexpr std::string_view open = "# == ", close = " ==";
+  if (line.size() <= open.size() + close.size() || !line.starts_with(open) || !line.ends_with(close)) return std::nullopt;
+  return line.substr(open.size(), line.size() - open.size() - close.size());
+}
+
+}  // namespace
+
+std::vector<TemplateSection> template_sections(std::string_view text) {
+  std::vector<TemplateSection> out{{"", ""}};
+  for_each_line(text, [&](std::string_view line) {
+    if (auto name = section_name(line)) {
+      out.push_back({std::string(*name), ""});
+      return;
+    }
+    out.back().text.append(line).append("\n");
+  });
+  return out;
+}
+
+Result<std::string> template_section(std::string_view text, std::string_view name, std::string_view template_name) {
+  for (auto& s : template_sections(text))
+    if (s.name == name) return std::move(s.text);
+  return make_error(Errc::not_installed, "template {} has no block \"# == {} ==\"", template_name, name);
+}
+
+std::string without_comments(std::string_view text) {
+  std::string out;
+  for_each_line(text, [&](std::string_view line) {
+    const auto first = line.find_first_not_of(" \t");
+    if (first == std::string_view::npos || line[first] == '#') return;
+    out.append(line).append("\n");
+  });
   return out;
 }
 

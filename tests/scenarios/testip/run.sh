@@ -3,10 +3,11 @@
 # (docs/lab.md), end to end, from a staged install of BUILD_DIR. CTest: scenario/testip.
 #
 # Setup: one lab under a random name t####; `evosctl cluster init --priority-fencing-delay 1s`;
-# the ping clone from crm-templates/testip.crm with the lab's three test IPs (198.18.1.254, .253,
-# .252); an HA VM (`evosctl vm ha enable NAME --config ... --migration-unsafe`, the tiny guest of
-# tests/support/build-guest.sh counting on its disk in the shared dir) with the template's per-VM
-# rules, and force_stop=true (the guest ignores ACPI). `evosctl cluster status --json`, run inside
+# the ping clone (`evosctl cluster testip enable --hosts ...`: crm-templates/testip.crm) with the
+# lab's three test IPs (198.18.1.254, .253, .252); an HA VM (`evosctl vm ha enable NAME --config
+# ... --migration-unsafe`, the tiny guest of tests/support/build-guest.sh counting on its disk in
+# the shared dir) with the template's per-VM rules (`evosctl cluster testip enable ... --vm NAME`),
+# and force_stop=true (the guest ignores ACPI). `evosctl cluster status --json`, run inside
 # a node, must show test_ips per node with host states and RTTs.
 #
 # Scenarios:
@@ -15,13 +16,13 @@
 #                                  to measure "corporate link down -> VM running on the peer".
 #   4  cut testip 198.18.1.253     one test IP silently drops ICMP for both nodes: both scores drop
 #                                  to 2000, the detail shows it lost, the VM stays (same boot).
-#   4b cut corp <VM node>, 2.5 s   one bad monitor round on the VM's node only: attrd's dampening
+#   4b cut corp <VM node>, 1.5 s   one bad monitor round on the VM's node only: attrd's dampening
 #                                  keeps it out of the CIB, the VM stays.
 #   2  cut corp on both nodes      both scores 0: no node runs the VM; heal both: it runs again,
 #                                  nothing lost (first tick of the new boot > last tick before).
 #   3  cut cluster                 both still reach the test IPs: the nodes race to fence, exactly
-#                                  one keeps the VM (both nodes' domain state polled every ~100 ms:
-#                                  never running on both), the other is power-cycled, nothing lost;
+#                                  one keeps the VM (each node's domain state polled in a loop,
+#                                  ~200 ms apart: never running on both), the other is power-cycled, nothing lost;
 #                                  heal: the cluster re-forms, the VM runs once.
 # "Nothing lost": the guest fsyncs tick N to its disk before it prints "EVOS-TICK N", so after a
 # restart the first tick of the new boot must be greater than every tick printed before it; a live
@@ -32,9 +33,9 @@
 # Timings are printed, never asserted. Ends with "scenario_testip: N passed, M failed".
 # Needs root and the packages of scripts/install-deps.sh. Environment: EVOS_TESTIP_LAB (lab name,
 # default t + 4 random digits), EVOS_TESTIP_REPS (repetitions of scenario 1, default 5),
-# EVOS_LAB_CACHE (default BUILD_DIR/lab-cache). For measurements only: EVOS_TESTIP_DAMPEN and
-# EVOS_TESTIP_INTERVAL replace the template's dampen and monitor interval (e.g. 2s, 1s), and
-# EVOS_TESTIP_BLIP the length of scenario 4b's blip in seconds (default 2.5; keep it below dampen).
+# EVOS_LAB_CACHE (default BUILD_DIR/lab-cache). For measurements only: EVOS_TESTIP_DAMPEN replaces
+# the template's dampen (e.g. 5s), and EVOS_TESTIP_BLIP the length of scenario 4b's blip in seconds
+# (default 1.5; keep it below dampen).
 
 # "A && pass || fail" is intended (pass never fails)
 # shellcheck disable=SC2015,SC2016
@@ -52,7 +53,7 @@ n1=${name}1 n2=${name}2
 vm=${name}vm
 rsc=vm-$vm
 test_ips="198.18.1.254 198.18.1.253 198.18.1.252"
-dampen=${EVOS_TESTIP_DAMPEN:-} interval=${EVOS_TESTIP_INTERVAL:-} blip=${EVOS_TESTIP_BLIP:-2.5}
+dampen=${EVOS_TESTIP_DAMPEN:-} blip=${EVOS_TESTIP_BLIP:-1.5}
 work=$(mktemp -d "$build/scenario-testip.$name.XXXXXX")
 stage=$work/stage
 export EVOS_LAB_STAGE=$stage
@@ -244,23 +245,19 @@ cluster_formed || wait_for 60 cluster_formed || die "cluster not formed"
 "$vh" domain-xml "$vm" "$shared" "$build/guest-cache" "$shared/$vm.xml" 128 || die "domain-xml"
 X "$n1" evosctl cluster init --priority-fencing-delay 1s >/dev/null && pass "evosctl cluster init --priority-fencing-delay 1s" ||
     die "evosctl cluster init"
-# The template in three blocks: the clone (once), per VM, per mirror (not used: no mirror here).
-tpl=$here/crm-templates/testip.crm
-tune=(-e "s/@TEST_IPS@/$test_ips/g")
-[[ -z $dampen ]] || tune+=(-e "s/dampen=[^ ]+/dampen=$dampen/")
-[[ -z $interval ]] || tune+=(-e "s/(op monitor interval=)[^ ]+/\\1$interval/")
-awk '/^# == per VM ==/ { exit } !/^#/ { print }' "$tpl" | sed -E "${tune[@]}" >"$shared/testip-clone.crm"
-awk '/^# == per VM ==/ { p = 1 } /^# == per mirror ==/ { p = 0 } p && !/^#/' "$tpl" | sed "s/@VM@/$vm/g" >"$shared/testip-vm.crm"
-! grep -q '@[A-Z_]*@' "$shared/testip-clone.crm" "$shared/testip-vm.crm" || die "unrendered placeholders in testip.crm"
-grep -q "^location $rsc-testip-none" "$shared/testip-vm.crm" || die "no per-VM block in testip.crm"
-out=$(X "$n1" crm configure load update "$shared/testip-clone.crm" 2>&1) && pass "testip.crm: the ping clone loaded" ||
-    die "crm configure load update testip-clone.crm: $out"
+# crm-templates/testip.crm through evosctl: the clone first, the VM's rules once the VM exists.
+out=$(X "$n1" evosctl cluster testip enable --hosts "$test_ips" 2>&1) && pass "evosctl cluster testip enable: $out" ||
+    die "evosctl cluster testip enable: $out"
+if [[ -n $dampen ]]; then
+    X "$n1" crm_resource --resource testip --set-parameter dampen --parameter-value "$dampen" >/dev/null || die "dampen=$dampen"
+fi
 wait_for 60 scores_are 3000 && pass "both nodes reach the 3 test IPs (evos-testip=3000 in the CIB)" ||
     die "scores not 3000: $n1=$(score "$n1") $n2=$(score "$n2")"
 X "$n1" evosctl vm ha enable "$vm" --config "$shared/$vm.xml" --migration-unsafe --timeout 120 ||
     die "evosctl vm ha enable"
-out=$(X "$n1" crm configure load update "$shared/testip-vm.crm" 2>&1) && pass "testip.crm: the VM's rules loaded" ||
-    die "crm configure load update testip-vm.crm: $out"
+out=$(X "$n1" evosctl cluster testip enable --hosts "$test_ips" --vm "$vm" 2>&1) && pass "evosctl cluster testip enable --vm $vm: $out" ||
+    die "evosctl cluster testip enable --vm: $out"
+[[ -z $dampen ]] || X "$n1" crm_resource --resource testip --set-parameter dampen --parameter-value "$dampen" >/dev/null || die "dampen"
 # The test guest has no ACPI handling: destroy on stop (docs/lab.md, Gotchas). `evosctl vm ha
 # enable` has no option for it, so it is set afterwards, and the resource is refreshed: Pacemaker
 # (2.1.5) runs a stop with the parameters of the last start, reload(-agent) or probe on that node,
@@ -377,7 +374,7 @@ wait_for 120 settled || fail "4b: not settled before"
 a=$(located) b0=$(boots) last=$(last_tick)
 t0=$(now_ms)
 L cut corp "$a" >/dev/null || fail "4b: cut corp $a"
-sleep "$blip"   # > one monitor interval + round: at least one monitor round sees no test IP
+sleep "$blip"   # a monitor round (1 s interval, 1 s probe timeout) that starts after the cut sees no test IP; the next one, after the heal, undoes it within dampen (2 s)
 L heal corp "$a" >/dev/null || fail "4b: heal corp $a"
 dropped=0 moved=0
 blip_effect() { # the score in the CIB changed or the VM moved (records which)
@@ -387,7 +384,7 @@ blip_effect() { # the score in the CIB changed or the VM moved (records which)
     moved_from "$a" && moved=1
     [[ $dropped == 1 || $moved == 1 ]]
 }
-never 8 blip_effect   # dampen (5 s) + a monitor + the scheduler, counted from the heal
+never 8 blip_effect   # dampen (2 s) + a monitor + the scheduler, counted from the heal, with room
 if attrd_seen "$a" "$t0" >/dev/null; then seen="seen by attrd"; else seen="no monitor ran during the blip"; fi
 [[ $dropped == 0 ]] && pass "4b: a $blip s corp blip on $a ($seen) never reached the CIB (score stayed 3000)" ||
     fail "4b: the blip reached the CIB ($a's score changed)"

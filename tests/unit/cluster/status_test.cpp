@@ -80,3 +80,28 @@ TEST_CASE("attrd_updater query XML gives one value per node") {
   CHECK(v->at("n2").empty());
   CHECK_FALSE(parse_attrd_query_xml("<nope/>"));
 }
+
+TEST_CASE("templates: blocks are split at their headers") {
+  const std::string tpl =
+      "# header\n# == the clone (once) ==\nprimitive a\n\n# == per VM ==\n# why\nlocation l vm-@VM@\n# == per mirror ==\nlocation m\n";
+  auto s = template_sections(tpl);
+  REQUIRE(s.size() == 4);
+  CHECK(s[0].name.empty());
+  CHECK(s[0].text == "# header\n");
+  CHECK(s[1].name == "the clone (once)");
+  CHECK(s[1].text == "primitive a\n\n");
+  CHECK(s[2].name == "per VM");
+  CHECK(s[2].text == "# why\nlocation l vm-@VM@\n");
+  CHECK(*template_section(tpl, "per mirror", "t.crm") == "location m\n");
+  auto missing = template_section(tpl, "per node", "t.crm");
+  REQUIRE_FALSE(missing);
+  CHECK(missing.error().message() == "template t.crm has no block \"# == per node ==\"");
+  // A header needs its closing marks; otherwise it is an ordinary comment.
+  CHECK(template_sections("# == open\nx\n").size() == 1);
+}
+
+TEST_CASE("templates: comments and blank lines are not loaded into the CIB") {
+  CHECK(without_comments("# a\nprimitive x \\\n\tparams a=1\n\n   # b\nclone c x\n") == "primitive x \\\n\tparams a=1\nclone c x\n");
+  CHECK(without_comments("# only\n").empty());
+  CHECK(without_comments("location l x rule 100: #uname eq a") == "location l x rule 100: #uname eq a\n");
+}
