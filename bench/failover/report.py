@@ -71,6 +71,30 @@ for series in summary:
             print(f"{series:<8} {agent:<14} {'DC' if dcd else 'non-DC':<8} {len(rs):>3} {fmt(st and st['median']):>8}"
                   f" {fmt(steps['lost']):>6} {fmt(steps['scheduled']):>10} {fmt(steps['fence_requested']):>10}"
                   f" {fmt(steps['fenced']):>7} {fmt(steps['start_initiated']):>6} {fmt(steps['started']):>8}")
+# step durations (ms, medians): what the agent decides is the start operation; the rest is
+# Corosync (lost), Pacemaker (schedule), the fencer (fence: priority delay + fence agent)
+print()
+print("step durations (median / max ms): detect = power-off -> peer lost; schedule = lost -> fencing requested;")
+print("fence = requested -> fenced (priority delay + fence agent); start op = start initiated -> start returned;")
+print("running = fenced -> running on the survivor")
+print(f"{'series':<8} {'agent':<14} {'detect':>12} {'schedule':>12} {'fence':>12} {'start op':>12} {'running':>12}")
+durations = {}
+for series in summary:
+    for agent in ("evos", "VirtualDomain"):
+        rs = [r for r in rows if r["series"] == series and r["agent"] == agent]
+        if not rs:
+            continue
+        def span(a, b, rs=rs):
+            v = [r["steps_ms"][b] - (r["steps_ms"][a] if a else 0) for r in rs if b in r["steps_ms"] and (not a or a in r["steps_ms"])]
+            return dict(median=round(statistics.median(v)), max=max(v)) if v else None
+        run = [round(r["running_s"] * 1000) - r["steps_ms"]["fenced"] for r in rs if r["running_s"] is not None and "fenced" in r["steps_ms"]]
+        d = dict(detect=span(None, "lost"), schedule=span("lost", "fence_requested"), fence=span("fence_requested", "fenced"),
+                 start_op=span("start_initiated", "started"),
+                 running_after_fenced=dict(median=round(statistics.median(run)), max=max(run)) if run else None)
+        durations.setdefault(series, {})[agent] = d
+        cell = lambda x: "-" if not x else f"{x['median']} / {x['max']}"
+        print(f"{series:<8} {agent:<14} {cell(d['detect']):>12} {cell(d['schedule']):>12} {cell(d['fence']):>12}"
+              f" {cell(d['start_op']):>12} {cell(d['running_after_fenced']):>12}")
 results = {}
 for series, agents in summary.items():
     key = "pfd1s" if series == "pfd=1s" else "pfd0"
@@ -80,12 +104,17 @@ for series, agents in summary.items():
             if s[what]:
                 results[f"{key}_{a}_{what}_median_s"] = s[what]["median"]
                 results[f"{key}_{a}_{what}_max_s"] = s[what]["max"]
+        if durations.get(series, {}).get(agent, {}).get("start_op"):
+            results[f"{key}_{a}_start_op_median_ms"] = durations[series][agent]["start_op"]["median"]
         results[f"{key}_{a}_kills"] = s["kills"]
         results[f"{key}_{a}_lost_writes"] = s["lost_writes"]
     e, v = agents.get("evos"), agents.get("VirtualDomain")
     for what in ("running", "tick"):
         if e and v and e[what] and v[what] and e[what]["median"] > 0:
             results[f"{key}_ratio_vd_over_evos_{what}_median"] = round(v[what]["median"] / e[what]["median"], 2)
+    de, dv = durations.get(series, {}).get("evos", {}), durations.get(series, {}).get("VirtualDomain", {})
+    if de.get("start_op") and dv.get("start_op") and de["start_op"]["median"] > 0:
+        results[f"{key}_ratio_vd_over_evos_start_op_median"] = round(dv["start_op"]["median"] / de["start_op"]["median"], 2)
 for key in ("running", "tick"):
     for a in ("evos", "vd"):
         m0, m1 = results.get(f"pfd0_{a}_{key}_median_s"), results.get(f"pfd1s_{a}_{key}_median_s")
@@ -94,7 +123,7 @@ for key in ("running", "tick"):
 print()
 for series, agents in summary.items():
     key = "pfd1s" if series == "pfd=1s" else "pfd0"
-    for what in ("running", "tick"):
+    for what in ("running", "tick", "start_op"):
         r = results.get(f"{key}_ratio_vd_over_evos_{what}_median")
         if r is not None:
             print(f"{series}: VirtualDomain/evos, median {what}: {r}")
@@ -113,7 +142,7 @@ for k, v in results.items():
     print(f"RESULT {k}={v}")
 if len(sys.argv) > 5:
     with open(sys.argv[5], "w") as out:
-        json.dump(dict(nproc=int(nproc), loadavg=loadavg, summary=summary, by_role=by_role, results=results, kills=rows,
+        json.dump(dict(nproc=int(nproc), loadavg=loadavg, summary=summary, by_role=by_role, durations_ms=durations, results=results, kills=rows,
                        config=config),
                   out, indent=2)
     print(f"JSON written to {sys.argv[5]}")

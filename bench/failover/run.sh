@@ -24,7 +24,8 @@
 #      properties used, RESULT lines, optionally JSON. The lab goes down on exit (also on failure
 #      or interruption) and nothing of it is left.
 # Defaults: --kills 10, --pfd0-kills 4. Needs root. Fails only if something failed to run or a
-# guest write was lost; timings are reported, never asserted (bench/README.md).
+# guest write was lost (then the lab's logs are kept in BUILD_DIR/bench-failover-logs/NAME);
+# timings are reported, never asserted (bench/README.md).
 # eval and in-node sh -c strings expand late on purpose; lib.sh defines base, shared, n1, ...
 # shellcheck disable=SC2016
 set -uo pipefail
@@ -66,8 +67,14 @@ cleanup() {
     trap '' INT TERM HUP
     [[ -z $WATCHER ]] || kill "$WATCHER" 2>/dev/null || true     # our own background lab exec
     if [[ -x $lab ]]; then
-        say "lab down"
-        L down --timeout 60 >/dev/null 2>&1 || L down --kill >/dev/null 2>&1 || true
+        if [[ $rc != 0 || $errors != 0 ]]; then
+            local keep=$build/bench-failover-logs/$name
+            say "lab down (logs kept in $keep)"
+            L down --timeout 60 --save-logs "$keep" >/dev/null 2>&1 || L down --kill >/dev/null 2>&1 || true
+        else
+            say "lab down"
+            L down --timeout 60 >/dev/null 2>&1 || L down --kill >/dev/null 2>&1 || true
+        fi
         local left; left=$(leftovers)
         [[ -z $left ]] || { say "ERROR: left behind: $left"; rc=1; }
     fi
@@ -86,7 +93,7 @@ cmake --install "$build" --prefix "$stage" >/dev/null || die "cmake --install fa
 export EVOS_LAB_STAGE=$stage
 say "load average before: $(cut -d' ' -f1-3 /proc/loadavg)"
 L up >"$work/up.log" 2>&1 || { cat "$work/up.log"; die "lab up failed"; }
-say "lab $name up (token 1000 ms)"
+say "lab $name up (token 1000 ms, consensus $(sed -n "s/^CONSENSUS=//p" "$base/lab.env" 2>/dev/null) ms)"
 "$virt_hosts" domain-xml "$vm" "$shared" "$build/guest-cache" "$shared/$vm.xml" 128 || die "domain-xml failed"
 X "$n1" evosctl cluster init --priority-fencing-delay 1s >/dev/null || die "evosctl cluster init failed"
 X "$n1" evosctl vm ha enable "$vm" --config "$shared/$vm.xml" --migration-unsafe --timeout 180 >/dev/null ||
@@ -170,7 +177,7 @@ kill_once() {
     sleep 1
     last=$(last_tick)
     t0=$(now_ms)
-    L kill "$h" 2>/dev/null || { say "ERROR: lab kill $h"; errors=$((errors + 1)); }
+    L kill "$h" 2>"$work/kill.err" || { say "ERROR: lab kill $h: $(tail -n 3 "$work/kill.err")"; errors=$((errors + 1)); }
     t1=$(now_ms)
     # the guest's next tick (its first after the new EVOS-INIT-START), polled on the host
     local end=$(( t0 + 180000 ))
