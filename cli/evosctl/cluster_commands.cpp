@@ -34,6 +34,8 @@ struct HaOptions {
   std::string config;
   std::string node;
   bool migration_unsafe = false;
+  bool force_stop = false;
+  int shutdown_timeout_s = 0;
   bool no_wait = false;
   int timeout_s = 120;
 };
@@ -65,7 +67,11 @@ int ha_enable(const HaOptions& o) {
   auto text = read_template("vm-shared.crm");
   if (!text) return fail(text.error());
   auto rendered = cluster::render_template(
-      *text, {{"VM", o.name}, {"CONFIG", o.config}, {"MIGRATION_UNSAFE", o.migration_unsafe ? "true" : "false"}});
+      *text, {{"VM", o.name},
+              {"CONFIG", o.config},
+              {"MIGRATION_UNSAFE", o.migration_unsafe ? "true" : "false"},
+              {"FORCE_STOP", o.force_stop ? "true" : "false"},
+              {"SHUTDOWN_TIMEOUT", std::to_string(o.shutdown_timeout_s)}});
   if (!rendered) return fail(rendered.error());
   const auto deadline = Deadline::after(std::chrono::seconds(o.timeout_s));
   if (auto r = cluster::load_crm_configuration(cluster::without_comments(*rendered), deadline); !r) return fail(r.error());
@@ -346,6 +352,12 @@ void add_cluster_commands(CLI::App& app, CLI::App& vm, GlobalOptions& global, st
   enable->add_option("NAME", opts->name, "Domain name")->required();
   enable->add_option("--config", opts->config, "Domain XML on shared storage")->required();
   enable->add_flag("--migration-unsafe", opts->migration_unsafe, "Storage libvirt cannot recognise as shared");
+  // Stop parameters must be in the first configuration: Pacemaker 2.1 stops with the parameters
+  // of the last start or probe on a node, never of a migrate_from (docs/testip.md, notes).
+  enable->add_flag("--force-stop", opts->force_stop, "Stop destroys the domain at once (guests without ACPI)");
+  enable->add_option("--shutdown-timeout", opts->shutdown_timeout_s,
+                     "Seconds of graceful shutdown before destroying (0: until the stop timeout)")
+      ->check(CLI::Range(0, 86400));
   enable->add_flag("--no-wait", opts->no_wait, "Do not wait for the VM to start");
   enable->add_option("--timeout", opts->timeout_s, "Seconds to wait")->check(CLI::Range(1, 3600));
   enable->callback([&run, opts] { run = [opts] { return ha_enable(*opts); }; });

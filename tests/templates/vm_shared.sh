@@ -30,7 +30,7 @@ passes=0 fails=0
 pass() { passes=$((passes+1)); echo "ok: $*"; }
 fail() { fails=$((fails+1)); echo "FAIL: $*"; }
 
-fill() { sed -e 's/@PRIORITY_FENCING_DELAY@/5s/g' -e 's/@VM@/web1/g' -e 's#@CONFIG@#/srv/evos/web1.xml#g' -e 's/@MIGRATION_UNSAFE@/false/g' "$1"; }
+fill() { sed -e 's/@PRIORITY_FENCING_DELAY@/5s/g' -e 's/@VM@/web1/g' -e 's#@CONFIG@#/srv/evos/web1.xml#g' -e 's/@MIGRATION_UNSAFE@/false/g' -e 's/@FORCE_STOP@/false/g' -e 's/@SHUTDOWN_TIMEOUT@/0/g' "$1"; }
 
 # --- crmsh form, through evosctl ------------------------------------------------------------
 cibadmin --empty > crm.xml
@@ -44,6 +44,16 @@ out=$(EVOS_TEMPLATE_DIR=$tpl "$evosctl" cluster init --priority-fencing-delay '5
 [ $rc -eq 2 ] && pass "a malformed delay is refused" || fail "malformed delay: rc $rc $out"
 out=$(EVOS_TEMPLATE_DIR=$tpl "$evosctl" vm ha enable web1 --config /srv/evos/web1.xml --no-wait 2>&1) \
   && pass "evosctl vm ha enable applies vm-shared.crm" || fail "evosctl vm ha enable: $out"
+out=$(EVOS_TEMPLATE_DIR=$tpl "$evosctl" vm ha enable web3 --config /srv/evos/web3.xml --force-stop --shutdown-timeout 7 --no-wait 2>&1) \
+  && pass "evosctl vm ha enable --force-stop --shutdown-timeout 7" || fail "evosctl vm ha enable web3: $out"
+[ "$(xmllint --xpath 'string(//primitive[@id="vm-web3"]//nvpair[@name="force_stop"]/@value)' "$CIB_file")" = true ] \
+  && [ "$(xmllint --xpath 'string(//primitive[@id="vm-web3"]//nvpair[@name="shutdown_timeout"]/@value)' "$CIB_file")" = 7 ] \
+  && [ "$(xmllint --xpath 'string(//primitive[@id="vm-web1"]//nvpair[@name="force_stop"]/@value)' "$CIB_file")" = false ] \
+  && pass "stop parameters in the first configuration (web3 force_stop=true shutdown_timeout=7; web1 the defaults)" \
+  || fail "stop parameters: $(xmllint --xpath '//primitive[@id="vm-web3"]' "$CIB_file" 2>&1)"
+! grep -q -- '<!--' "$CIB_file" && pass "no template comment in the CIB" || fail "comments in the CIB: $(grep -- '<!--' "$CIB_file" | head -3)"
+out=$("$evosctl" vm ha enable web4 --config /srv/x.xml --shutdown-timeout -1 --no-wait 2>&1); rc=$?
+[ $rc -eq 2 ] && pass "a negative shutdown timeout is refused" || fail "shutdown-timeout -1: rc $rc $out"
 out=$("$evosctl" vm ha enable 'web1;reboot' --config /srv/x.xml --no-wait 2>&1); rc=$?
 [ $rc -eq 2 ] && grep -q "VM name" <<<"$out" && pass "a hostile VM name is refused" || fail "hostile name: rc $rc $out"
 out=$("$evosctl" vm ha enable web2 --config '/srv/$(id).xml' --no-wait 2>&1); rc=$?

@@ -119,11 +119,9 @@ setup() {
     "$virt_hosts" domain-xml "$vm" "$shared" "$build/guest-cache" "$shared/$vm.xml" 128 || die "domain-xml failed"
     X "$n1" evosctl cluster init --priority-fencing-delay 1s >/dev/null || die "evosctl cluster init failed"
     t=$(now_ms)
-    X "$n1" evosctl vm ha enable "$vm" --config "$shared/$vm.xml" --migration-unsafe --timeout 180 >/dev/null ||
+    # the guest has no ACPI: a short graceful part of stop, set in the first configuration
+    X "$n1" evosctl vm ha enable "$vm" --config "$shared/$vm.xml" --migration-unsafe --shutdown-timeout 5 --timeout 180 >/dev/null ||
         die "evosctl vm ha enable failed"
-    # the guest has no ACPI: an admin shortens the graceful part of stop (reloadable, no restart)
-    X "$n1" crm_resource --resource "$rsc" --set-parameter shutdown_timeout --parameter-value 5 >/dev/null ||
-        fail "set shutdown_timeout=5"
     wait_tick 2 120 >/dev/null || die "the guest does not tick"
     local h; h=$(holder) || die "the VM does not run on one node"
     pass "vm ha enable: $rsc runs on $h, the guest ticks ($(secs "$t") s)"
