@@ -96,15 +96,13 @@ L up >"$work/up.log" 2>&1 || { cat "$work/up.log"; die "lab up failed"; }
 say "lab $name up (token 1000 ms, consensus $(sed -n "s/^CONSENSUS=//p" "$base/lab.env" 2>/dev/null) ms)"
 "$virt_hosts" domain-xml "$vm" "$shared" "$build/guest-cache" "$shared/$vm.xml" 128 || die "domain-xml failed"
 X "$n1" evosctl cluster init --priority-fencing-delay 1s >/dev/null || die "evosctl cluster init failed"
-X "$n1" evosctl vm ha enable "$vm" --config "$shared/$vm.xml" --migration-unsafe --timeout 180 >/dev/null ||
+X "$n1" evosctl vm ha enable "$vm" --config "$shared/$vm.xml" --migration-unsafe --shutdown-timeout 5 --timeout 180 >/dev/null ||
     die "evosctl vm ha enable failed"
 # The guest has no ACPI: both agents keep force_stop=false (graceful first, as configured in
 # production) and get the same short graceful part, 5 s, the way an admin sets it: ocf:evos:vm
 # with shutdown_timeout=5 (stop timeout 90 s as in the template); VirtualDomain waits for the
 # shutdown until its stop timeout minus 5 s, so stop timeout=10s. Stops happen only when the
 # bench switches agents; they are not measured.
-X "$n1" crm_resource --resource "$rsc" --set-parameter shutdown_timeout --parameter-value 5 >/dev/null ||
-    die "set shutdown_timeout"
 # VirtualDomain with the template's settings: same config, the hypervisor, force_stop=false,
 # live migration over TCP with --unsafe (the evos resource has migration_unsafe=true), the same
 # meta attributes, the same 10 s monitor. (The template's 60 s OCF_CHECK_LEVEL=10 monitor has no
