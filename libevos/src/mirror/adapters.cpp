@@ -1,4 +1,5 @@
 #include <evos/activity.hpp>
+#include <evos/agent_state.hpp>
 #include <evos/cluster/pacemaker_tools.hpp>
 #include <evos/mirror/adapters.hpp>
 #include <evos/proc/run.hpp>
@@ -56,42 +57,17 @@ Result<void> AttrdResolveRequests::done(Deadline deadline) {
 }
 
 Result<std::string> MemoryFile::default_path(const std::string& instance) {
-  const std::string name = instance.empty() ? "default" : instance;
-  if (auto problem = text::syntax_problem(name, text::Syntax::token); problem || name.size() > 200)
-    return make_error(Errc::invalid_argument, "OCF_RESOURCE_INSTANCE {} cannot name a state file",
-                      text::quote_for_message(name));
-  const char* rsctmp = std::getenv("HA_RSCTMP");
-  const std::string dir = rsctmp && *rsctmp == '/' ? rsctmp : "/run/resource-agents";
-  return fmt::format("{}/evos-mirror-{}.state", dir, name);
+  return agent_state::instance_path("evos-mirror", instance);
 }
 
 std::optional<AgentMemory> MemoryFile::load() const {
-  std::ifstream in(path_);
-  if (!in) return std::nullopt;
-  std::ostringstream text;
-  text << in.rdbuf();
-  return parse_memory(text.str());
+  auto text = agent_state::read(path_);
+  if (!text) return std::nullopt;
+  return parse_memory(*text);
 }
 
-Result<void> MemoryFile::save(const AgentMemory& memory) {
-  const std::string dir = path_.substr(0, path_.rfind('/'));
-  if (!dir.empty() && ::mkdir(dir.c_str(), 0755) != 0 && errno != EEXIST)
-    return make_error(Errc::backend, "cannot create the state directory {}: {}", dir, std::strerror(errno));
-  const std::string tmp = path_ + ".tmp";
-  {
-    std::ofstream out(tmp, std::ios::trunc);
-    out << format_memory(memory);
-    if (!out.flush()) return make_error(Errc::backend, "cannot write the state file {}", tmp);
-  }
-  if (std::rename(tmp.c_str(), path_.c_str()) != 0)
-    return make_error(Errc::backend, "cannot write the state file {}: {}", path_, std::strerror(errno));
-  return {};
-}
+Result<void> MemoryFile::save(const AgentMemory& memory) { return agent_state::write(path_, format_memory(memory)); }
 
-Result<void> MemoryFile::remove() {
-  if (::unlink(path_.c_str()) != 0 && errno != ENOENT)
-    return make_error(Errc::backend, "cannot remove the state file {}: {}", path_, std::strerror(errno));
-  return {};
-}
+Result<void> MemoryFile::remove() { return agent_state::remove(path_); }
 
 }  // namespace evos::mirror

@@ -1,5 +1,8 @@
+#include <evos/agent_state.hpp>
 #include <evos/text_checks.hpp>
 #include <evos/vm/identity_store.hpp>
+
+#include <fmt/core.h>
 
 #include <fcntl.h>
 #include <sys/stat.h>
@@ -62,10 +65,7 @@ IdentityStore::IdentityStore(std::string directory, std::string instance) {
     path_ = directory + "/" + instance;
 }
 
-std::string IdentityStore::default_directory() {
-  const char* rsctmp = std::getenv("HA_RSCTMP");
-  return std::string(rsctmp && *rsctmp == '/' ? rsctmp : "/run/resource-agents") + "/evos-vm";
-}
+std::string IdentityStore::default_directory() { return agent_state::directory() + "/evos-vm"; }
 
 std::optional<DomainIdentity> IdentityStore::load() const {
   if (path_.empty()) return std::nullopt;
@@ -80,18 +80,9 @@ std::optional<DomainIdentity> IdentityStore::load() const {
 void IdentityStore::remember(const DomainIdentity& id, Log& log) const {
   if (path_.empty() || load() == id) return;
   const std::string dir = path_.substr(0, path_.rfind('/'));
-  ::mkdir(dir.substr(0, dir.rfind('/')).c_str(), 0755);
-  ::mkdir(dir.c_str(), 0700);
-  const std::string tmp = path_ + ".tmp";
-  {
-    std::ofstream out(tmp, std::ios::trunc);
-    out << id.name << '\n' << id.uuid << '\n';
-    if (!out.flush()) {
-      log.warning("cannot remember the domain name in {}", path_);
-      return;
-    }
-  }
-  if (std::rename(tmp.c_str(), path_.c_str()) != 0) log.warning("cannot remember the domain name in {}", path_);
+  ::mkdir(dir.substr(0, dir.rfind('/')).c_str(), 0755);  // the state directory itself, if missing
+  if (auto r = agent_state::write(path_, fmt::format("{}\n{}\n", id.name, id.uuid), 0700); !r)
+    log.warning("cannot remember the domain name: {}", r.error().message());
 }
 
 }  // namespace evos::vm
