@@ -72,8 +72,9 @@ detail=$(last_detail)
 grep -q "^1 [0-9]* 4000 198.18.0.254,198.18.0.254,ok,1,1,1,[0-9]*,[0-9]* fd00:e:0:1::fe,fd00:e:0:1::fe,ok,2,1,1,[0-9]*,[0-9]* gw4.evos-test,198.18.0.254,ok,1,1,1," <<<"$detail" \
   && pass "the detail attribute carries each host's reachability and RTT" || fail "detail: '$detail'"
 grep -q "^address gw4.evos-test 198.18.0.254$" "$state" && pass "the state file keeps the resolved name" || fail "state: $(cat "$state")"
-expect 0 "monitor, all reachable" monitor
-[ "$MS" -lt 400 ] && pass "an all-reachable monitor does not wait for the timeout (${MS} ms)" || fail "all-reachable monitor took ${MS} ms"
+# With a 3 s probe timeout, so that "did not wait for it" stays clear on a loaded machine.
+PROBE_TIMEOUT=3s expect 0 "monitor, all reachable" monitor
+[ "$MS" -lt 1500 ] && pass "an all-reachable monitor does not wait for the 3 s probe timeout (${MS} ms)" || fail "all-reachable monitor took ${MS} ms"
 
 HL="198.18.0.254 fd00:e:0:1::fe=2 198.18.0.193"
 expect 190 "monitor, one silent test IP: OCF_DEGRADED" monitor
@@ -87,20 +88,24 @@ HL="198.18.0.254 198.18.0.193"
 expect 1 "failure_score above the score: OCF_ERR_GENERIC" monitor OCF_RESKEY_failure_score=2000
 reason_has "below failure_score 2000"
 
-# The bound: a monitor takes the probe timeout whatever the number of silent hosts. Generous
-# margins here (machine load); bench/ping measures it to the millisecond.
+# The bound: a monitor takes the probe timeout whatever the number of silent hosts, never one
+# timeout per host (20 silent hosts one after another would take 10 s). Generous margins here,
+# because a loaded CI machine delays process start-up by hundreds of ms; bench/ping measures the
+# bound (probe timeout + 100 ms) to the millisecond.
 for n in 1 5 20; do
   HL="198.18.0.254 fd00:e:0:1::fe"
   for i in $(seq "$n"); do HL="$HL 198.18.0.$((192 + i))"; done
   agent monitor
-  if [ "$RC" = 190 ] && [ "$MS" -ge 500 ] && [ "$MS" -lt 1300 ]; then pass "$n silent hosts: ${MS} ms (probe timeout 500 ms)"
+  if [ "$RC" = 190 ] && [ "$MS" -ge 500 ] && [ "$MS" -lt 2500 ]; then pass "$n silent hosts: ${MS} ms (probe timeout 500 ms)"
   else fail "$n silent hosts: rc $RC in ${MS} ms"; echo "$OUT" | sed 's/^/    /'; fi
 done
 # An operation timeout shorter than the probe timeout: the round shrinks, the monitor still
 # reports in time (not the watchdog's OCF_ERR_GENERIC).
 HL="198.18.0.193"
 expect 190 "a 2 s operation timeout with a 5 s probe timeout" monitor OP_TIMEOUT=2000 OCF_RESKEY_CRM_meta_timeout=2000 OCF_RESKEY_timeout=5s
-[ "$MS" -lt 2000 ] && pass "... returns within the operation timeout (${MS} ms)" || fail "took ${MS} ms"
+# rc 190 (not the watchdog's 1) shows the round ended inside the operation's deadline; the time
+# measured from here adds process start-up, so it is only checked against the 5 s probe timeout.
+[ "$MS" -lt 4000 ] && pass "... returns well before the 5 s probe timeout (${MS} ms)" || fail "took ${MS} ms"
 
 # A cut link: the kernel refuses to send; the score drops to 0 at once.
 HL="198.18.0.254 fd00:e:0:1::fe=2"

@@ -97,6 +97,7 @@ hosts virsh 1 snapshot-create-as "$dom" evos-s1 --description "made before migra
   && pass "internal snapshot taken" || fail "cannot take a snapshot"
 c0=$(counter); i0=$(inits)
 expect_rc 0 "migrate_to host 2" 1 migrate_to OCF_RESKEY_CRM_meta_migrate_target=198.19.0.2 OCF_RESKEY_migration_downtime=300
+migrate_out=$OUT
 downtime=$(grep -o 'downtime [0-9]* ms' <<<"$OUT" | head -1)
 [ -n "$downtime" ] && pass "migrate_to reports the $downtime" || fail "no downtime in: $OUT"
 echo "$OUT" | grep -a 'migrated domain' | sed 's/^/    /'
@@ -105,7 +106,8 @@ expect_rc 0 "stop on the source after the migration" 1 stop
 expect_rc 0 "monitor on host 2" 2 monitor
 expect_rc 7 "monitor on host 1" 1 monitor
 hosts virsh 2 snapshot-list "$dom" --name 2>/dev/null | grep -qx evos-s1 && pass "snapshot metadata arrived on host 2" \
-  || fail "snapshot metadata missing on host 2"
+  || { fail "snapshot metadata missing on host 2"; echo "$migrate_out" | sed 's/^/    migrate_to: /'
+         hosts virsh 1 snapshot-list "$dom" --name 2>&1 | sed 's/^/    host 1 snapshots: /'; }
 t=$(hosts wait-tick "$shared" "$dom" $((c0 + 3)) 30) && pass "guest kept counting across the migration ($c0 -> $t)" \
   || fail "counter stalled at $(counter) (was $c0)"
 [ "$(inits)" = "$i0" ] && pass "guest did not reboot across the migration" || fail "guest rebooted: $(inits) boots"
@@ -127,7 +129,9 @@ t0=$(date +%s%N)
 expect_rc 1 "monitor against a frozen libvirtd" 1 monitor OCF_RESKEY_CRM_meta_timeout=3000
 el=$(ms_since "$t0")
 hosts thaw-libvirtd 1
-[ "$el" -lt 3000 ] && pass "frozen libvirtd: monitor returned in $el ms (< 3000 ms timeout)" || fail "monitor took $el ms"
+# The watchdog ends the agent before its 3000 ms timeout (the exit reason below proves it was the
+# watchdog); measured from here it adds fork/exec, which a loaded CI machine stretches: 1 s slack.
+[ "$el" -lt 4000 ] && pass "frozen libvirtd: monitor returned in $el ms (3000 ms timeout)" || fail "monitor took $el ms"
 grep -q '^ocf-exit-reason:monitor did not finish within its 3000 ms timeout while waiting for libvirt' <<<"$OUT" \
   && pass "exit reason names the hung call" || fail "exit reason: $OUT"
 expect_rc 0 "monitor once libvirtd answers again" 1 monitor
