@@ -99,18 +99,9 @@ score_of() {  # the promotion score attribute of NODE ("" if none), as the sched
 role_of() { simq "$1" drbdadm role r0 2>/dev/null; }
 connected() { [[ $(simq "$1" drbdadm cstate r0 2>/dev/null) == Connected ]]; }
 in_sync() { [[ $(simq "$1" drbdadm dstate r0 2>/dev/null) == UpToDate/UpToDate ]]; }
-leftovers() {
-  local p ns cmd
-  for ns in $(ip netns list 2>/dev/null | awk '{print $1}'); do [[ $ns == "$name"* ]] && echo "netns $ns"; done
-  ip -o link show 2>/dev/null | grep -F " $name" | sed 's/^/host link /'
-  for p in /proc/[0-9]*; do
-    [[ ${p#/proc/} == "$$" || ${p#/proc/} == "$BASHPID" ]] && continue
-    cmd=$({ tr '\0' ' ' <"$p/cmdline"; } 2>/dev/null) || cmd=""
-    [[ $cmd != *"$base"* ]] || echo "process ${p#/proc/}: $cmd"
-    if grep -qF " $base" "$p/mountinfo" 2>/dev/null; then echo "mount under $base in the mount namespace of ${p#/proc/}"; fi
-  done
-  [[ ! -e $base ]] || echo "state dir $base"
-}
+# shellcheck source-path=SCRIPTDIR source=../support/lab-leftovers.sh
+source "$(dirname "$0")/../support/lab-leftovers.sh"
+leftovers() { lab_leftovers "$name" "$base"; }
 
 downed=0
 cleanup() {

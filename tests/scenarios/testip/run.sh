@@ -187,21 +187,9 @@ never() {
 }
 
 # --- leftovers and cleanup -------------------------------------------------------------------
-leftovers() { # prints anything of this lab that is left on the machine
-    local p ns cmd
-    for ns in $(ip netns list 2>/dev/null | awk '{print $1}'); do
-        [[ $ns == "$n1" || $ns == "$n2" || $ns == "${name}sw" ]] && echo "netns $ns"
-    done
-    ip -o link show 2>/dev/null | grep -F " $name" | sed 's/^/host link /'
-    for p in /proc/[0-9]*; do
-        [[ ${p#/proc/} == "$$" || ${p#/proc/} == "$BASHPID" ]] && continue
-        cmd=$({ tr '\0' ' ' <"$p/cmdline"; } 2>/dev/null) || cmd=""
-        [[ $cmd != *"$base"* ]] || echo "process ${p#/proc/}: $cmd"
-        if [[ $(readlink "$p/cwd" 2>/dev/null) == "$base"* ]]; then echo "process ${p#/proc/} cwd in $base"; fi
-        if grep -qF " $base" "$p/mountinfo" 2>/dev/null; then echo "mount under $base in the mount namespace of ${p#/proc/}"; fi
-    done
-    [[ ! -e $base ]] || echo "state dir $base"
-}
+# shellcheck source-path=SCRIPTDIR source=../../support/lab-leftovers.sh
+source "$here/tests/support/lab-leftovers.sh"
+leftovers() { lab_leftovers "$name" "$base"; }
 downed=0
 cleanup() {
     local rc=$? p left

@@ -184,20 +184,7 @@ sys.exit(1 if both or a[0] < 3 or b[0] < 3 else 0)
 EOF
 }
 
-# --- leftovers: anything of lab $name on the machine (as in tests/lab/lab_smoke.sh) ----------------
-leftovers() {
-    local p ns cmd
-    for ns in $(ip netns list 2>/dev/null | awk '{print $1}'); do
-        [[ $ns == "$name"* ]] && echo "netns $ns"
-    done
-    ip -o link show 2>/dev/null | grep -F " $name" | sed 's/^/host link /'
-    for p in /proc/[0-9]*; do
-        [[ ${p#/proc/} == "$$" || ${p#/proc/} == "$BASHPID" ]] && continue
-        cmd=$({ tr '\0' ' ' <"$p/cmdline"; } 2>/dev/null) || cmd=""
-        [[ $cmd != *"$base"* ]] || echo "process ${p#/proc/}: $cmd"
-        [[ $cmd != *"guest=$vm,"* ]] || echo "QEMU of $vm: process ${p#/proc/}"
-        if [[ $(readlink "$p/cwd" 2>/dev/null) == "$base"* ]]; then echo "process ${p#/proc/} cwd in $base"; fi
-        if grep -qF " $base" "$p/mountinfo" 2>/dev/null; then echo "mount under $base in the mount namespace of ${p#/proc/}"; fi
-    done
-    [[ ! -e $base ]] || echo "state dir $base"
-}
+# --- leftovers: anything of lab $name on the machine, the guest's QEMU included -------------------
+# shellcheck source-path=SCRIPTDIR source=../../support/lab-leftovers.sh
+source "$here_lib/../../support/lab-leftovers.sh"
+leftovers() { lab_leftovers "$name" "$base" "$vm"; }
