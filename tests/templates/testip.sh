@@ -13,23 +13,12 @@
 # The evos agent is overlaid into /usr/lib/ocf/resource.d in a private mount namespace, so pcs
 # and crmsh can read its meta-data. Usage: testip.sh BUILD_DIR. Needs root.
 set -uo pipefail
-if [ "${1:-}" != --inside ]; then
-  build=$(cd "$1" && pwd)
-  here=$(cd "$(dirname "$0")/../.." && pwd)
-  work=$(mktemp -d /tmp/evos-tpl-testip.XXXXXX)
-  trap 'rm -rf "$work"' EXIT
-  cmake --install "$build" --prefix "$work/stage" >/dev/null || { echo "FAIL: cmake --install"; exit 1; }
-  # The templates from the source tree (the installed copy is the same files).
-  # Not exec: the trap must remove the work directory afterwards.
-  unshare --mount --propagation private -- "$0" --inside "$work" "$here/crm-templates"
-  exit $?
-fi
-work=$2 tpl=$3
+# shellcheck source=staged_agents.sh
+. "$(dirname "$0")/staged_agents.sh"
+staged_agents_enter "$0" "$@"
+tpl=$work/stage/share/evos/crm-templates
 # shellcheck source=pcs_apply.sh
 . "$(dirname "$0")/pcs_apply.sh"
-mount -t overlay evos-ocf -o "lowerdir=$work/stage/lib/ocf/resource.d:/usr/lib/ocf/resource.d" /usr/lib/ocf/resource.d \
-  || { echo "FAIL: cannot overlay the agent"; exit 1; }
-cd "$work" || exit 1
 passes=0 fails=0
 pass() { passes=$((passes+1)); echo "ok: $*"; }
 fail() { fails=$((fails+1)); echo "FAIL: $*"; }

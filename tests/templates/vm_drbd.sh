@@ -13,19 +13,9 @@
 # and crmsh can read their meta-data.
 # Usage: vm_drbd.sh BUILD_DIR
 set -uo pipefail
-if [ "${1:-}" != --inside ]; then
-  build=$(cd "$1" && pwd)
-  work=$(mktemp -d /tmp/evos-tpl-drbd.XXXXXX)
-  trap 'rm -rf "$work"' EXIT
-  cmake --install "$build" --prefix "$work/stage" >/dev/null || { echo "FAIL: cmake --install"; exit 1; }
-  # Not exec: this shell must stay to run the cleanup trap.
-  unshare --mount --propagation private -- "$0" --inside "$work"
-  exit $?
-fi
-work=$2
-mount -t overlay evos-ocf -o "lowerdir=$work/stage/lib/ocf/resource.d:/usr/lib/ocf/resource.d" /usr/lib/ocf/resource.d \
-  || { echo "FAIL: cannot overlay the agents"; exit 1; }
-cd "$work" || exit 1
+# shellcheck source=staged_agents.sh
+. "$(dirname "$0")/staged_agents.sh"
+staged_agents_enter "$0" "$@"
 tpl=$work/stage/share/evos/crm-templates
 passes=0 fails=0
 pass() { passes=$((passes+1)); echo "ok: $*"; }

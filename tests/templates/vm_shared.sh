@@ -9,19 +9,9 @@
 # and crmsh can read its meta-data (pcs validates it against its OCF schema).
 # Usage: vm_shared.sh BUILD_DIR
 set -uo pipefail
-if [ "${1:-}" != --inside ]; then
-  build=$(cd "$1" && pwd)
-  work=$(mktemp -d /tmp/evos-tpl.XXXXXX)
-  trap 'rm -rf "$work"' EXIT
-  cmake --install "$build" --prefix "$work/stage" >/dev/null || { echo "FAIL: cmake --install"; exit 1; }
-  # Not exec: this shell must stay to run the cleanup trap.
-  unshare --mount --propagation private -- "$0" --inside "$work"
-  exit $?
-fi
-work=$2
-mount -t overlay evos-ocf -o "lowerdir=$work/stage/lib/ocf/resource.d:/usr/lib/ocf/resource.d" /usr/lib/ocf/resource.d \
-  || { echo "FAIL: cannot overlay the agent"; exit 1; }
-cd "$work" || exit 1
+# shellcheck source=staged_agents.sh
+. "$(dirname "$0")/staged_agents.sh"
+staged_agents_enter "$0" "$@"
 tpl=$work/stage/share/evos/crm-templates
 # shellcheck source=pcs_apply.sh
 . "$(dirname "$0")/pcs_apply.sh"
