@@ -18,7 +18,9 @@
 #include <map>
 #include <memory>
 #include <optional>
+#include <regex>
 #include <sstream>
+#include <utility>
 #include <vector>
 
 namespace evosctl {
@@ -86,20 +88,27 @@ int ha_enable(const HaOptions& o) {
   return ok;
 }
 
-int cluster_init(const std::string& priority_fencing_delay, int timeout_s) {
-  // A Pacemaker duration: digits and an optional unit (ms, s, m, h).
-  if (priority_fencing_delay.empty() || priority_fencing_delay.size() > 16 ||
-      priority_fencing_delay.find_first_not_of("0123456789") == 0 ||
-      priority_fencing_delay.find_first_not_of("0123456789msh") != std::string::npos)
-    return fail(Error(Errc::invalid_argument, fmt::format("--priority-fencing-delay {} is not a duration such as 5s",
-                                                          evos::text::quote_for_message(priority_fencing_delay))));
+// A Pacemaker duration as the cluster options take it: digits and an optional unit (ms, s, m, h).
+bool is_duration(const std::string& text) {
+  static const std::regex duration{"[0-9]{1,9}(ms|s|m|h)?"};
+  return std::regex_match(text, duration);
+}
+
+int cluster_init(const std::string& priority_fencing_delay, const std::string& transition_delay, int timeout_s) {
+  for (const auto& [option, value] : {std::pair{"--priority-fencing-delay", &priority_fencing_delay},
+                                      std::pair{"--transition-delay", &transition_delay}})
+    if (!is_duration(*value))
+      return fail(Error(Errc::invalid_argument,
+                        fmt::format("{} {} is not a duration such as 5s or 100ms", option, evos::text::quote_for_message(*value))));
   auto text = read_template("cluster-base.crm");
   if (!text) return fail(text.error());
-  auto rendered = cluster::render_template(*text, {{"PRIORITY_FENCING_DELAY", priority_fencing_delay}});
+  auto rendered = cluster::render_template(
+      *text, {{"PRIORITY_FENCING_DELAY", priority_fencing_delay}, {"TRANSITION_DELAY", transition_delay}});
   if (!rendered) return fail(rendered.error());
   if (auto r = cluster::load_crm_configuration(cluster::without_comments(*rendered), Deadline::after(std::chrono::seconds(timeout_s))); !r)
     return fail(r.error());
-  fmt::print("cluster defaults applied: fencing on, priority-fencing-delay {}, stickiness 100\n", priority_fencing_delay);
+  fmt::print("cluster defaults applied: fencing on, priority-fencing-delay {}, transition-delay {}, stickiness 100\n",
+             priority_fencing_delay, transition_delay);
   return ok;
 }
 
@@ -331,10 +340,13 @@ void add_cluster_commands(CLI::App& app, CLI::App& vm, GlobalOptions& global, st
   st->callback([&run, &global, timeout, testip] { run = [&global, timeout, testip] { return status(global, *timeout, *testip); }; });
 
   auto delay = std::make_shared<std::string>("5s");
-  auto* init = cl->add_subcommand("init", "Apply crm-templates/cluster-base.crm: fencing on, priority-fencing-delay, stickiness");
+  auto tdelay = std::make_shared<std::string>("200ms");
+  auto* init = cl->add_subcommand("init", "Apply crm-templates/cluster-base.crm: fencing on, priority-fencing-delay, transition-delay, stickiness");
   init->add_option("--priority-fencing-delay", *delay, "How much longer the node without VMs waits to fence (default 5s)");
+  init->add_option("--transition-delay", *tdelay,
+                   "How long the DC lets cluster events settle before it schedules (default 200ms; 0 = Pacemaker's default)");
   init->add_option("--timeout", opts->timeout_s, "Seconds to wait")->check(CLI::Range(1, 3600));
-  init->callback([&run, delay, opts] { run = [delay, opts] { return cluster_init(*delay, opts->timeout_s); }; });
+  init->callback([&run, delay, tdelay, opts] { run = [delay, tdelay, opts] { return cluster_init(*delay, *tdelay, opts->timeout_s); }; });
 
   auto to = std::make_shared<TestipOptions>();
   auto* tip = cl->add_subcommand("testip", "Test IPs: the connectivity clone and its placement rules");

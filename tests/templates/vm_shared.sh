@@ -20,7 +20,7 @@ passes=0 fails=0
 pass() { passes=$((passes+1)); echo "ok: $*"; }
 fail() { fails=$((fails+1)); echo "FAIL: $*"; }
 
-fill() { sed -e 's/@PRIORITY_FENCING_DELAY@/5s/g' -e 's/@VM@/web1/g' -e 's#@CONFIG@#/srv/evos/web1.xml#g' -e 's/@MIGRATION_UNSAFE@/false/g' -e 's/@FORCE_STOP@/false/g' -e 's/@SHUTDOWN_TIMEOUT@/0/g' "$1"; }
+fill() { sed -e 's/@PRIORITY_FENCING_DELAY@/5s/g' -e 's/@TRANSITION_DELAY@/200ms/g' -e 's/@VM@/web1/g' -e 's#@CONFIG@#/srv/evos/web1.xml#g' -e 's/@MIGRATION_UNSAFE@/false/g' -e 's/@FORCE_STOP@/false/g' -e 's/@SHUTDOWN_TIMEOUT@/0/g' "$1"; }
 
 # --- crmsh form, through evosctl ------------------------------------------------------------
 cibadmin --empty > crm.xml
@@ -32,6 +32,9 @@ out=$(EVOS_TEMPLATE_DIR=$tpl "$evosctl" cluster init --priority-fencing-delay 5s
   && pass "evosctl cluster init applies cluster-base.crm" || fail "evosctl cluster init: $out"
 out=$(EVOS_TEMPLATE_DIR=$tpl "$evosctl" cluster init --priority-fencing-delay '5s; rm' 2>&1); rc=$?
 [ $rc -eq 2 ] && pass "a malformed delay is refused" || fail "malformed delay: rc $rc $out"
+out=$(EVOS_TEMPLATE_DIR=$tpl "$evosctl" cluster init --transition-delay '1s$(id)' 2>&1); rc=$?
+[ $rc -eq 2 ] && grep -q -- "--transition-delay" <<<"$out" && pass "a malformed transition delay is refused, named" \
+  || fail "malformed transition delay: rc $rc $out"
 out=$(EVOS_TEMPLATE_DIR=$tpl "$evosctl" vm ha enable web1 --config /srv/evos/web1.xml --no-wait 2>&1) \
   && pass "evosctl vm ha enable applies vm-shared.crm" || fail "evosctl vm ha enable: $out"
 out=$(EVOS_TEMPLATE_DIR=$tpl "$evosctl" vm ha enable web3 --config /srv/evos/web3.xml --force-stop --shutdown-timeout 7 --no-wait 2>&1) \
@@ -57,6 +60,8 @@ grep -q 'name="allow-migrate" value="true"' <<<"$primitive" && grep -q 'name="pr
   && pass "VM primitive: shallow and deep monitors" || fail "monitors: $primitive"
 xmllint --xpath 'string(//nvpair[@name="priority-fencing-delay"]/@value)' crm.xml | grep -qx 5s \
   && pass "priority-fencing-delay set" || fail "priority-fencing-delay missing"
+xmllint --xpath 'string(//nvpair[@name="transition-delay"]/@value)' crm.xml | grep -qx 200ms \
+  && pass "transition-delay set (the default, 200ms)" || fail "transition-delay missing"
 
 # --- pcs form --------------------------------------------------------------------------------
 cibadmin --empty > pcs.xml
@@ -67,6 +72,8 @@ for t in cluster-base vm-shared; do
 done
 [ $ok = 1 ] && pass "pcs accepts the pcs templates (and the agent's meta-data)" || fail "pcs templates"
 crm_verify -x pcs.xml && pass "crm_verify accepts the pcs configuration" || fail "crm_verify (pcs)"
+xmllint --xpath 'string(//nvpair[@name="transition-delay"]/@value)' pcs.xml | grep -qx 200ms \
+  && pass "pcs: transition-delay set" || fail "pcs: transition-delay missing"
 pcs_prim=$(xmllint --xpath '//primitive[@id="vm-web1"]' pcs.xml 2>/dev/null)
 grep -q 'name="allow-migrate" value="true"' <<<"$pcs_prim" && pass "pcs VM primitive: allow-migrate" || fail "pcs primitive: $pcs_prim"
 
