@@ -6,6 +6,7 @@
 #include <evos/cluster/corosync_membership.hpp>
 #include <evos/cluster/crm_template.hpp>
 #include <evos/cluster/pacemaker_tools.hpp>
+#include <evos/fence/race.hpp>
 #include <evos/net/detail.hpp>
 #include <evos/net/host_list.hpp>
 #include <evos/text_checks.hpp>
@@ -15,6 +16,7 @@
 
 #include <cstdlib>
 #include <fstream>
+#include <iterator>
 #include <map>
 #include <memory>
 #include <optional>
@@ -153,6 +155,63 @@ int testip_enable(const TestipOptions& o) {
   fmt::print("test IPs {}: clone testip-clone{}{}\n", host_list,
              o.vms.empty() ? "" : fmt::format("; rules for {} VM(s)", o.vms.size()),
              o.mirrors.empty() ? "" : fmt::format("; rules for {} mirror(s)", o.mirrors.size()));
+  return ok;
+}
+
+struct FenceRaceOptions {
+  std::string peers;
+  std::string test_ips;
+  std::vector<std::string> devices;  // NODE=DEVICE
+  std::string delay = "5s";
+  int timeout_s = 60;
+};
+
+// crm-templates/fencing-race.crm: fence_evos_race before each node's real fence device
+// (docs/fence-race.md). The parameters are checked by the agent's own parser (RaceParams), so
+// what is accepted here is exactly what the device will accept.
+int fence_race_enable(const FenceRaceOptions& o) {
+  // The ICMP timeout the template sets; validated together with the rest.
+  const evos::fence::Options agent_params{
+      {"peer_addresses", o.peers}, {"test_ips", o.test_ips}, {"delay", o.delay}, {"timeout", "250ms"}};
+  auto params = evos::fence::RaceParams::from(agent_params);
+  if (!params) return fail(Error(Errc::invalid_argument, params.error().message()));
+  if (params->peer_addresses.size() != 2)
+    return fail(Error(Errc::invalid_argument,
+                      fmt::format("--peers names {} node(s); a two-node cluster has two", params->peer_addresses.size())));
+  std::map<std::string, std::string> device_of;
+  for (const auto& d : o.devices) {
+    const auto eq = d.find('=');
+    const std::string node = d.substr(0, eq), device = eq == std::string::npos ? "" : d.substr(eq + 1);
+    for (const auto& [what, value] : {std::pair{"node", &node}, std::pair{"device", &device}})
+      if (auto p = evos::text::syntax_problem(*value, evos::text::Syntax::token))
+        return fail(Error(Errc::invalid_argument,
+                          fmt::format("--device {}: the {} {}; expected NODE=DEVICE", evos::text::quote_for_message(d), what, *p)));
+    if (!params->peer_addresses.contains(node))
+      return fail(Error(Errc::invalid_argument, fmt::format("--device {}: node '{}' is not in --peers", evos::text::quote_for_message(d), node)));
+    if (!device_of.emplace(node, device).second)
+      return fail(Error(Errc::invalid_argument, fmt::format("--device: node '{}' given twice", node)));
+  }
+  for (const auto& [node, addresses] : params->peer_addresses)
+    if (!device_of.contains(node))
+      return fail(Error(Errc::invalid_argument, fmt::format("--device: no fence device for node '{}' (NODE=DEVICE)", node)));
+  std::string test_ips;
+  for (const auto& h : params->test_ips) test_ips += (test_ips.empty() ? "" : " ") + evos::net::to_entry(h);
+  auto text = read_template("fencing-race.crm");
+  if (!text) return fail(text.error());
+  const auto& first = *device_of.begin();
+  const auto& second = *std::next(device_of.begin());
+  auto rendered = cluster::render_template(*text, {{"PEER_ADDRESSES", o.peers},
+                                                   {"TEST_IPS", test_ips},
+                                                   {"DELAY", o.delay},
+                                                   {"NODE1", first.first},
+                                                   {"FENCE_DEVICE1", first.second},
+                                                   {"NODE2", second.first},
+                                                   {"FENCE_DEVICE2", second.second}});
+  if (!rendered) return fail(rendered.error());
+  if (auto r = cluster::load_crm_configuration(cluster::without_comments(*rendered), Deadline::after(std::chrono::seconds(o.timeout_s))); !r)
+    return fail(r.error());
+  fmt::print("fence race device fence-race (delay {}) before {} on {} and {} on {}; priority-fencing-delay 0\n", o.delay,
+             first.second, first.first, second.second, second.first);
   return ok;
 }
 
@@ -340,13 +399,24 @@ void add_cluster_commands(CLI::App& app, CLI::App& vm, GlobalOptions& global, st
   st->callback([&run, &global, timeout, testip] { run = [&global, timeout, testip] { return status(global, *timeout, *testip); }; });
 
   auto delay = std::make_shared<std::string>("5s");
-  auto tdelay = std::make_shared<std::string>("200ms");
+  auto tdelay = std::make_shared<std::string>("100ms");
   auto* init = cl->add_subcommand("init", "Apply crm-templates/cluster-base.crm: fencing on, priority-fencing-delay, transition-delay, stickiness");
   init->add_option("--priority-fencing-delay", *delay, "How much longer the node without VMs waits to fence (default 5s)");
   init->add_option("--transition-delay", *tdelay,
-                   "How long the DC lets cluster events settle before it schedules (default 200ms; 0 = Pacemaker's default)");
+                   "How long the DC lets cluster events settle before it schedules (default 100ms; 0 = Pacemaker's default)");
   init->add_option("--timeout", opts->timeout_s, "Seconds to wait")->check(CLI::Range(1, 3600));
   init->callback([&run, delay, tdelay, opts] { run = [delay, tdelay, opts] { return cluster_init(*delay, *tdelay, opts->timeout_s); }; });
+
+  auto fr = std::make_shared<FenceRaceOptions>();
+  auto* race = cl->add_subcommand("fence-race", "The fence race device: only a node that may lose a split waits (docs/fence-race.md)");
+  race->require_subcommand(1);
+  auto* race_en = race->add_subcommand("enable", "Apply crm-templates/fencing-race.crm: fence_evos_race before each node's fence device");
+  race_en->add_option("--peers", fr->peers, "Each node's addresses off the cluster link: \"NODE=ADDR[,ADDR] NODE=ADDR\"")->required();
+  race_en->add_option("--test-ips", fr->test_ips, "The test IPs, space-separated (as for the ping agent)")->required();
+  race_en->add_option("--device", fr->devices, "NODE=DEVICE: the fence device that fences NODE (once per node)")->required();
+  race_en->add_option("--delay", fr->delay, "How long the node that should lose waits (default 5s; above the device's power-off time)");
+  race_en->add_option("--timeout", fr->timeout_s, "Seconds to wait")->check(CLI::Range(1, 3600));
+  race_en->callback([&run, fr] { run = [fr] { return fence_race_enable(*fr); }; });
 
   auto to = std::make_shared<TestipOptions>();
   auto* tip = cl->add_subcommand("testip", "Test IPs: the connectivity clone and its placement rules");

@@ -22,7 +22,7 @@ pass() { passes=$((passes+1)); echo "ok: $*"; }
 fail() { fails=$((fails+1)); echo "FAIL: $*"; }
 
 fill() {
-  sed -e 's/@PRIORITY_FENCING_DELAY@/5s/g' -e 's/@TRANSITION_DELAY@/200ms/g' -e 's/@VM@/web1/g' -e 's#@CONFIG@#/srv/evos/web1.xml#g' \
+  sed -e 's/@PRIORITY_FENCING_DELAY@/5s/g' -e 's/@TRANSITION_DELAY@/100ms/g' -e 's/@VM@/web1/g' -e 's#@CONFIG@#/srv/evos/web1.xml#g' \
       -e 's/@MIRROR@/r0/g' "$1"
 }
 

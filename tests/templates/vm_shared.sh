@@ -20,7 +20,7 @@ passes=0 fails=0
 pass() { passes=$((passes+1)); echo "ok: $*"; }
 fail() { fails=$((fails+1)); echo "FAIL: $*"; }
 
-fill() { sed -e 's/@PRIORITY_FENCING_DELAY@/5s/g' -e 's/@TRANSITION_DELAY@/200ms/g' -e 's/@VM@/web1/g' -e 's#@CONFIG@#/srv/evos/web1.xml#g' -e 's/@MIGRATION_UNSAFE@/false/g' -e 's/@FORCE_STOP@/false/g' -e 's/@SHUTDOWN_TIMEOUT@/0/g' "$1"; }
+fill() { sed -e 's/@PRIORITY_FENCING_DELAY@/5s/g' -e 's/@TRANSITION_DELAY@/100ms/g' -e 's/@VM@/web1/g' -e 's#@CONFIG@#/srv/evos/web1.xml#g' -e 's/@MIGRATION_UNSAFE@/false/g' -e 's/@FORCE_STOP@/false/g' -e 's/@SHUTDOWN_TIMEOUT@/0/g' "$1"; }
 
 # --- crmsh form, through evosctl ------------------------------------------------------------
 cibadmin --empty > crm.xml
@@ -60,8 +60,8 @@ grep -q 'name="allow-migrate" value="true"' <<<"$primitive" && grep -q 'name="pr
   && pass "VM primitive: shallow and deep monitors" || fail "monitors: $primitive"
 xmllint --xpath 'string(//nvpair[@name="priority-fencing-delay"]/@value)' crm.xml | grep -qx 5s \
   && pass "priority-fencing-delay set" || fail "priority-fencing-delay missing"
-xmllint --xpath 'string(//nvpair[@name="transition-delay"]/@value)' crm.xml | grep -qx 200ms \
-  && pass "transition-delay set (the default, 200ms)" || fail "transition-delay missing"
+xmllint --xpath 'string(//nvpair[@name="transition-delay"]/@value)' crm.xml | grep -qx 100ms \
+  && pass "transition-delay set (the default, 100ms)" || fail "transition-delay missing"
 
 # --- pcs form --------------------------------------------------------------------------------
 cibadmin --empty > pcs.xml
@@ -72,7 +72,7 @@ for t in cluster-base vm-shared; do
 done
 [ $ok = 1 ] && pass "pcs accepts the pcs templates (and the agent's meta-data)" || fail "pcs templates"
 crm_verify -x pcs.xml && pass "crm_verify accepts the pcs configuration" || fail "crm_verify (pcs)"
-xmllint --xpath 'string(//nvpair[@name="transition-delay"]/@value)' pcs.xml | grep -qx 200ms \
+xmllint --xpath 'string(//nvpair[@name="transition-delay"]/@value)' pcs.xml | grep -qx 100ms \
   && pass "pcs: transition-delay set" || fail "pcs: transition-delay missing"
 pcs_prim=$(xmllint --xpath '//primitive[@id="vm-web1"]' pcs.xml 2>/dev/null)
 grep -q 'name="allow-migrate" value="true"' <<<"$pcs_prim" && pass "pcs VM primitive: allow-migrate" || fail "pcs primitive: $pcs_prim"
