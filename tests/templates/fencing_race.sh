@@ -7,23 +7,17 @@
 # overlaid into /usr/sbin in a private mount namespace, so crmsh and pcs can read its meta-data.
 # Usage: fencing_race.sh BUILD_DIR. Needs root.
 set -uo pipefail
-if [ "${1:-}" != --inside ]; then
-  build=$(cd "$1" && pwd)
-  here=$(cd "$(dirname "$0")/../.." && pwd)
-  work=$(mktemp -d /tmp/evos-tpl-race.XXXXXX)
-  trap 'rm -rf "$work"' EXIT
-  cmake --install "$build" --prefix "$work/stage" >/dev/null || { echo "FAIL: cmake --install"; exit 1; }
-  unshare --mount --propagation private -- "$0" --inside "$work" "$here/crm-templates"
-  exit $?
-fi
-work=$2 tpl=$3
+# shellcheck source=staged_agents.sh
+. "$(dirname "$0")/staged_agents.sh"
+staged_agents_enter "$0" "$@"
+tpl=$work/stage/share/evos/crm-templates
 # shellcheck source=pcs_apply.sh
 . "$(dirname "$0")/pcs_apply.sh"
+# fenced, crmsh and pcs find fence agents in /usr/sbin: the staged one overlaid there too
 [ -x "$work/stage/sbin/fence_evos_race" ] || { echo "FAIL: fence_evos_race not installed to sbin"; exit 1; }
 mkdir -p "$work/sbin"
 cp "$work/stage/sbin/fence_evos_race" "$work/sbin/"
 mount -t overlay evos-sbin -o "lowerdir=$work/sbin:/usr/sbin" /usr/sbin || { echo "FAIL: cannot overlay /usr/sbin"; exit 1; }
-cd "$work" || exit 1
 passes=0 fails=0
 pass() { passes=$((passes+1)); echo "ok: $*"; }
 fail() { fails=$((fails+1)); echo "FAIL: $*"; }
