@@ -97,7 +97,7 @@ for series in summary:
               f" {cell(d['start_op']):>12} {cell(d['running_after_fenced']):>12}")
 results = {}
 for series, agents in summary.items():
-    key = "pfd1s" if series == "pfd=1s" else "pfd0"
+    key = {"pfd=1s": "pfd1s", "pfd=0": "pfd0"}.get(series, series)
     for agent, s in agents.items():
         a = "evos" if agent == "evos" else "vd"
         for what in ("running", "tick"):
@@ -122,21 +122,19 @@ for key in ("running", "tick"):
             results[f"pfd_cost_{a}_{key}_median_s"] = round(m1 - m0, 2)
 print()
 for series, agents in summary.items():
-    key = "pfd1s" if series == "pfd=1s" else "pfd0"
+    key = {"pfd=1s": "pfd1s", "pfd=0": "pfd0"}.get(series, series)
     for what in ("running", "tick", "start_op"):
         r = results.get(f"{key}_ratio_vd_over_evos_{what}_median")
         if r is not None:
             print(f"{series}: VirtualDomain/evos, median {what}: {r}")
-e = summary.get("pfd=1s", {}).get("evos")
-if e and e["running"]:
-    med, mx = e["running"]["median"], e["running"]["max"]
-    print(f"goal (evos, priority-fencing-delay 1s, death -> running): median {med} s {'<=' if med <= 3 else '>'} 3 s, "
-          f"max {mx} s {'<=' if mx <= 6 else '>'} 6 s")
-e0 = summary.get("pfd=0", {}).get("evos")
-if e0 and e0["running"]:
-    med, mx = e0["running"]["median"], e0["running"]["max"]
-    print(f"          (evos, priority-fencing-delay 0,  death -> running): median {med} s {'<=' if med <= 3 else '>'} 3 s, "
-          f"max {mx} s {'<=' if mx <= 6 else '>'} 6 s")
+def goal(series, label):
+    x = summary.get(series, {}).get("evos")
+    if x and x["running"]:
+        med, mx = x["running"]["median"], x["running"]["max"]
+        print(f"{label:<52} median {med} s {'<=' if med <= 3 else '>'} 3 s, max {mx} s {'<=' if mx <= 6 else '>'} 6 s")
+goal("race", "goal (evos, fence race device, death -> running):")
+goal("pfd=1s", "     (evos, priority-fencing-delay 1s):")
+goal("pfd=0", "     (evos, priority-fencing-delay 0, no protection):")
 print()
 for k, v in results.items():
     print(f"RESULT {k}={v}")

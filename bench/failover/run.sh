@@ -1,5 +1,5 @@
 #!/bin/bash
-# run.sh BUILD_DIR [--kills N] [--pfd0-kills M] [--json FILE] - failover time of an HA VM when
+# run.sh BUILD_DIR [--kills N] [--pfd0-kills M] [--race-kills K] [--json FILE] - failover time of an HA VM when
 # the node running it loses power, with ocf:evos:vm and with ocf:heartbeat:VirtualDomain managing
 # the same guest, in one lab (docs/lab.md, token 1000 ms), alternating agents between kills.
 #
@@ -12,36 +12,43 @@
 #   3. series 1 (priority-fencing-delay 1s): N kills per agent, A B A B ...: start the agent's
 #      resource (stopping the other), wait until the guest ticks and the cluster is idle, then
 #      `lab kill` the node running the VM, and measure from just before the kill to
-#        running  `virsh domstate` says running on the survivor (a loop inside the survivor,
-#                 50 ms between polls), and
+#        running  libvirt's lifecycle event "Started" for the guest on the survivor (one
+#                 `virsh event` inside the survivor), and
 #        tick     the guest's first tick after its new EVOS-INIT-START (host, 50 ms polls),
 #      check that no acknowledged guest write was lost (first tick after > last tick before),
 #      then wait until the fenced node has rebooted (the lab's fence action) and rejoined;
 #   4. series 2: priority-fencing-delay=0, M kills (A B ...), to show what the split protection
 #      costs (Pacemaker delays fencing of the node holding the highest-priority resources, which
 #      is exactly the dead node here);
+#   4b. series 3 (--race-kills K), evos' recommended two-node fencing: the fence race device
+#      (`evosctl cluster fence-race enable`: fence_evos_race before lab-fence, delay 2s, the
+#      nodes' corporate addresses and the lab's test IPs; priority-fencing-delay=0), K kills per
+#      agent (A B A B ...): the split protection without a delay on a real death
+#      (docs/fence-race.md);
 #   5. report: median and max per agent and series, the ratio VirtualDomain/evos, the cluster
 #      properties used, RESULT lines, optionally JSON. The lab goes down on exit (also on failure
 #      or interruption) and nothing of it is left.
-# Defaults: --kills 10, --pfd0-kills 4. Needs root. Fails only if something failed to run or a
+# Defaults: --kills 4, --pfd0-kills 4, --race-kills 10. Needs root. Fails only if something failed to run or a
 # guest write was lost (then the lab's logs are kept in BUILD_DIR/bench-failover-logs/NAME);
 # timings are reported, never asserted (bench/README.md).
 # eval and in-node sh -c strings expand late on purpose; lib.sh defines base, shared, n1, ...
 # shellcheck disable=SC2016
 set -uo pipefail
-build=$(cd "${1:?usage: run.sh BUILD_DIR [--kills N] [--pfd0-kills M] [--json FILE]}" && pwd)
+build=$(cd "${1:?usage: run.sh BUILD_DIR [--kills N] [--pfd0-kills M] [--race-kills K] [--json FILE]}" && pwd)
 shift
-kills=10 pfd0_kills=4 json=""
+kills=4 pfd0_kills=4 race_kills=10 json=""
 while [[ $# -gt 0 ]]; do
     case $1 in
     --kills) kills=${2:?}; shift ;;
     --pfd0-kills) pfd0_kills=${2:?}; shift ;;
+    --race-kills) race_kills=${2:?}; shift ;;
     --json) json=${2:?}; shift ;;
-    *) echo "usage: run.sh BUILD_DIR [--kills N] [--pfd0-kills M] [--json FILE]" >&2; exit 2 ;;
+    *) echo "usage: run.sh BUILD_DIR [--kills N] [--pfd0-kills M] [--race-kills K] [--json FILE]" >&2; exit 2 ;;
     esac
     shift
 done
-[[ $kills =~ ^[1-9][0-9]*$ && $pfd0_kills =~ ^[0-9]+$ ]] || { echo "run.sh: --kills >= 1, --pfd0-kills >= 0" >&2; exit 2; }
+[[ $kills =~ ^[0-9]+$ && $pfd0_kills =~ ^[0-9]+$ && $race_kills =~ ^[0-9]+$ ]] && ((kills + pfd0_kills + race_kills > 0)) ||
+    { echo "run.sh: --kills, --pfd0-kills, --race-kills: counts >= 0, not all 0" >&2; exit 2; }
 [[ -z $json || $json == /* ]] || json=$PWD/$json
 [[ -z $json ]] || mkdir -p "$(dirname "$json")" || exit 2
 src=$(cd "$(dirname "$0")/../.." && pwd)
@@ -167,10 +174,15 @@ kill_once() {
     h=$(located "$r") s=$(other "$h")
     dc=$(dc_of "$s")
     boots=$(init_count)
-    # the survivor's poll loop (50 ms between polls); it prints the time it first saw "running"
+    # The survivor's watcher: one `virsh event` subscribed to libvirt's lifecycle events prints
+    # the time of the guest's "Started" event (emitted once the domain runs). Event-driven, so
+    # it costs no CPU while the failover runs (a virsh poll loop took about half a core of this
+    # 2-vCPU machine, slowing what it measured).
     : >"$work/running"
-    X "$s" sh -c 'while [ "$(virsh -q -c qemu:///system domstate "$1" 2>/dev/null | head -n 1)" != running ]; do sleep 0.05; done; date +%s%3N' \
-        sh "$vm" >"$work/running" 2>/dev/null &
+    X "$s" sh -c 'f=/run/evos-bench-watch.$$; mkfifo "$f" || exit 1
+        virsh -q -c qemu:///system event --event lifecycle --loop --timeout 200 >"$f" 2>/dev/null & p=$!
+        while read -r l; do case $l in *"$1"*Started*) date +%s%3N; break ;; esac; done <"$f"
+        kill "$p" 2>/dev/null; rm -f "$f"' sh "$vm" >"$work/running" 2>/dev/null &
     WATCHER=$!
     sleep 1
     last=$(last_tick)
@@ -231,6 +243,14 @@ if ((pfd0_kills > 0)); then
     for ((i = 1; i <= pfd0_kills; i++)); do
         if ((i % 2)); then r=$rsc; else r=$vd; fi
         kill_once "pfd=0" "$r" "$i" "$(role "$i")" || true
+    done
+fi
+if ((race_kills > 0)); then
+    load_fencing_race 2s || die "cannot load fencing-race.crm"
+    say "series 3: fence race device (delay 2s), priority-fencing-delay 0, $race_kills kills per agent, alternating"
+    for ((i = 1; i <= 2 * race_kills; i++)); do
+        if ((i % 2)); then r=$rsc; else r=$vd; fi
+        kill_once "race" "$r" "$i" "$(role "$i")" || true
     done
 fi
 

@@ -30,6 +30,18 @@ wait_for() {
     done
 }
 bootid() { cat "$base/$1/bootid" 2>/dev/null; }
+# race_verdicts: what fence_evos_race said on both nodes (the fencer logs its stderr)
+race_verdicts() {
+    grep -h 'fence_evos_race.*\(isolated\|target-\|local-busier\|counts-unknown\|falling back\)' \
+        "$base/$n1/log/pacemaker/pacemaker.log" "$base/$n2/log/pacemaker/pacemaker.log" 2>/dev/null | tail -n 4
+}
+# load_fencing_race DELAY: the fence race device as an administrator sets it up: before the lab's
+# one power switch device, which fences both nodes; the nodes' corporate addresses (docs/lab.md)
+# and the lab's test IPs.
+load_fencing_race() {
+    X "$n1" evosctl cluster fence-race enable --peers "$n1=198.18.1.1 $n2=198.18.1.2" \
+        --test-ips "198.18.1.254 198.18.1.253 198.18.1.252" --device "$n1=lab-fence" --device "$n2=lab-fence" --delay "$1" >/dev/null
+}
 node_on() { X "$1" true >/dev/null 2>&1; }
 # both_online NODE: NODE sees both nodes online, a quorate partition, a DC
 both_online() {

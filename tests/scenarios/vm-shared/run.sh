@@ -3,12 +3,13 @@
 # a real two-node Corosync/Pacemaker cluster with fencing, real libvirtd and QEMU, a real guest
 # (tests/support/build-guest.sh) that writes a counter to its disk with fsync BEFORE it prints
 # "EVOS-TICK n" on its serial log. ONE lab runs all scenarios in sequence (docs/scenarios.md):
-#   setup          stage the build, lab up, `evosctl cluster init --priority-fencing-delay 1s`,
+#   setup          stage the build, lab up, `evosctl cluster init`, the fence race device
+#                  (crm-templates/fencing-race.crm, delay 3s, docs/fence-race.md),
 #                  `evosctl vm ha enable --migration-unsafe`; QEMU's image lock refuses a second
 #                  writer of the shared disk (a second QEMU on the other node)
 #   migrate        live migration there and back (`evosctl vm migrate`): no guest reboot
-#   link-cut       the cluster link is cut: one node is fenced, the VM's node keeps it
-#                  (priority-fencing-delay), never both; heal: rejoined, the VM still once
+#   link-cut       the cluster link is cut: the other node is fenced, the VM's node keeps it
+#                  (fence_evos_race delays only there), never both; heal: rejoined, the VM once
 #   node-kill      the VM's node loses power: it is fenced, the VM restarts on the survivor
 #   node-returns   the fenced node boots and rejoins: no second start, the VM stays (stickiness)
 #   controld-kill  kill -9 of pacemaker-controld on the VM's node: recovered or fenced
@@ -118,6 +119,11 @@ setup() {
     pass "lab $name up in $(secs "$t") s (token 1000 ms)"
     "$virt_hosts" domain-xml "$vm" "$shared" "$build/guest-cache" "$shared/$vm.xml" 128 || die "domain-xml failed"
     X "$n1" evosctl cluster init --priority-fencing-delay 1s >/dev/null || die "evosctl cluster init failed"
+    # the recommended two-node fencing: the race device decides who waits (and sets
+    # priority-fencing-delay back to 0)
+    load_fencing_race 3s || die "cannot load crm-templates/fencing-race.crm"
+    [[ $(X "$n1" crm_attribute --type crm_config --name priority-fencing-delay --query --quiet 2>/dev/null) == 0 ]] ||
+        die "fencing-race.crm did not set priority-fencing-delay=0"
     t=$(now_ms)
     # the guest has no ACPI: a short graceful part of stop, set in the first configuration
     X "$n1" evosctl vm ha enable "$vm" --config "$shared/$vm.xml" --migration-unsafe --shutdown-timeout 5 --timeout 180 >/dev/null ||
@@ -186,12 +192,10 @@ scenario_link_cut() {
         else
             loser=$h; [[ $(bootid "$o") != "$b2" ]] && loser=$o
             pass "link-cut: exactly one node was fenced ($loser, power-cycled $t s after the cut, the VM on $h, the DC $dc)"
-            # Not asserted: with priority-fencing-delay 1s the VM's node wins unless it is also the
-            # DC. A DC that loses its peer sleeps 1 s before it runs the scheduler (pending CIB
-            # updates; Pacemaker's do_pe_invoke_callback), while the peer, DC of its own partition
-            # at once, waits the 1 s delay: a coin flip (docs/scenarios.md).
-            if [[ $loser == "$o" ]]; then say "link-cut: the VM's node $h won the fence race"
-            else say "link-cut: the VM's node $h lost the fence race (it was the DC: $([[ $dc == "$h" ]] && echo yes || echo no)); the VM restarts on $o"; fi
+            # Both nodes see the peer answer on the corporate network: fence_evos_race lets the
+            # VM's node fence at once and delays the other one 3 s (docs/fence-race.md).
+            [[ $loser == "$o" ]] && pass "link-cut: the VM's node $h won the fence race" ||
+                fail "link-cut: the VM's node $h lost the fence race (the DC: $dc); fence_evos_race said: $(race_verdicts)"
         fi
     else
         fail "link-cut: nobody was fenced within 90 s"
