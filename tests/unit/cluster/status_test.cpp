@@ -1,22 +1,16 @@
 #include <evos/cluster/crm_template.hpp>
 #include <evos/cluster/status.hpp>
 
+#include "test_data.hpp"
+
 #include <catch2/catch.hpp>
 
-#include <fstream>
-#include <sstream>
 
 using namespace evos;
 using namespace evos::cluster;
 
 namespace {
-std::string data(const std::string& name) {
-  std::ifstream in(std::string(EVOS_TEST_DATA_DIR) + "/pacemaker/" + name);
-  REQUIRE(in);
-  std::stringstream s;
-  s << in.rdbuf();
-  return s.str();
-}
+std::string data(const std::string& name) { return evos::test::read_data("pacemaker", name); }
 }  // namespace
 
 TEST_CASE("crm_mon XML after a failover: nodes - resources - attributes") {

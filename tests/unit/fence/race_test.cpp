@@ -1,9 +1,9 @@
 #include <evos/fence/race.hpp>
 
+#include "test_data.hpp"
+
 #include <catch2/catch.hpp>
 
-#include <fstream>
-#include <sstream>
 
 using namespace evos;
 using namespace evos::fence;
@@ -21,13 +21,7 @@ Result<RaceParams> with(const std::string& key, const std::string& value) {
   return RaceParams::from(o);
 }
 
-std::string data(const std::string& name) {
-  std::ifstream in(std::string(EVOS_TEST_DATA_DIR) + "/pacemaker/" + name);
-  REQUIRE(in);
-  std::stringstream s;
-  s << in.rdbuf();
-  return s.str();
-}
+std::string data(const std::string& name) { return evos::test::read_data("pacemaker", name); }
 
 }  // namespace
 
