@@ -127,8 +127,7 @@ struct TestipOptions {
 int testip_enable(const TestipOptions& o) {
   auto hosts = evos::net::parse_host_list(o.hosts);
   if (!hosts) return fail(Error(Errc::invalid_argument, fmt::format("--hosts: {}", hosts.error().message())));
-  std::string host_list;
-  for (const auto& h : *hosts) host_list += (host_list.empty() ? "" : " ") + evos::net::to_entry(h);
+  const std::string host_list = evos::net::to_host_list(*hosts);
   for (const auto& vm : o.vms)
     if (auto e = check_vm_name(vm)) return fail(*e);
   for (const auto& m : o.mirrors)
@@ -194,8 +193,7 @@ int fence_race_enable(const FenceRaceOptions& o) {
   for (const auto& [node, addresses] : params->peer_addresses)
     if (!device_of.contains(node))
       return fail(Error(Errc::invalid_argument, fmt::format("--device: no fence device for node '{}' (NODE=DEVICE)", node)));
-  std::string test_ips;
-  for (const auto& h : params->test_ips) test_ips += (test_ips.empty() ? "" : " ") + evos::net::to_entry(h);
+  const std::string test_ips = evos::net::to_host_list(params->test_ips);
   auto text = read_template("fencing-race.crm");
   if (!text) return fail(text.error());
   const auto& first = *device_of.begin();

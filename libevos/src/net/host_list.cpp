@@ -136,4 +136,10 @@ std::string to_entry(const HostSpec& spec) {
   return spec.weight == 1 ? spec.host : fmt::format("{}={}", spec.host, spec.weight);
 }
 
+std::string to_host_list(const std::vector<HostSpec>& specs) {
+  std::string list;
+  for (const auto& spec : specs) list += (list.empty() ? "" : " ") + to_entry(spec);
+  return list;
+}
+
 }  // namespace evos::net

@@ -18,6 +18,8 @@ TEST_CASE("host lists mix IPv4 and IPv6 literals and names with weights") {
   CHECK((*l)[5].weight == 1);
   CHECK(to_entry((*l)[1]) == "fd00::1=2");
   CHECK(to_entry((*l)[0]) == "198.18.1.254");
+  CHECK(to_host_list(*l) == "198.18.1.254 fd00::1=2 fd00::2=3 gw.example=4 fe80::1%eth0 127.0.0.1");
+  CHECK(*parse_host_list(to_host_list(*l)) == *l);
 }
 
 TEST_CASE("IPv6 colons are never read as a weight") {

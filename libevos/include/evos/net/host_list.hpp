@@ -42,4 +42,7 @@ Family literal_family(std::string_view text);
 // "fd00::1=2", "198.18.1.1" (the weight only when it is not 1): the canonical entry text.
 std::string to_entry(const HostSpec& spec);
 
+// The canonical entries separated by single spaces: a list parse_host_list reads back as `specs`.
+std::string to_host_list(const std::vector<HostSpec>& specs);
+
 }  // namespace evos::net
