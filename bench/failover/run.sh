@@ -233,25 +233,23 @@ say "series 1: priority-fencing-delay $(cat "$work/pfd1"), $kills kills per agen
 # other node: a surviving DC runs the scheduler up to 1 s later than a node that becomes the DC
 # (docs/scenarios.md), so both cases are measured equally.
 role() { if (( (($1 - 1) / 2) % 2 == 0 )); then echo yes; else echo no; fi; }
-for ((i = 1; i <= 2 * kills; i++)); do
-    if ((i % 2)); then r=$rsc; else r=$vd; fi
-    kill_once "pfd=1s" "$r" "$i" "$(role "$i")" || true
-done
+series() { # series NAME KILLS: KILLS measured kills, the agents alternating (evos first)
+    local i r
+    for ((i = 1; i <= $2; i++)); do
+        if ((i % 2)); then r=$rsc; else r=$vd; fi
+        kill_once "$1" "$r" "$i" "$(role "$i")" || true
+    done
+}
+series "pfd=1s" $((2 * kills))
 X "$n1" crm_attribute --type crm_config --name priority-fencing-delay --update 0 >/dev/null || die "cannot set priority-fencing-delay=0"
 if ((pfd0_kills > 0)); then
     say "series 2: priority-fencing-delay 0, $pfd0_kills kills, alternating"
-    for ((i = 1; i <= pfd0_kills; i++)); do
-        if ((i % 2)); then r=$rsc; else r=$vd; fi
-        kill_once "pfd=0" "$r" "$i" "$(role "$i")" || true
-    done
+    series "pfd=0" "$pfd0_kills"
 fi
 if ((race_kills > 0)); then
     load_fencing_race 2s || die "cannot load fencing-race.crm"
     say "series 3: fence race device (delay 2s), priority-fencing-delay 0, $race_kills kills per agent, alternating"
-    for ((i = 1; i <= 2 * race_kills; i++)); do
-        if ((i % 2)); then r=$rsc; else r=$vd; fi
-        kill_once "race" "$r" "$i" "$(role "$i")" || true
-    done
+    series "race" $((2 * race_kills))
 fi
 
 # the cluster properties and resources used, the corosync timing as it runs

@@ -118,7 +118,7 @@ setup() {
     L up >"$work/up.log" 2>&1 || { cat "$work/up.log"; die "lab up failed"; }
     pass "lab $name up in $(secs "$t") s (token 1000 ms)"
     "$virt_hosts" domain-xml "$vm" "$shared" "$build/guest-cache" "$shared/$vm.xml" 128 || die "domain-xml failed"
-    X "$n1" evosctl cluster init --priority-fencing-delay 1s >/dev/null || die "evosctl cluster init failed"
+    X "$n1" evosctl cluster init >/dev/null || die "evosctl cluster init failed"
     # the recommended two-node fencing: the race device decides who waits (and sets
     # priority-fencing-delay back to 0)
     load_fencing_race 3s || die "cannot load crm-templates/fencing-race.crm"
