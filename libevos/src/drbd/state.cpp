@@ -28,34 +28,7 @@ PeerDeviceState& peer_device_for(ConnectionState& c, int volume) {
   return c.peer_devices.back();
 }
 
-bool is_syncing(ReplState r) {
-  return is_sync_source_state(r) || is_sync_target_state(r) || r == ReplState::verify_source ||
-         r == ReplState::verify_target;
-}
-
-bool is_transitional(ReplState r) {
-  switch (r) {
-    case ReplState::starting_sync_source:
-    case ReplState::starting_sync_target:
-    case ReplState::wf_bitmap_source:
-    case ReplState::wf_bitmap_target:
-    case ReplState::wf_sync_uuid:
-      return true;
-    case ReplState::off:
-    case ReplState::established:
-    case ReplState::sync_source:
-    case ReplState::sync_target:
-    case ReplState::verify_source:
-    case ReplState::verify_target:
-    case ReplState::paused_sync_source:
-    case ReplState::paused_sync_target:
-    case ReplState::ahead:
-    case ReplState::behind:
-    case ReplState::other:
-      return false;
-  }
-  return false;
-}
+bool is_transitional(ReplState r) { return traits(r).transitional; }
 
 bool is_transitional(DiskState d) {
   return d == DiskState::attaching || d == DiskState::detaching || d == DiskState::negotiating;
@@ -135,12 +108,12 @@ void apply_peer_device(ResourceState& s, const Event& e) {
   PeerDeviceState& p = peer_device_for(c, volume);
   if (e.replication) {
     p.replication = *e.replication;
-    if (!is_syncing(p.replication)) p.done_percent.reset();
+    if (!is_resync_or_verify_state(p.replication)) p.done_percent.reset();
   }
   if (e.peer_disk) p.peer_disk = *e.peer_disk;
   if (e.peer_client) p.peer_client = *e.peer_client;
   if (e.resync_suspended) p.resync_suspended = *e.resync_suspended != "no";
-  if (e.done_percent && is_syncing(p.replication)) p.done_percent = *e.done_percent;
+  if (e.done_percent && is_resync_or_verify_state(p.replication)) p.done_percent = *e.done_percent;
   if (e.out_of_sync_kib) p.out_of_sync_kib = *e.out_of_sync_kib;
 }
 

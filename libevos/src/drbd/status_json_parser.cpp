@@ -148,11 +148,6 @@ class Reader {
     if (*evos_r_) target = **evos_r_;          \
   } while (false)
 
-bool syncing(ReplState r) {
-  return is_sync_source_state(r) || is_sync_target_state(r) || r == ReplState::verify_source ||
-         r == ReplState::verify_target;
-}
-
 Result<PeerDeviceState> read_peer_device(const json& j, const std::string& pointer) {
   if (!j.is_object()) return bad(pointer, fmt::format("expected an object, found {}", type_name(j)));
   Reader r(j, pointer);
@@ -176,9 +171,9 @@ Result<PeerDeviceState> read_peer_device(const json& j, const std::string& point
     // Older drbd-utils print only percent-in-sync while a resync runs.
     std::optional<double> in_sync;
     EVOS_TRY_ASSIGN(in_sync, r.number("percent-in-sync"));
-    if (in_sync && syncing(p.replication) && *in_sync >= 0 && *in_sync <= 100.0001) done = in_sync;
+    if (in_sync && is_resync_or_verify_state(p.replication) && *in_sync >= 0 && *in_sync <= 100.0001) done = in_sync;
   }
-  if (done && syncing(p.replication)) p.done_percent = done;
+  if (done && is_resync_or_verify_state(p.replication)) p.done_percent = done;
   return p;
 }
 

@@ -96,56 +96,26 @@ std::optional<ReplState> parse_repl_state(std::string_view text) {
   return lookup(text, repl_names, ReplState::other);
 }
 
-bool is_sync_source_state(ReplState repl) noexcept {
+ReplTraits traits(ReplState repl) noexcept {
   switch (repl) {
     case ReplState::starting_sync_source:
-    case ReplState::wf_bitmap_source:
+    case ReplState::wf_bitmap_source: return {.sync_source = true, .transitional = true};
     case ReplState::sync_source:
-    case ReplState::paused_sync_source:
-      return true;
-    case ReplState::off:
-    case ReplState::established:
+    case ReplState::paused_sync_source: return {.sync_source = true};
     case ReplState::starting_sync_target:
     case ReplState::wf_bitmap_target:
-    case ReplState::wf_sync_uuid:
+    case ReplState::wf_sync_uuid: return {.sync_target = true, .transitional = true};
     case ReplState::sync_target:
+    case ReplState::paused_sync_target: return {.sync_target = true};
     case ReplState::verify_source:
-    case ReplState::verify_target:
-    case ReplState::paused_sync_target:
-    case ReplState::ahead:
-    case ReplState::behind:
-    case ReplState::other:
-      return false;
-  }
-  return false;
-}
-
-bool is_sync_target_state(ReplState repl) noexcept {
-  switch (repl) {
-    case ReplState::starting_sync_target:
-    case ReplState::wf_bitmap_target:
-    case ReplState::wf_sync_uuid:
-    case ReplState::sync_target:
-    case ReplState::paused_sync_target:
-      return true;
+    case ReplState::verify_target: return {.verify = true};
     case ReplState::off:
     case ReplState::established:
-    case ReplState::starting_sync_source:
-    case ReplState::wf_bitmap_source:
-    case ReplState::sync_source:
-    case ReplState::verify_source:
-    case ReplState::verify_target:
-    case ReplState::paused_sync_source:
     case ReplState::ahead:
     case ReplState::behind:
-    case ReplState::other:
-      return false;
+    case ReplState::other: return {};
   }
-  return false;
-}
-
-bool is_verify_state(ReplState repl) noexcept {
-  return repl == ReplState::verify_source || repl == ReplState::verify_target;
+  return {};
 }
 
 }  // namespace evos::drbd

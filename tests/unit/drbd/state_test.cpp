@@ -300,3 +300,37 @@ TEST_CASE("an online verify seen through status json") {
   CHECK_FALSE(sync_progress(s));
   CHECK(out_of_sync_kib(s) == 8u);
 }
+
+TEST_CASE("replication-state traits: every DRBD state by its name") {
+  // Names per drbdsetup(8): *SyncSource / *BitMapS send a resync, *SyncTarget / *BitMapT and
+  // WFSyncUUID receive one, Verify* verify; the Starting*/WFBitMap*/WFSyncUUID handshakes are short.
+  const std::pair<const char*, ReplTraits> table[] = {
+      {"Off", {}},
+      {"Established", {}},
+      {"StartingSyncS", {.sync_source = true, .transitional = true}},
+      {"StartingSyncT", {.sync_target = true, .transitional = true}},
+      {"WFBitMapS", {.sync_source = true, .transitional = true}},
+      {"WFBitMapT", {.sync_target = true, .transitional = true}},
+      {"WFSyncUUID", {.sync_target = true, .transitional = true}},
+      {"SyncSource", {.sync_source = true}},
+      {"SyncTarget", {.sync_target = true}},
+      {"VerifyS", {.verify = true}},
+      {"VerifyT", {.verify = true}},
+      {"PausedSyncS", {.sync_source = true}},
+      {"PausedSyncT", {.sync_target = true}},
+      {"Ahead", {}},
+      {"Behind", {}},
+      {"SomethingNew", {}},
+  };
+  for (const auto& [name, want] : table) {
+    INFO(name);
+    auto r = parse_repl_state(name);
+    REQUIRE(r);
+    const auto got = traits(*r);
+    CHECK(got.sync_source == want.sync_source);
+    CHECK(got.sync_target == want.sync_target);
+    CHECK(got.verify == want.verify);
+    CHECK(got.transitional == want.transitional);
+    CHECK(is_resync_or_verify_state(*r) == (want.sync_source || want.sync_target || want.verify));
+  }
+}

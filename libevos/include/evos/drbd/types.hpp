@@ -71,10 +71,24 @@ std::optional<DiskState> parse_disk_state(std::string_view text);
 std::optional<ConnState> parse_conn_state(std::string_view text);
 std::optional<ReplState> parse_repl_state(std::string_view text);
 
-// Replication states in which this node sends (source) or receives (target) a resync.
-bool is_sync_source_state(ReplState repl) noexcept;
-bool is_sync_target_state(ReplState repl) noexcept;
-// Online verify: VerifyS on the node that started it, VerifyT on its peer.
-bool is_verify_state(ReplState repl) noexcept;
+// What a replication state means, from one exhaustive table (drbdsetup(8), "replication"): whether
+// this node sends (source) or receives (target) a resync, runs an online verify (VerifyS on the node
+// that started it, VerifyT on its peer), or is in a short handshake before a resync (transitional).
+struct ReplTraits {
+  bool sync_source = false;
+  bool sync_target = false;
+  bool verify = false;
+  bool transitional = false;
+};
+ReplTraits traits(ReplState repl) noexcept;
+
+inline bool is_sync_source_state(ReplState repl) noexcept { return traits(repl).sync_source; }
+inline bool is_sync_target_state(ReplState repl) noexcept { return traits(repl).sync_target; }
+inline bool is_verify_state(ReplState repl) noexcept { return traits(repl).verify; }
+// A resync in either direction or a verify: the states that report a done percentage.
+inline bool is_resync_or_verify_state(ReplState repl) noexcept {
+  const auto t = traits(repl);
+  return t.sync_source || t.sync_target || t.verify;
+}
 
 }  // namespace evos::drbd

@@ -10,18 +10,11 @@
 namespace evos::ocf {
 
 enum class Status : int {
-  success = 0,
-  err_generic = 1,
-  err_args = 2,
-  err_unimplemented = 3,
-  err_perm = 4,
-  err_installed = 5,
-  err_configured = 6,
-  not_running = 7,
-  running_promoted = 8,
-  failed_promoted = 9,
-  degraded = 190,
-  degraded_promoted = 191,
+  // OCF 1.1, "Return codes"
+  success = 0, err_generic = 1, err_args = 2, err_unimplemented = 3, err_perm = 4, err_installed = 5,
+  err_configured = 6, not_running = 7,
+  // Pacemaker's: promotable clones (8, 9) and degraded states (190, 191)
+  running_promoted = 8, failed_promoted = 9, degraded = 190, degraded_promoted = 191,
 };
 
 std::string_view to_string(Status status) noexcept;
