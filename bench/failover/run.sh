@@ -52,17 +52,10 @@ done
 [[ -z $json || $json == /* ]] || json=$PWD/$json
 [[ -z $json ]] || mkdir -p "$(dirname "$json")" || exit 2
 src=$(cd "$(dirname "$0")/../.." && pwd)
-name=${EVOS_LAB_NAME:-s$(printf '%04d' $((RANDOM % 10000)))}
-export EVOS_LAB_NAME=$name
-unset EVOS_LAB_BASE EVOS_LAB_STAGE
-export EVOS_LAB_TOKEN=1000
-export EVOS_LAB_CACHE=${EVOS_LAB_CACHE:-$build/lab-cache}
-vm=${name}vm
-work=$(mktemp -d "$build/bench-failover.$name.XXXXXX")
-stage=$work/stage
-lab=$stage/libexec/evos/evos-lab
+kind=bench-failover
 # shellcheck source-path=SCRIPTDIR/../.. source=tests/scenarios/vm-shared/lib.sh
 source "$src/tests/scenarios/vm-shared/lib.sh"
+export EVOS_LAB_TOKEN=1000
 vd=vd-$vm
 say() { echo "[failover $name $(date +%T.%3N)] $*"; }
 die() { say "ERROR: $*"; exit 1; }

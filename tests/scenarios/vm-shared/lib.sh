@@ -1,13 +1,23 @@
 # shellcheck shell=bash disable=SC2154,SC2016
 # lib.sh - helpers shared by tests/scenarios/vm-shared/run.sh and bench/failover/run.sh.
-# Source it after setting:
-#   build   the build dir (absolute)       name  the lab name        vm   the guest's name
-#   work    a private scratch dir           lab   the staged evos-lab
-# It defines base, shared, n1, n2, rsc (the evos resource id) and the functions below. Nothing
+# Source it after setting build (the build dir, absolute) and kind (a word for the scratch dir's
+# name). It picks the lab: name (EVOS_LAB_NAME, else s + 4 random digits, exported for evos-lab),
+# vm (the guest's name), work (a private scratch dir under build), stage and lab (the staged
+# evos-lab); and defines base, shared, n1, n2, rsc (the evos resource id) and the functions below.
+# EVOS_LAB_BASE and EVOS_LAB_STAGE are unset: the lab's state dir and stage are this run's own.
+# Nothing
 # here signals a process it did not start: the lab's own processes are only ever signalled
 # through `lab exec NODE kill PID-inside-the-node` by the callers.
 
-base=${EVOS_LAB_BASE:-/tmp/evos-lab-$name}
+name=${EVOS_LAB_NAME:-s$(printf '%04d' $((RANDOM % 10000)))}
+export EVOS_LAB_NAME=$name
+unset EVOS_LAB_BASE EVOS_LAB_STAGE
+export EVOS_LAB_CACHE=${EVOS_LAB_CACHE:-$build/lab-cache}
+vm=${name}vm
+work=$(mktemp -d "$build/$kind.$name.XXXXXX")
+stage=$work/stage
+lab=$stage/libexec/evos/evos-lab
+base=/tmp/evos-lab-$name
 shared=$base/shared
 n1=${name}1 n2=${name}2
 rsc=vm-$vm

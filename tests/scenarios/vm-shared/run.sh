@@ -29,16 +29,10 @@
 set -uo pipefail
 build=$(cd "${1:?usage: run.sh BUILD_DIR}" && pwd)
 src=$(cd "$(dirname "$0")/../../.." && pwd)
-name=${EVOS_LAB_NAME:-s$(printf '%04d' $((RANDOM % 10000)))}
-export EVOS_LAB_NAME=$name
-unset EVOS_LAB_BASE EVOS_LAB_STAGE EVOS_LAB_TOKEN
-export EVOS_LAB_CACHE=${EVOS_LAB_CACHE:-$build/lab-cache}
-vm=${name}vm
-work=$(mktemp -d "$build/scenario-vm-shared.$name.XXXXXX")
-stage=$work/stage
-lab=$stage/libexec/evos/evos-lab
+kind=scenario-vm-shared
 # shellcheck source-path=SCRIPTDIR source=lib.sh
 source "$src/tests/scenarios/vm-shared/lib.sh"
+unset EVOS_LAB_TOKEN
 
 passes=0 fails=0
 say() { echo "[vm-shared $name $(date +%T.%3N)] $*"; }
