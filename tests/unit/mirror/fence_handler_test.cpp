@@ -1,6 +1,7 @@
 // The DRBD fence handler's run (evos::mirror, fence_handler.hpp) over a scripted Pacemaker: its
 // command line, the constraint's placement retries, the bounded wait and the unfence.
 #include "fake_net.hpp"
+#include "fence_data.hpp"
 
 #include <evos/mirror/fence_handler.hpp>
 
@@ -12,6 +13,7 @@ using namespace evos;
 using namespace evos::mirror;
 using namespace std::chrono_literals;
 using evos::testing::MemoryLog;
+using evos::testing::peer_status;
 
 namespace {
 
@@ -20,23 +22,7 @@ const char* const resources_xml = R"(<resources>
     <instance_attributes id="m-ia"><nvpair id="m-r" name="drbd_resource" value="r0"/></instance_attributes></primitive></clone>
 </resources>)";
 
-cluster::PacemakerStatus pcmk(bool peer_online, bool peer_unclean, bool quorate = true, std::string dc = "alpha") {
-  cluster::PacemakerStatus s;
-  s.dc = std::move(dc);
-  s.quorate = quorate;
-  s.nodes.push_back({.name = "alpha", .online = true});
-  s.nodes.push_back({.name = "beta", .online = peer_online, .unclean = peer_unclean});
-  return s;
-}
-
-FenceRequest request() {
-  return *parse_fence_env({{"DRBD_RESOURCE", "r0"},
-                           {"DRBD_MY_NODE_ID", "0"},
-                           {"DRBD_PEER_NODE_ID", "1"},
-                           {"DRBD_NODE_ID_0", "alpha"},
-                           {"DRBD_NODE_ID_1", "beta"},
-                           {"UP_TO_DATE_NODES", "0x1"}});
-}
+FenceRequest request() { return *parse_fence_env(evos::testing::drbd_env()); }
 
 // Pacemaker as a script: each call takes the next scripted answer (the last one repeats).
 class FakeCluster final : public FenceCluster {
@@ -45,7 +31,7 @@ class FakeCluster final : public FenceCluster {
   std::deque<Result<CibWrite>> replace_answers{CibWrite::done};
   std::deque<Result<CibWrite>> create_answers{CibWrite::done};
   Result<void> delete_answer = {};
-  std::deque<Result<cluster::PacemakerStatus>> statuses{pcmk(false, false)};
+  std::deque<Result<cluster::PacemakerStatus>> statuses{peer_status(false, false)};
   std::vector<std::string> calls;
   std::string placed;
 
@@ -173,7 +159,7 @@ TEST_CASE("the constraint is replaced, created when missing, and retried when cr
 
 TEST_CASE("fence: the peer online keeps I/O frozen at once, after placing the constraint") {
   FakeCluster c;
-  c.statuses = {pcmk(true, false)};
+  c.statuses = {peer_status(true, false)};
   MemoryLog log;
   Sleeps sleeps;
   CHECK(fence_peer(request(), c, log, 60s, sleeps.fn()) == fence_exit_frozen);
@@ -187,7 +173,7 @@ TEST_CASE("fence: the peer online keeps I/O frozen at once, after placing the co
 
 TEST_CASE("fence: an unclean peer is waited for until Pacemaker has fenced it") {
   FakeCluster c;
-  c.statuses = {pcmk(true, false, true, ""), pcmk(false, true), pcmk(false, true), pcmk(false, false)};
+  c.statuses = {peer_status(true, false, true, ""), peer_status(false, true), peer_status(false, true), peer_status(false, false)};
   MemoryLog log;
   Sleeps sleeps;
   CHECK(fence_peer(request(), c, log, 60s, sleeps.fn(), 1000ms) == fence_exit_peer_fenced);
@@ -214,7 +200,7 @@ TEST_CASE("fence: the wait is bounded by the timeout, and unreadable status is w
 TEST_CASE("fence: no quorum, no clone or an unreadable CIB keep I/O frozen") {
   {
     FakeCluster c;
-    c.statuses = {pcmk(false, true, false)};
+    c.statuses = {peer_status(false, true, false)};
     MemoryLog log;
     Sleeps sleeps;
     CHECK(fence_peer(request(), c, log, 60s, sleeps.fn()) == fence_exit_frozen);
