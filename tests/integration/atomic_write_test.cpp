@@ -85,7 +85,7 @@ TEST_CASE("without replace an existing target (even a dangling symlink) is refus
   CHECK(entries(d.path) == 3);
 }
 
-TEST_CASE("a file that cannot be written is an error naming it; the parent is created on request") {
+TEST_CASE("a file that cannot be written is an error naming it, and a missing parent is made on request") {
   TempDir d;
   auto missing = file::write_atomically((d.path / "no-dir" / "x").string(), "x");
   REQUIRE_FALSE(missing);
