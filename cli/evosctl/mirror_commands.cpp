@@ -5,21 +5,15 @@
 #include <evos/drbd/drbdsetup_control.hpp>
 #include <evos/drbd/mirror_config.hpp>
 #include <evos/mirror/admin.hpp>
+#include <evos/mirror/admin_io.hpp>
+#include <evos/mirror/create.hpp>
 #include <evos/mirror/service.hpp>
 #include <evos/mirror/verify.hpp>
-#include <evos/proc/run.hpp>
-#include <evos/text_checks.hpp>
 
 #include <fmt/core.h>
 #include <nlohmann/json.hpp>
-#include <unistd.h>
 
-#include <climits>
-#include <cstdio>
-#include <fstream>
 #include <memory>
-#include <sstream>
-#include <sys/stat.h>
 #include <thread>
 
 namespace evosctl {
@@ -47,22 +41,14 @@ struct MirrorOptions {
   int timeout_s = 30;
 };
 
-// This node's name as DRBD and Pacemaker use it (`uname -n`).
-std::string local_node() {
-  char buf[HOST_NAME_MAX + 1] = {};
-  if (::gethostname(buf, sizeof buf - 1) != 0) return {};
-  return buf;
-}
-
+// The name checks live in evos::mirror (create.hpp); errors become exit codes here.
 std::optional<Error> check_name(const std::string& name) {
-  if (auto p = drbd::resource_name_problem(name))
-    return Error(Errc::invalid_argument, fmt::format("mirror {} {}", evos::text::quote_for_message(name), *p));
+  if (auto r = mirror::check_mirror_name(name); !r) return r.error();
   return std::nullopt;
 }
 
 std::optional<Error> check_node(const std::string& node, const char* what) {
-  if (auto p = evos::text::syntax_problem(node, evos::text::Syntax::token); p || node.empty() || node.front() == '-')
-    return Error(Errc::invalid_argument, fmt::format("{} {} is not a node name", what, evos::text::quote_for_message(node)));
+  if (auto r = mirror::check_node_name(node, what); !r) return r.error();
   return std::nullopt;
 }
 
@@ -108,10 +94,7 @@ nlohmann::json to_json(const drbd::ResourceState& s) {
                       {"started_here", verify.source},
                       {"done_percent", verify.done_percent ? nlohmann::json(*verify.done_percent) : nlohmann::json(nullptr)}}},
           {"degraded", verdict(drbd::Verdict{degraded.yes, degraded.why})},
-          {"health", assessment.health == mirror::Health::running    ? "ok"
-                     : assessment.health == mirror::Health::degraded ? "degraded"
-                     : assessment.health == mirror::Health::failed   ? "failed"
-                                                                     : "stopped"},
+          {"health", std::string(evos::to_string(assessment.health))},
           {"reason", assessment.why},
           {"promotion_score", {{"drbd", drbd_score.value}, {"published", mirror::publishable_score(score)},
                                {"settled", score.settled}, {"why", score.why}}},
@@ -177,12 +160,7 @@ int status(const GlobalOptions& g, const MirrorOptions& o) {
   const auto a = mirror::assess(*s);
   const auto score = mirror::score_to_publish(*s);
   fmt::print("{}\n", drbd::describe(*s));
-  fmt::print("health: {}{}\n",
-             a.health == mirror::Health::running    ? "ok"
-             : a.health == mirror::Health::degraded ? "degraded"
-             : a.health == mirror::Health::failed   ? "FAILED"
-                                                    : "stopped",
-             a.why.empty() ? "" : ": " + a.why);
+  fmt::print("health: {}{}\n", evos::to_string(a.health), a.why.empty() ? "" : ": " + a.why);
   fmt::print("promotion score: {} ({})\n", mirror::publishable_score(score), score.why);
   const auto verify = mirror::verify_report(*s);
   if (auto p = drbd::sync_progress(*s)) {
@@ -202,24 +180,15 @@ int status(const GlobalOptions& g, const MirrorOptions& o) {
   return ok;
 }
 
-// Full resync of this node's data from its peer (drbdadm invalidate): only when the peer is
-// connected with UpToDate data, so the one good copy is never the one thrown away.
+// Full resync of this node's data from its peer (drbdadm invalidate), when mirror::check_resync
+// allows it.
 int resync(const MirrorOptions& o) {
   if (auto e = check_name(o.name)) return fail(*e);
   auto ctl = control(o);
   const auto deadline = Deadline::after(std::chrono::seconds(o.timeout_s));
   auto s = ctl.state(o.name, deadline);
   if (!s) return fail(s.error());
-  if (!s->exists) return fail(Error(Errc::not_found, fmt::format("mirror {} is not up on this node", o.name)));
-  bool peer_good = false;
-  for (const auto& c : s->connections)
-    for (const auto& p : c.peer_devices)
-      if (c.state == drbd::ConnState::connected && p.peer_disk == drbd::DiskState::up_to_date) peer_good = true;
-  if (!peer_good)
-    return fail(Error(Errc::invalid_argument,
-                      fmt::format("{}: the peer is not connected with UpToDate data; a resync would discard the only "
-                                  "good copy ({})",
-                                  o.name, drbd::describe(*s))));
+  if (auto r = mirror::check_resync(*s); !r) return fail(r.error());
   if (auto r = ctl.invalidate(o.name, deadline); !r) return fail(r.error());
   fmt::print("{}: full resync from {} started (evosctl mirror status {})\n", o.name, mirror::peer_of(*s), o.name);
   return ok;
@@ -279,84 +248,29 @@ int verify(const GlobalOptions& g, const MirrorOptions& o) {
   return ok;
 }
 
-evos::Result<drbd::Host> parse_host(const std::string& spec) {
-  std::vector<std::string> f;
-  std::stringstream in(spec);
-  for (std::string part; std::getline(in, part, ',');) f.push_back(part);
-  if (f.size() != 4 && f.size() != 5)
-    return evos::make_error(Errc::invalid_argument, "--host {}: expected NAME,NODE_ID,ADDRESS,DISK[,META_DISK]",
-                            evos::text::quote_for_message(spec));
-  drbd::Host h;
-  h.name = f[0];
-  int id = -1;
-  if (f[1].empty() || f[1].size() > 2 || f[1].find_first_not_of("0123456789") != std::string::npos)
-    return evos::make_error(Errc::invalid_argument, "--host {}: node id {} is not 0..31", f[0], evos::text::quote_for_message(f[1]));
-  id = std::stoi(f[1]);
-  h.node_id = id;
-  h.address = f[2];
-  h.disk = f[3];
-  if (f.size() == 5) h.meta_disk = f[4];
-  return h;
-}
-
 // Writes the mirror's .res file (drbd::render_res validates everything first). DRBD itself is
 // not touched: create-md and up are the administrator's and Pacemaker's.
 int create(const MirrorOptions& o) {
-  if (auto e = check_name(o.name)) return fail(*e);
-  if (o.hosts.size() != 2) return fail(Error(Errc::invalid_argument, "a mirror has exactly two --host options"));
-  drbd::Mirror m;
-  m.resource = o.name;
-  m.minor = o.minor;
-  for (std::size_t i = 0; i < 2; ++i) {
-    auto h = parse_host(o.hosts[i]);
-    if (!h) return fail(h.error());
-    m.hosts[i] = std::move(*h);
-  }
-  if (o.fence_handler == "evos") {
-    m.fence_peer = {EVOS_FENCE_HANDLER, {"fence"}};
-    m.unfence_peer = {EVOS_FENCE_HANDLER, {"unfence"}};
-  } else if (o.fence_handler != "linbit") {
-    return fail(Error(Errc::invalid_argument, "--fence-handler is evos or linbit"));
-  }
-  auto text = drbd::render_res(m);
+  auto m = mirror::plan_mirror(
+      {.name = o.name, .minor = o.minor, .hosts = o.hosts, .fence_handler = o.fence_handler, .evos_handler = EVOS_FENCE_HANDLER});
+  if (!m) return fail(m.error());
+  auto text = drbd::render_res(*m);
   if (!text) return fail(text.error());
   if (o.dry_run) {
     fmt::print("{}", *text);
     return ok;
   }
-  const std::string path = o.output.empty() ? "/etc/drbd.d/" + o.name + ".res" : o.output;
-  if (auto p = evos::text::syntax_problem(path, evos::text::Syntax::path))
-    return fail(Error(Errc::invalid_argument, fmt::format("--output {} {}", evos::text::quote_for_message(path), *p)));
-  struct stat st {};
-  if (!o.force && ::stat(path.c_str(), &st) == 0)
-    return fail(Error(Errc::invalid_argument, fmt::format("{} exists (use --force to replace it)", path)));
-  const std::string tmp = path + ".evos-tmp";
-  {
-    std::ofstream out(tmp, std::ios::trunc);
-    out << *text;
-    if (!out.flush()) return fail(Error(Errc::backend, fmt::format("cannot write {}", tmp)));
-  }
-  if (std::rename(tmp.c_str(), path.c_str()) != 0) {
-    std::remove(tmp.c_str());
-    return fail(Error(Errc::backend, fmt::format("cannot write {}", path)));
+  auto path = mirror::res_file_path(o.name, o.output);
+  if (!path) return fail(path.error());
+  if (auto r = mirror::write_res_file(*path, *text, o.force); !r) {
+    if (r.error().code() == Errc::invalid_argument)  // it exists
+      return fail(Error(Errc::invalid_argument, fmt::format("{} (use --force to replace it)", r.error().message())));
+    return fail(r.error());
   }
   fmt::print("{} written. Next, on both nodes: drbdadm create-md {}; then put it under the cluster "
              "(crm-templates/vm-drbd, docs/mirror.md)\n",
-             path, o.name);
+             *path, o.name);
   return ok;
-}
-
-// The peer's part of a recovery, as a transient node attribute its mirror agent acts on.
-evos::Result<void> request_peer(const std::string& resource, const std::string& peer, mirror::ResolveRequest part,
-                                Deadline deadline) {
-  std::vector<std::string> argv{"attrd_updater", "-n", mirror::resolve_attribute(resource), "-U",
-                                std::string(mirror::to_string(part)), "-N", peer};
-  auto r = evos::proc::run(argv, deadline);
-  if (!r) return std::move(r).error().context(evos::proc::describe(argv));
-  if (!r->ok())
-    return evos::make_error(Errc::backend, "{} exited with {}: {}", evos::proc::describe(argv), r->exit_code,
-                            evos::text::quote_for_message(r->err.substr(0, r->err.find('\n'))));
-  return {};
 }
 
 int resolve(const GlobalOptions& g, const MirrorOptions& o) {
@@ -366,7 +280,7 @@ int resolve(const GlobalOptions& g, const MirrorOptions& o) {
   const auto deadline = Deadline::after(std::chrono::seconds(o.timeout_s));
   auto s = ctl.state(o.name, deadline);
   if (!s) return fail(s.error());
-  const std::string here = local_node();
+  const std::string here = mirror::local_node_name();
   auto plan = mirror::plan_resolve(*s, here, o.discard);
   if (!plan) return fail(plan.error());
   const auto part = plan->discard_here ? mirror::ResolveRequest::discard : mirror::ResolveRequest::connect;
@@ -374,7 +288,7 @@ int resolve(const GlobalOptions& g, const MirrorOptions& o) {
   std::string peer_status = "not requested (--local-only)";
   int code = ok;
   if (!o.local_only) {
-    if (auto r = request_peer(o.name, plan->peer, plan->for_peer, deadline); r) {
+    if (auto r = mirror::request_peer_part(o.name, plan->peer, plan->for_peer, deadline); r) {
       peer_status = fmt::format("requested: its mirror agent will {} at its next monitor", mirror::to_string(plan->for_peer));
     } else {
       peer_status = fmt::format("could not be requested through the cluster ({}); run 'evosctl mirror resolve {} "
@@ -407,7 +321,7 @@ int leave_check(const GlobalOptions& g, const MirrorOptions& o, const std::strin
   auto ctl = control(o);
   auto states = ctl.status("all", Deadline::after(std::chrono::seconds(o.timeout_s)));
   if (!states) return fail(states.error());
-  const auto check = mirror::check_leave(*states, node, local_node());
+  const auto check = mirror::check_leave(*states, node, mirror::local_node_name());
   refused = !check.ok;
   if (g.json) {
     fmt::print("{}\n", nlohmann::json{{"node", node}, {"action", doing}, {"ok", check.ok}, {"refusals", check.refusals}}.dump(2));
@@ -419,7 +333,7 @@ int leave_check(const GlobalOptions& g, const MirrorOptions& o, const std::strin
 
 int shutdown_check(const GlobalOptions& g, const MirrorOptions& o) {
   bool refused = false;
-  const std::string here = local_node();
+  const std::string here = mirror::local_node_name();
   int code = leave_check(g, o, here, "shutdown", refused);
   if (code == ok && !g.json) fmt::print("{} may shut down: it is not the sync source of a running resync\n", here);
   return code;
@@ -435,12 +349,8 @@ int standby(const GlobalOptions& g, const MirrorOptions& o) {
       return code;
     }
   }
-  std::vector<std::string> argv{"crm_attribute", "--node", o.node, "--name", "standby", "--update", "on", "--lifetime", "forever"};
-  auto r = evos::proc::run(argv, Deadline::after(std::chrono::seconds(o.timeout_s)));
-  if (!r) return fail(std::move(r).error().context("put the node in standby"));
-  if (!r->ok())
-    return fail(Error(Errc::backend, fmt::format("{} exited with {}: {}", evos::proc::describe(argv), r->exit_code,
-                                                 evos::text::quote_for_message(r->err.substr(0, r->err.find('\n'))))));
+  if (auto r = mirror::put_in_standby(o.node, Deadline::after(std::chrono::seconds(o.timeout_s))); !r)
+    return fail(r.error());
   if (!g.json) fmt::print("{} is in standby: Pacemaker moves its resources away\n", o.node);
   return ok;
 }

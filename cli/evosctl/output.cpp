@@ -7,19 +7,7 @@
 namespace evosctl {
 
 using evos::vm::assess;
-using evos::vm::Health;
 
-namespace {
-std::string_view health_name(Health h) {
-  switch (h) {
-    case Health::running: return "running";
-    case Health::degraded: return "degraded";
-    case Health::stopped: return "stopped";
-    case Health::failed: return "failed";
-  }
-  return "unknown";
-}
-}  // namespace
 
 nlohmann::json to_json(const evos::vm::DomainSummary& d) {
   const auto a = assess(d.state);
@@ -28,7 +16,7 @@ nlohmann::json to_json(const evos::vm::DomainSummary& d) {
       {"uuid", d.uuid},
       {"state", std::string(evos::vm::to_string(d.state.power))},
       {"reason", std::string(evos::vm::to_string(d.state.reason))},
-      {"health", std::string(health_name(a.health))},
+      {"health", std::string(evos::to_string(a.health))},
       {"persistent", d.persistent},
       {"autostart", d.autostart},
       {"vcpus", d.vcpus},
@@ -41,7 +29,7 @@ std::string domain_table(const std::vector<evos::vm::DomainSummary>& domains) {
   for (const auto& d : domains) width = std::max(width, d.name.size());
   std::string out = fmt::format("{:<{}}  {:<8}  {}\n", "NAME", width, "HEALTH", "STATE");
   for (const auto& d : domains)
-    out += fmt::format("{:<{}}  {:<8}  {}\n", d.name, width, health_name(assess(d.state).health), describe(d.state));
+    out += fmt::format("{:<{}}  {:<8}  {}\n", d.name, width, evos::to_string(assess(d.state).health), describe(d.state));
   return out;
 }
 
@@ -50,7 +38,7 @@ std::string domain_details(const evos::vm::DomainSummary& d) {
   return fmt::format(
       "name:       {}\nuuid:       {}\nstate:      {}\nhealth:     {}\npersistent: {}\nautostart:  {}\nvcpus:      {}\n"
       "memory:     {} MiB\n",
-      d.name, d.uuid, describe(d.state), health_name(a.health), d.persistent ? "yes" : "no", d.autostart ? "yes" : "no",
+      d.name, d.uuid, describe(d.state), evos::to_string(a.health), d.persistent ? "yes" : "no", d.autostart ? "yes" : "no",
       d.vcpus, d.memory_kib / 1024);
 }
 

@@ -573,7 +573,7 @@ unthrottle_on_both() {  # DRBD 9's defaults again (dynamic controller, c-max-rat
     expect_rc 0 "[$n] resync rate back to DRBD's defaults"
   done
 }
-in_sync='d["volumes"][0]["disk"] == "UpToDate" and d["peers"][0]["connection"] == "Connected" and d["peers"][0]["volumes"][0]["peer_disk"] == "UpToDate" and d["sync_done_percent"] is None and d["health"] == "ok"'
+in_sync='d["volumes"][0]["disk"] == "UpToDate" and d["peers"][0]["connection"] == "Connected" and d["peers"][0]["volumes"][0]["peer_disk"] == "UpToDate" and d["sync_done_percent"] is None and d["health"] == "running"'
 
 # --- the .res file ------------------------------------------------------------------------------
 step "evosctl mirror create: the .res file on both nodes"

@@ -10,7 +10,9 @@
 #   no test IP reached (198.18.250.3)     -> sleeps the delay (isolated), even with a dead target
 #   cluster status unreadable (no crm_mon)-> sleeps the delay (unknown counts)
 #   bad parameters at off                 -> sleeps the delay and exits 0 (never fails a level)
-# The VM counts come from EVOS_RACE_STATUS_XML (the agent's test hook) instead of crm_mon.
+# The VM counts come from a fake crm_mon first on the test's own PATH (the agent runs crm_mon
+# through PATH, as Pacemaker's fencer gives it): it prints tests/data/pacemaker's XML. The agent
+# obeys no test variable (EVOS_RACE_STATUS_XML, once a hook, is ignored: checked below).
 # Usage: fence_race.sh AGENT. Needs root (network namespace, raw ICMP socket).
 set -u
 agent=$(readlink -f "$1")
@@ -35,6 +37,19 @@ fail() { fails=$((fails+1)); echo "FAIL: $*"; }
 # n1 runs one VM (ocf:evos:vm), n2 none.
 status=$here/tests/data/pacemaker/crm_mon-two-nodes.xml
 [ -r "$status" ] || { echo "FAIL: no $status"; exit 1; }
+# Fake crm_mon: the status XML for the call the agent makes (evos::cluster::read_pacemaker_status),
+# a usage error for any other; and one that fails as crm_mon does without a cluster.
+mkdir -p "$work/pcmk" "$work/pcmk-down"
+cat > "$work/pcmk/crm_mon" <<FAKE
+#!/bin/sh
+case " \$* " in *" --output-as=xml "*) exec cat '$status' ;; esac
+echo "crm_mon (fake): unexpected arguments: \$*" >&2; exit 64
+FAKE
+printf '#!/bin/sh\necho "crm_mon: Connection to cluster failed: Transport endpoint is not connected" >&2\nexit 102\n' \
+  > "$work/pcmk-down/crm_mon"
+chmod 755 "$work/pcmk/crm_mon" "$work/pcmk-down/crm_mon"
+with_status="PATH=$work/pcmk:/usr/bin:/bin"
+cluster_down="PATH=$work/pcmk-down:/usr/bin:/bin"
 
 run() {  # run STDIN_TEXT [ENV...]: sets out, rc, elapsed (ms)
   local input=$1; shift
@@ -153,22 +168,28 @@ timeout=300ms" "$@"
   grep -q "INFO: .*$target" <<<"$out" || fail "$name: the decision is not logged: $out"
 }
 peers="n1=127.0.0.1 n2=127.0.0.1"
-race "split, target n1 runs more VMs" n1 "$peers" "198.18.250.1" delay EVOS_RACE_STATUS_XML="$status"
+race "split, target n1 runs more VMs" n1 "$peers" "198.18.250.1" delay "$with_status"
 grep -q "target-busier" <<<"$out" && pass "logged: target-busier" || fail "not logged as target-busier: $out"
-race "split, target n2 runs fewer VMs" n2 "$peers" "198.18.250.1" none EVOS_RACE_STATUS_XML="$status"
+race "split, target n2 runs fewer VMs" n2 "$peers" "198.18.250.1" none "$with_status"
 grep -q "local-busier" <<<"$out" && pass "logged: local-busier" || fail "not logged as local-busier: $out"
-race "target n1 silent (dead) though it ran the VM" n1 "n1=198.18.250.2 n2=127.0.0.1" "198.18.250.1" none EVOS_RACE_STATUS_XML="$status"
+race "target n1 silent (dead) though it ran the VM" n1 "n1=198.18.250.2 n2=127.0.0.1" "198.18.250.1" none "$with_status"
 grep -q "target-dead" <<<"$out" && pass "logged: target-dead" || fail "not logged as target-dead: $out"
-race "target with two addresses, one answers" n1 "n1=198.18.250.2,127.0.0.1 n2=127.0.0.1" "198.18.250.1" delay EVOS_RACE_STATUS_XML="$status"
-race "isolated: no test IP reached, target dead" n2 "n1=127.0.0.1 n2=198.18.250.2" "198.18.250.3" delay EVOS_RACE_STATUS_XML="$status"
+race "target with two addresses, one answers" n1 "n1=198.18.250.2,127.0.0.1 n2=127.0.0.1" "198.18.250.1" delay "$with_status"
+race "isolated: no test IP reached, target dead" n2 "n1=127.0.0.1 n2=198.18.250.2" "198.18.250.3" delay "$with_status"
 grep -q "isolated" <<<"$out" && pass "logged: isolated" || fail "not logged as isolated: $out"
 race "split, status unreadable (no crm_mon)" n2 "$peers" "198.18.250.1" delay
 grep -q "counts-unknown" <<<"$out" && pass "logged: counts-unknown" || fail "not logged as counts-unknown: $out"
-race "split, status file missing" n2 "$peers" "198.18.250.1" delay EVOS_RACE_STATUS_XML="$work/nothing.xml"
+race "split, crm_mon fails (no cluster)" n2 "$peers" "198.18.250.1" delay "$cluster_down"
+grep -q "counts-unknown" <<<"$out" && grep -q "exited with 102\|Connection to cluster failed" <<<"$out" \
+  && pass "logged: counts-unknown, with crm_mon's failure" || fail "crm_mon failing: $out"
+# The former test hook is not obeyed: without crm_mon the counts stay unknown (with it n2 would be
+# local-busier and return at once).
+race "split, EVOS_RACE_STATUS_XML set but ignored" n2 "$peers" "198.18.250.1" delay EVOS_RACE_STATUS_XML="$status"
+grep -q "counts-unknown" <<<"$out" && pass "EVOS_RACE_STATUS_XML is ignored" || fail "EVOS_RACE_STATUS_XML obeyed: $out"
 
 # reboot is the same; the target by argv too.
 t0=$(date +%s%N)
-out=$(env -i PATH="$work/bin:/usr/bin:/bin" EVOS_RACE_STATUS_XML="$status" "$agent" -o reboot -n n1 \
+out=$(env -i "$with_status" "$agent" -o reboot -n n1 \
       --peer-addresses "$peers" --test-ips 198.18.250.1 --delay 1s 2>&1); rc=$?
 ms=$(( ($(date +%s%N) - t0) / 1000000 ))
 [ $rc = 0 ] && [ $ms -ge 900 ] && pass "reboot on the command line: delays (${ms} ms)" || fail "reboot argv: rc $rc ${ms} ms: $out"

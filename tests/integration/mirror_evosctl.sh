@@ -66,7 +66,7 @@ expect 0 "mirror list"
 grep -q "^r0 .*Primary .*UpToDate .*beta .*Connected .*Secondary .*UpToDate" <<<"$out" && pass "list shows r0" || fail "list: $out"
 on alpha "$evosctl" mirror list --json
 expect 0 "mirror list --json"
-[ "$(jq_ 'd[0]["name"], d[0]["role"], d[0]["health"], d[0]["peers"][0]["name"], d[0]["promotion_score"]["published"]' <<<"$out" | tr '\n' ' ')" = "r0 Primary ok beta 10000 " ] \
+[ "$(jq_ 'd[0]["name"], d[0]["role"], d[0]["health"], d[0]["peers"][0]["name"], d[0]["promotion_score"]["published"]' <<<"$out" | tr '\n' ' ')" = "r0 Primary running beta 10000 " ] \
   && pass "list --json: name, role, health, peer, score" || fail "list --json: $out"
 on alpha "$evosctl" mirror status r0 --json
 expect 0 "mirror status --json"
@@ -145,7 +145,7 @@ out=$(EVOS_DRBD_SIM_NODE=beta HA_RSCTMP=$work/rsc OCF_ROOT=/usr/lib/ocf OCF_RESO
 grep -q "split-brain recovery requested by evosctl: discard here" <<<"$out" && pass "beta's agent discarded its changes" || fail "agent: $out"
 [ ! -e "$work/attrs/evos-mirror-resolve-r2.beta" ] && pass "the request was removed" || fail "request still there"
 on alpha "$evosctl" mirror status r2 --json
-[ "$(jq_ 'd["split_brain"], d["health"], d["peers"][0]["connection"]' <<<"$out" | tr '\n' ' ')" = "False ok Connected " ] \
+[ "$(jq_ 'd["split_brain"], d["health"], d["peers"][0]["connection"]' <<<"$out" | tr '\n' ' ')" = "False running Connected " ] \
   && pass "connected and in sync again, alpha's data kept" || fail "$out"
 
 # The other way round, each node doing its own part (no cluster: --local-only on both).
@@ -159,7 +159,7 @@ expect 0 "resolve on beta (keeps its data)"
 on alpha "$evosctl" mirror resolve r2 --discard alpha --local-only
 expect 0 "resolve on alpha (discards)"
 on beta "$evosctl" mirror status r2 --json
-[ "$(jq_ 'd["split_brain"], d["health"], d["role"]' <<<"$out" | tr '\n' ' ')" = "False ok Primary " ] \
+[ "$(jq_ 'd["split_brain"], d["health"], d["role"]' <<<"$out" | tr '\n' ' ')" = "False running Primary " ] \
   && pass "resolved the other way, beta Primary" || fail "$out"
 
 # --- online verify: refusals, in sync, silent corruption found, repaired ----------------------
@@ -174,7 +174,7 @@ expect 0 "verify --wait --json of an in-sync mirror"
   && pass "verify --json: finished, in sync, 0 bytes" || fail "verify --json: $out"
 "$sim" ctl corrupt r3 beta 4096     # bit rot on beta: DRBD does not know
 on alpha "$evosctl" mirror status r3 --json
-[ "$(jq_ 'd["out_of_sync_kib"], d["health"]' <<<"$out" | tr '\n' ' ')" = "0 ok " ] && pass "silent corruption is not seen before a verify" || fail "$out"
+[ "$(jq_ 'd["out_of_sync_kib"], d["health"]' <<<"$out" | tr '\n' ' ')" = "0 running " ] && pass "silent corruption is not seen before a verify" || fail "$out"
 on alpha "$evosctl" mirror verify r3 --wait --json
 expect 6 "verify finds the corrupted blocks (exit 6)"
 [ "$(jq_ 'd["finished"], d["in_sync"], d["out_of_sync_kib"], d["out_of_sync_bytes"]' <<<"$out" | tr '\n' ' ')" = "True False 4096 4194304 " ] \

@@ -7,6 +7,7 @@
 #  - the peer fenced (offline and clean): exit 7, I/O resumes;
 #  - the constraint keeps the stale peer from being promoted (crm_simulate), unfence removes it
 #    (idempotent), and then the peer may be promoted again;
+#  - --verbose (not an environment variable) adds a debug line per status round;
 #  - malformed handler environments change nothing.
 # Usage: mirror_fence.sh HANDLER
 set -u
@@ -75,6 +76,10 @@ crm_simulate -x a2.xml -S -O a3.xml >/dev/null 2>&1
 crm_simulate -x s0.xml --node-fail n2 -O b.xml >/dev/null 2>&1
 run b.xml fence "${drbd_env[@]}" -- --timeout 2
 [ $rc = 1 ] && grep -q "no decision about n2 within 2 s" <<<"$out" && pass "peer unclean: bounded wait, then frozen" || fail "unclean: rc $rc: $out"
+grep -q "DEBUG" <<<"$out" && fail "debug lines without --verbose: $out" || pass "no debug lines without --verbose"
+# --verbose (an option on the handler line: DRBD gives handlers a fixed environment) logs each round.
+run b.xml fence "${drbd_env[@]}" -- --timeout 2 --verbose
+[ $rc = 1 ] && grep -q "DEBUG: round 2: n2 is unclean" <<<"$out" && pass "--verbose logs each status round" || fail "--verbose: rc $rc: $out"
 # The peer was fenced: exit 7.
 crm_simulate -x b.xml -S -O b2.xml >/dev/null 2>&1
 run b2.xml fence "${drbd_env[@]}"

@@ -4,6 +4,9 @@
 #include <catch2/catch.hpp>
 
 #include <filesystem>
+#include <fstream>
+
+#include <stdlib.h>
 
 using namespace evos;
 using namespace std::chrono_literals;
@@ -54,4 +57,39 @@ TEST_CASE("runaway output is cut off") {
 TEST_CASE("describe quotes for reading") {
   CHECK(proc::describe({"drbdadm", "up", "r0"}) == "drbdadm up r0");
   CHECK(proc::describe({"echo", "a b", "it's"}) == "echo 'a b' 'it'\\''s'");
+}
+
+namespace {
+// A scratch directory holding an executable `evos-cwd-probe`, made the current directory for
+// the test's lifetime (and restored after).
+struct ProbeInCwd {
+  std::filesystem::path dir, old_cwd = std::filesystem::current_path();
+  ProbeInCwd() {
+    std::string tmpl = (std::filesystem::temp_directory_path() / "evos-path.XXXXXX").string();
+    dir = ::mkdtemp(tmpl.data());
+    const auto probe = dir / "evos-cwd-probe";
+    { std::ofstream(probe) << "#!/bin/sh\necho ran\n"; }
+    std::filesystem::permissions(probe, std::filesystem::perms::owner_all);
+    std::filesystem::current_path(dir);
+  }
+  ~ProbeInCwd() {
+    std::filesystem::current_path(old_cwd);
+    std::filesystem::remove_all(dir);
+  }
+};
+}  // namespace
+
+TEST_CASE("an empty PATH entry never means the current directory") {
+  ProbeInCwd cwd;
+  // Control: the probe runs when its directory is named.
+  auto named = proc::run({"evos-cwd-probe"}, Deadline::after(5s), {.search_path = cwd.dir.string()});
+  REQUIRE(named);
+  CHECK(named->out == "ran\n");
+  // execvp(3) would find it through each of these (an empty entry is "."); proc::run must not.
+  for (const std::string path : {":/evos-no-such-dir", "/evos-no-such-dir:", "/evos-no-such-dir::/evos-none-either", ":"}) {
+    INFO("PATH=" << path);
+    auto r = proc::run({"evos-cwd-probe"}, Deadline::after(5s), {.search_path = path});
+    REQUIRE_FALSE(r);
+    CHECK(r.error().code() == Errc::not_installed);
+  }
 }

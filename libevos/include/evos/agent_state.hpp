@@ -1,8 +1,8 @@
 // evos::agent_state: the small files an agent keeps between its invocations (the ping agent's
 // last round, the mirror agent's published score, the VM agent's remembered domain name) in the
-// OCF state directory. One place for where they live and how they are written: atomically (a
-// temporary file beside the target, then rename(2)), so a crash or a concurrent reader never sees
-// half a file.
+// OCF state directory. One place for where they live and how they are written: atomically
+// (evos::file::write_atomically: an exclusive temporary file beside the target, fsync, rename,
+// fsync of the directory), so a crash or a concurrent reader never sees half a file.
 #pragma once
 
 #include <evos/error.hpp>

@@ -1,14 +1,12 @@
 #include <evos/agent_state.hpp>
+#include <evos/file/atomic_write.hpp>
 #include <evos/text_checks.hpp>
 
 #include <fmt/core.h>
 
-#include <fcntl.h>
-#include <sys/stat.h>
 #include <unistd.h>
 
 #include <cerrno>
-#include <cstdio>
 #include <cstdlib>
 #include <cstring>
 #include <fstream>
@@ -39,36 +37,8 @@ std::optional<std::string> read(const std::string& path) {
 }
 
 Result<void> write(const std::string& path, std::string_view content, unsigned dir_mode) {
-  const auto slash = path.rfind('/');
-  const std::string dir = slash == std::string::npos ? std::string() : path.substr(0, slash);
-  if (!dir.empty() && ::mkdir(dir.c_str(), static_cast<mode_t>(dir_mode)) != 0 && errno != EEXIST)
-    return make_error(Errc::backend, "cannot create the state directory {}: {}", dir, std::strerror(errno));
-  // Beside the target (rename(2) is atomic only within a file system), unique per process.
-  const std::string tmp = fmt::format("{}.tmp.{}", path, ::getpid());
-  const int fd = ::open(tmp.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC | O_NOFOLLOW, 0600);
-  if (fd < 0) return make_error(Errc::backend, "cannot write the state file {}: {}", tmp, std::strerror(errno));
-  std::size_t done = 0;
-  while (done < content.size()) {
-    const ssize_t n = ::write(fd, content.data() + done, content.size() - done);
-    if (n < 0 && errno == EINTR) continue;
-    if (n <= 0) {
-      const int e = errno;
-      ::close(fd);
-      ::unlink(tmp.c_str());
-      return make_error(Errc::backend, "cannot write the state file {}: {}", tmp, std::strerror(e));
-    }
-    done += static_cast<std::size_t>(n);
-  }
-  if (::close(fd) != 0) {
-    const int e = errno;
-    ::unlink(tmp.c_str());
-    return make_error(Errc::backend, "cannot write the state file {}: {}", tmp, std::strerror(e));
-  }
-  if (std::rename(tmp.c_str(), path.c_str()) != 0) {
-    const int e = errno;
-    ::unlink(tmp.c_str());
-    return make_error(Errc::backend, "cannot write the state file {}: {}", path, std::strerror(e));
-  }
+  auto r = file::write_atomically(path, content, {.mode = 0600, .replace = true, .create_parent = dir_mode});
+  if (!r) return std::move(r).error().context("state file");
   return {};
 }
 

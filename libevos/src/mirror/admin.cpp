@@ -17,6 +17,16 @@ std::string peer_of(const ResourceState& s) {
   return s.connections.empty() ? std::string() : fmt::format("node {}", s.connections.front().peer_node_id);
 }
 
+Result<void> check_resync(const ResourceState& s) {
+  if (!s.exists) return make_error(Errc::not_found, "mirror {} is not up on this node", s.name);
+  for (const auto& c : s.connections)
+    for (const auto& p : c.peer_devices)
+      if (c.state == ConnState::connected && p.peer_disk == drbd::DiskState::up_to_date) return {};
+  return make_error(Errc::invalid_argument,
+                    "{}: the peer is not connected with UpToDate data; a resync would discard the only good copy ({})",
+                    s.name, drbd::describe(s));
+}
+
 LeaveCheck check_leave(const std::vector<ResourceState>& states, const std::string& node, const std::string& local_node) {
   LeaveCheck check;
   for (const auto& s : states) {

@@ -1,6 +1,7 @@
 #include <evos/activity.hpp>
 #include <evos/ocf/runner.hpp>
 #include <evos/ocf/watchdog.hpp>
+#include <evos/proc/environment.hpp>
 
 #include <unistd.h>
 
@@ -9,21 +10,8 @@
 #include <cstdlib>
 #include <exception>
 
-extern char** environ;
-
 namespace evos::ocf {
 namespace {
-
-std::map<std::string, std::string> read_environment() {
-  std::map<std::string, std::string> env;
-  for (char** e = environ; e && *e; ++e) {
-    std::string_view entry(*e);
-    auto eq = entry.find('=');
-    if (eq == std::string_view::npos) continue;
-    env.emplace(entry.substr(0, eq), entry.substr(eq + 1));
-  }
-  return env;
-}
 
 void print_exit_reason(const std::string& prefix, std::string_view reason) {
   // One line: crm_mon shows the first line only, and a newline in a reason would end it early.
@@ -58,7 +46,7 @@ int run(int argc, char** argv, const AgentInfo& info, const Handler& handler) {
     return static_cast<int>(Status::err_args);
   }
 
-  const auto env = read_environment();
+  const auto env = proc::environment();
   const auto started = Clock::now();
   auto request = parse_request(action, env, info);
   const bool verbose = env.contains("OCF_TRACE_RA") || (env.contains("HA_debug") && env.at("HA_debug") != "0");

@@ -1,4 +1,5 @@
 #include <evos/activity.hpp>
+#include <evos/proc/environment.hpp>
 #include <evos/proc/run.hpp>
 
 #include <fmt/core.h>
@@ -14,8 +15,6 @@
 #include <cerrno>
 #include <cstring>
 #include <thread>
-
-extern char** environ;
 
 namespace evos::proc {
 namespace {
@@ -47,17 +46,21 @@ class Pipe {
   int fds_[2] = {-1, -1};
 };
 
-// Finds argv[0] in `path` (execvp semantics without the shell fallback).
+// Finds argv[0] in `path` (execvp semantics without the shell fallback). An empty entry (a
+// leading, trailing or doubled ':') means the current directory to execvp(3) and the shell
+// (POSIX XBD 8.3, PATH); it is skipped here: a root agent must never run a program from whatever
+// directory it was started in.
 std::string resolve(const std::string& program, const std::string& path) {
   if (program.find('/') != std::string::npos) return program;
   std::size_t start = 0;
   while (start <= path.size()) {
     const auto end = path.find(':', start);
     const std::string_view dir = std::string_view(path).substr(start, end == std::string::npos ? std::string::npos : end - start);
-    const std::string candidate = fmt::format("{}/{}", dir.empty() ? std::string_view(".") : dir, program);
-    if (::access(candidate.c_str(), X_OK) == 0) {
+    if (!dir.empty()) {
+      const std::string candidate = fmt::format("{}/{}", dir, program);
       struct stat st {};
-      if (::stat(candidate.c_str(), &st) == 0 && S_ISREG(st.st_mode)) return candidate;
+      if (::access(candidate.c_str(), X_OK) == 0 && ::stat(candidate.c_str(), &st) == 0 && S_ISREG(st.st_mode))
+        return candidate;
     }
     if (end == std::string::npos) break;
     start = end + 1;
@@ -66,12 +69,7 @@ std::string resolve(const std::string& program, const std::string& path) {
 }
 
 std::vector<std::string> child_environment(const Options& o) {
-  std::map<std::string, std::string> env;
-  for (char** e = environ; e && *e; ++e) {
-    std::string_view entry(*e);
-    const auto eq = entry.find('=');
-    if (eq != std::string_view::npos) env.emplace(entry.substr(0, eq), entry.substr(eq + 1));
-  }
+  std::map<std::string, std::string> env = environment();
   for (const auto& name : o.unset_env) env.erase(name);
   for (const auto& [k, v] : o.env) env[k] = v;
   std::vector<std::string> out;

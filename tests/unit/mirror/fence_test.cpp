@@ -1,27 +1,13 @@
+#include "fence_data.hpp"
+
 #include <evos/mirror/fence.hpp>
 
 #include <catch2/catch.hpp>
 
 using namespace evos;
 using namespace evos::mirror;
-
-namespace {
-
-std::map<std::string, std::string> drbd_env() {
-  return {{"DRBD_RESOURCE", "r0"},    {"DRBD_MY_NODE_ID", "0"},   {"DRBD_PEER_NODE_ID", "1"},
-          {"DRBD_NODE_ID_0", "alpha"}, {"DRBD_NODE_ID_1", "beta"}, {"UP_TO_DATE_NODES", "0x1"}};
-}
-
-cluster::PacemakerStatus status(bool peer_online, bool peer_unclean, bool quorate = true, std::string dc = "alpha") {
-  cluster::PacemakerStatus s;
-  s.dc = std::move(dc);
-  s.quorate = quorate;
-  s.nodes.push_back({.name = "alpha", .online = true});
-  s.nodes.push_back({.name = "beta", .online = peer_online, .unclean = peer_unclean});
-  return s;
-}
-
-}  // namespace
+using evos::testing::drbd_env;
+using evos::testing::peer_status;
 
 TEST_CASE("the fence handler reads DRBD's environment") {
   auto r = parse_fence_env(drbd_env());
@@ -92,16 +78,16 @@ TEST_CASE("the mirror clone is found by its DRBD resource") {
 }
 
 TEST_CASE("fence decisions per peer state") {
-  FenceDecision online = decide_fence(status(true, false), "beta");
+  FenceDecision online = decide_fence(peer_status(true, false), "beta");
   CHECK_FALSE(online.wait);
   CHECK(online.exit_code == fence_exit_frozen);
   CHECK(online.why.find("beta is online in the cluster: I/O stays frozen") != std::string::npos);
-  FenceDecision unclean = decide_fence(status(false, true), "beta");
+  FenceDecision unclean = decide_fence(peer_status(false, true), "beta");
   CHECK(unclean.wait);
-  FenceDecision fenced = decide_fence(status(false, false), "beta");
+  FenceDecision fenced = decide_fence(peer_status(false, false), "beta");
   CHECK_FALSE(fenced.wait);
   CHECK(fenced.exit_code == fence_exit_peer_fenced);
-  CHECK(decide_fence(status(false, false, false), "beta").exit_code == fence_exit_frozen);
-  CHECK(decide_fence(status(false, false, true, ""), "beta").wait);
-  CHECK(decide_fence(status(true, false), "gamma").exit_code == fence_exit_frozen);
+  CHECK(decide_fence(peer_status(false, false, false), "beta").exit_code == fence_exit_frozen);
+  CHECK(decide_fence(peer_status(false, false, true, ""), "beta").wait);
+  CHECK(decide_fence(peer_status(true, false), "gamma").exit_code == fence_exit_frozen);
 }

@@ -25,6 +25,12 @@ namespace evos::mirror {
 // The peer's name as this node's DRBD knows it ("" when no connection is configured).
 std::string peer_of(const drbd::ResourceState& state);
 
+// May this node's data be thrown away for a full resync from its peer (drbdadm invalidate)? Only
+// while a peer is connected with UpToDate data, so the one good copy is never the one discarded.
+// Errc::not_found if the resource is not up here; Errc::invalid_argument with the reason and the
+// resource's state otherwise.
+Result<void> check_resync(const drbd::ResourceState& state);
+
 struct LeaveCheck {
   bool ok = true;
   std::vector<std::string> refusals;  // one message per resource that refuses

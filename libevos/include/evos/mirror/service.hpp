@@ -11,6 +11,7 @@
 #include <evos/drbd/control.hpp>
 #include <evos/drbd/state.hpp>
 #include <evos/error.hpp>
+#include <evos/health.hpp>
 #include <evos/log.hpp>
 #include <evos/mirror/params.hpp>
 
@@ -66,7 +67,7 @@ class ResolveRequests {
 
 // ---- decisions ---------------------------------------------------------------------------------
 
-enum class Health { stopped, running, degraded, failed };
+using evos::Health;  // evos/health.hpp
 
 struct Assessment {
   bool primary = false;  // DRBD's role here (what Pacemaker sees as Promoted)

@@ -17,7 +17,8 @@ struct Options {
   std::map<std::string, std::string> env;   // set (added to or replacing the inherited environment)
   std::vector<std::string> unset_env;       // removed from the inherited environment
   std::size_t max_output = 16u << 20;       // per stream; more is an error (a runaway child)
-  std::string search_path;                  // PATH used to find argv[0]; "" = this process's PATH
+  std::string search_path;                  // PATH used to find argv[0]; "" = this process's PATH.
+                                            // Empty entries are skipped (never ".").
 };
 
 struct Completed {

@@ -2,6 +2,8 @@
 // the pure decision of what that state means for the resource.
 #pragma once
 
+#include <evos/health.hpp>
+
 #include <string>
 #include <string_view>
 #include <vector>
@@ -51,13 +53,8 @@ std::string_view to_string(Power power) noexcept;
 std::string_view to_string(Reason reason) noexcept;
 std::string describe(const DomainState& state);  // "paused (I/O error)"
 
-// What a state means for an HA resource.
-enum class Health {
-  running,   // OCF_SUCCESS
-  degraded,  // OCF_DEGRADED: active, but not serving as it should
-  stopped,   // OCF_NOT_RUNNING: nothing of the domain runs here
-  failed,    // OCF_ERR_GENERIC: it may hold resources (disk, RAM) but does not work
-};
+// What a state means for an HA resource (evos/health.hpp).
+using evos::Health;
 
 struct Assessment {
   Health health;
