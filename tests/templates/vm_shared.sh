@@ -28,16 +28,16 @@ export CIB_file=$work/crm.xml
 for n in n1 n2; do
   crm configure primitive "fence-$n" stonith:fence_dummy params pcmk_host_list="$n" >/dev/null 2>&1 || fail "fence device $n"
 done
-out=$(EVOS_TEMPLATE_DIR=$tpl "$evosctl" cluster init --priority-fencing-delay 5s 2>&1) \
+out=$("$evosctl" cluster init --priority-fencing-delay 5s 2>&1) \
   && pass "evosctl cluster init applies cluster-base.crm" || fail "evosctl cluster init: $out"
-out=$(EVOS_TEMPLATE_DIR=$tpl "$evosctl" cluster init --priority-fencing-delay '5s; rm' 2>&1); rc=$?
+out=$("$evosctl" cluster init --priority-fencing-delay '5s; rm' 2>&1); rc=$?
 [ $rc -eq 2 ] && pass "a malformed delay is refused" || fail "malformed delay: rc $rc $out"
-out=$(EVOS_TEMPLATE_DIR=$tpl "$evosctl" cluster init --transition-delay '1s$(id)' 2>&1); rc=$?
+out=$("$evosctl" cluster init --transition-delay '1s$(id)' 2>&1); rc=$?
 [ $rc -eq 2 ] && grep -q -- "--transition-delay" <<<"$out" && pass "a malformed transition delay is refused, named" \
   || fail "malformed transition delay: rc $rc $out"
-out=$(EVOS_TEMPLATE_DIR=$tpl "$evosctl" vm ha enable web1 --config /srv/evos/web1.xml --no-wait 2>&1) \
+out=$("$evosctl" vm ha enable web1 --config /srv/evos/web1.xml --no-wait 2>&1) \
   && pass "evosctl vm ha enable applies vm-shared.crm" || fail "evosctl vm ha enable: $out"
-out=$(EVOS_TEMPLATE_DIR=$tpl "$evosctl" vm ha enable web3 --config /srv/evos/web3.xml --force-stop --shutdown-timeout 7 --no-wait 2>&1) \
+out=$("$evosctl" vm ha enable web3 --config /srv/evos/web3.xml --force-stop --shutdown-timeout 7 --no-wait 2>&1) \
   && pass "evosctl vm ha enable --force-stop --shutdown-timeout 7" || fail "evosctl vm ha enable web3: $out"
 [ "$(xmllint --xpath 'string(//primitive[@id="vm-web3"]//nvpair[@name="force_stop"]/@value)' "$CIB_file")" = true ] \
   && [ "$(xmllint --xpath 'string(//primitive[@id="vm-web3"]//nvpair[@name="shutdown_timeout"]/@value)' "$CIB_file")" = 7 ] \

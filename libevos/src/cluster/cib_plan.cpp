@@ -1,0 +1,283 @@
+#include <evos/cluster/cib_plan.hpp>
+#include <evos/text_checks.hpp>
+
+#include <fmt/core.h>
+#include <pugixml.hpp>
+
+#include <memory>
+#include <sstream>
+
+namespace evos::cluster {
+namespace {
+
+using namespace std::string_view_literals;
+
+constexpr std::string_view base = "/cib/configuration";
+
+struct Config {
+  std::unique_ptr<pugi::xml_document> doc = std::make_unique<pugi::xml_document>();
+  pugi::xml_node node;
+};
+
+Result<Config> parse(std::string_view xml) {
+  Config c;
+  if (!c.doc->load_buffer(xml.data(), xml.size()))
+    return make_error(Errc::invalid_argument, "the CIB configuration is not well-formed XML");
+  c.node = c.doc->document_element();
+  if (std::string_view(c.node.name()) == "cib") c.node = c.node.child("configuration");
+  if (!c.node || std::string_view(c.node.name()) != "configuration")
+    return make_error(Errc::invalid_argument, "not a CIB configuration (root element <{}>)", c.doc->document_element().name());
+  return c;
+}
+
+// An id as an XPath literal: CIB ids are XML IDs (no quotes), checked anyway.
+Result<std::string> literal(std::string_view id) {
+  if (id.empty() || id.find_first_of("'\"") != std::string_view::npos)
+    return make_error(Errc::invalid_config, "CIB id {} cannot be named in an XPath", text::quote_for_message(id));
+  return fmt::format("'{}'", id);
+}
+
+class RemovalBuilder {
+ public:
+  Result<void> add(std::string_view section, std::string_view element, std::string_view id) {
+    for (const auto& have : out_.ids)
+      if (have == id) return {};  // named twice (e.g. a rule on the clone's attribute that names the clone)
+    auto l = literal(id);
+    if (!l) return std::move(l).error();
+    out_.ids.emplace_back(id);
+    out_.xpath += fmt::format("{}{}/{}/{}[@id={}]", out_.xpath.empty() ? "" : " | ", base, section, element, *l);
+    return {};
+  }
+  [[nodiscard]] bool empty() const { return out_.ids.empty(); }
+  CibRemoval take() { return std::move(out_); }
+
+ private:
+  CibRemoval out_;
+};
+
+bool names(const pugi::xml_node& constraint, std::string_view rsc) {
+  for (const char* a : {"rsc", "with-rsc", "first", "then"})
+    if (constraint.attribute(a) && rsc == constraint.attribute(a).value()) return true;
+  return false;
+}
+
+pugi::xml_node resource_ref(const pugi::xml_node& constraint, std::string_view rsc) {
+  for (const auto& x : constraint.select_nodes(".//resource_ref"))
+    if (rsc == x.node().attribute("id").value()) return x.node();
+  return {};
+}
+
+// Constraints naming `rsc` directly, into `b`; a resource set naming it is refused.
+Result<void> add_constraints_of(const pugi::xml_node& config, std::string_view rsc, RemovalBuilder& b) {
+  for (const auto& c : config.child("constraints").children()) {
+    if (c.type() != pugi::node_element) continue;
+    if (names(c, rsc)) {
+      if (auto r = b.add("constraints", "*", c.attribute("id").value()); !r) return r;
+    } else if (resource_ref(c, rsc)) {
+      return make_error(Errc::invalid_config, "{} is in a resource set of constraint {}: remove it from there first", rsc,
+                        c.attribute("id").value());
+    }
+  }
+  return {};
+}
+
+// The element with this id anywhere under <resources>.
+pugi::xml_node find_resource(const pugi::xml_node& config, std::string_view id) {
+  for (const auto& x : config.child("resources").select_nodes(".//*[@id]"))
+    if (id == x.node().attribute("id").value()) return x.node();
+  return {};
+}
+
+std::string nvpair(const pugi::xml_node& parent, std::string_view set, std::string_view name) {
+  for (const auto& x : parent.select_nodes(fmt::format(".//{}/nvpair", set).c_str()))
+    if (name == x.node().attribute("name").value()) return x.node().attribute("value").value();
+  return {};
+}
+
+std::string join(const std::vector<std::string>& v, std::string_view sep) {
+  std::string out;
+  for (const auto& s : v) out += (out.empty() ? "" : std::string(sep)) + s;
+  return out;
+}
+
+std::vector<std::string> split(std::string_view text, char sep) {
+  std::vector<std::string> out;
+  std::size_t i = 0;
+  while (i <= text.size()) {
+    const auto j = std::min(text.find(sep, i), text.size());
+    if (j > i) out.emplace_back(text.substr(i, j - i));
+    i = j + 1;
+  }
+  return out;
+}
+
+std::string topology_xml(const std::vector<FencingLevel>& levels) {
+  pugi::xml_document doc;
+  auto top = doc.append_child("fencing-topology");
+  for (const auto& l : levels) {
+    auto x = top.append_child("fencing-level");
+    // An XML ID from the target: characters outside NCName become '_'.
+    std::string id = fmt::format("fl-{}-{}", l.target, l.index);
+    for (char& ch : id)
+      if (!((ch >= 'a' && ch <= 'z') || (ch >= 'A' && ch <= 'Z') || (ch >= '0' && ch <= '9') || ch == '-' || ch == '_' || ch == '.')) ch = '_';
+    x.append_attribute("id") = id.c_str();
+    x.append_attribute("target") = l.target.c_str();
+    x.append_attribute("index") = l.index;
+    x.append_attribute("devices") = join(l.devices, ",").c_str();
+  }
+  std::ostringstream s;
+  top.print(s, "", pugi::format_raw);
+  return s.str();
+}
+
+Result<void> check_level_token(std::string_view value, std::string_view what) {
+  if (auto p = text::syntax_problem(value, text::Syntax::token))
+    return make_error(Errc::invalid_config, "fencing level {} {} {}: fence-race enable can only save node levels of plain names", what,
+                      text::quote_for_message(value), *p);
+  return {};
+}
+
+}  // namespace
+
+Result<CibRemoval> plan_vm_removal(std::string_view configuration_xml, std::string_view resource_id) {
+  auto c = parse(configuration_xml);
+  if (!c) return std::move(c).error();
+  RemovalBuilder b;
+  if (auto r = find_resource(c->node, resource_id)) {
+    if (std::string_view(r.name()) != "primitive" || std::string_view(r.parent().name()) != "resources")
+      return make_error(Errc::invalid_config, "{} is a <{}> inside <{} id=\"{}\">, not a resource evosctl made: change it by hand",
+                        resource_id, r.name(), r.parent().name(), r.parent().attribute("id").value());
+    if (auto x = b.add("resources", "primitive", resource_id); !x) return std::move(x).error();
+  }
+  if (auto r = add_constraints_of(c->node, resource_id, b); !r) return std::move(r).error();
+  if (b.empty()) return make_error(Errc::not_found, "{} is not a cluster resource and no constraint names it", resource_id);
+  return b.take();
+}
+
+Result<CibRemoval> plan_testip_removal(std::string_view configuration_xml) {
+  auto c = parse(configuration_xml);
+  if (!c) return std::move(c).error();
+  RemovalBuilder b;
+  std::string attribute = "evos-testip";
+  if (auto clone = find_resource(c->node, "testip-clone")) {
+    if (std::string_view(clone.name()) != "clone" || std::string_view(clone.parent().name()) != "resources")
+      return make_error(Errc::invalid_config, "testip-clone is a <{}> inside <{}>, not the clone testip.crm makes", clone.name(),
+                        clone.parent().name());
+    if (auto name = nvpair(clone, "instance_attributes", "name"); !name.empty()) attribute = name;
+    if (auto x = b.add("resources", "clone", "testip-clone"); !x) return std::move(x).error();
+    for (const auto* rsc : {"testip-clone", "testip"})
+      if (auto r = add_constraints_of(c->node, rsc, b); !r) return std::move(r).error();
+  }
+  for (const auto& l : c->node.child("constraints").children("rsc_location")) {
+    bool reads = false;
+    for (const auto& e : l.select_nodes(".//expression")) reads = reads || attribute == e.node().attribute("attribute").value();
+    for (const auto& r : l.select_nodes(".//rule")) reads = reads || attribute == r.node().attribute("score-attribute").value();
+    if (reads)
+      if (auto x = b.add("constraints", "*", l.attribute("id").value()); !x) return std::move(x).error();
+  }
+  if (b.empty()) return make_error(Errc::not_found, "no test IPs configured: no testip-clone and no rule on {}", attribute);
+  return b.take();
+}
+
+Result<FencingBefore> read_fencing(std::string_view configuration_xml) {
+  auto c = parse(configuration_xml);
+  if (!c) return std::move(c).error();
+  FencingBefore out;
+  for (const auto& l : c->node.child("fencing-topology").children("fencing-level")) {
+    if (!l.attribute("target"))
+      return make_error(Errc::invalid_config, "fencing level {} has no node target (target-pattern or target-attribute): "
+                        "fence-race enable can only save node levels", l.attribute("id").value());
+    FencingLevel level{l.attribute("target").value(), l.attribute("index").as_int(1), split(l.attribute("devices").value(), ',')};
+    if (auto r = check_level_token(level.target, "target"); !r) return std::move(r).error();
+    for (const auto& d : level.devices)
+      if (auto r = check_level_token(d, "device"); !r) return std::move(r).error();
+    out.topology.push_back(std::move(level));
+  }
+  for (const auto& set : c->node.child("crm_config").children("cluster_property_set")) {
+    if (std::string_view(set.attribute("id").value()) == fencing_before_set) continue;
+    for (const auto& nv : set.children("nvpair"))
+      if (std::string_view(nv.attribute("name").value()) == "priority-fencing-delay") {
+        out.priority_fencing_delay = nv.attribute("value").value();
+        if (auto p = text::syntax_problem(*out.priority_fencing_delay, text::Syntax::token))
+          return make_error(Errc::invalid_config, "priority-fencing-delay {} {}", text::quote_for_message(*out.priority_fencing_delay), *p);
+      }
+  }
+  return out;
+}
+
+Result<std::optional<FencingBefore>> read_fencing_before(std::string_view configuration_xml) {
+  auto c = parse(configuration_xml);
+  if (!c) return std::move(c).error();
+  pugi::xml_node set;
+  for (const auto& s : c->node.child("crm_config").children("cluster_property_set"))
+    if (std::string_view(s.attribute("id").value()) == fencing_before_set) set = s;
+  if (!set) return std::optional<FencingBefore>();
+  FencingBefore out;
+  bool have_topology = false;
+  for (const auto& nv : set.children("nvpair")) {
+    const std::string_view name = nv.attribute("name").value();
+    const std::string value = nv.attribute("value").value();
+    if (name == "evos-priority-fencing-delay") {
+      out.priority_fencing_delay = value;
+    } else if (name == "evos-fencing-topology") {
+      have_topology = true;
+      if (value == "none") continue;
+      for (const auto& level : split(value, ' ')) {
+        const auto parts = split(level, '/');
+        if (parts.size() != 3 || parts[1].find_first_not_of("0123456789") != std::string::npos || parts[1].size() > 4)
+          return make_error(Errc::invalid_config, "{}: evos-fencing-topology level {} is not TARGET/INDEX/DEVICES", fencing_before_set,
+                            text::quote_for_message(level));
+        out.topology.push_back({parts[0], std::stoi(parts[1]), split(parts[2], ',')});
+      }
+    }
+  }
+  if (!have_topology) return make_error(Errc::invalid_config, "{} has no evos-fencing-topology", fencing_before_set);
+  return std::optional<FencingBefore>(std::move(out));
+}
+
+std::string fencing_before_crm(const FencingBefore& before) {
+  std::vector<std::string> levels;
+  for (const auto& l : before.topology) levels.push_back(fmt::format("{}/{}/{}", l.target, l.index, join(l.devices, ",")));
+  std::string line = fmt::format("property {}: evos-fencing-topology=\"{}\"", fencing_before_set, levels.empty() ? "none" : join(levels, " "));
+  if (before.priority_fencing_delay) line += fmt::format(" evos-priority-fencing-delay=\"{}\"", *before.priority_fencing_delay);
+  return line + "\n";
+}
+
+Result<FenceRaceRemoval> plan_fence_race_removal(std::string_view configuration_xml) {
+  auto c = parse(configuration_xml);
+  if (!c) return std::move(c).error();
+  auto saved = read_fencing_before(configuration_xml);
+  if (!saved) return std::move(saved).error();
+  RemovalBuilder b;
+  if (auto race = find_resource(c->node, "fence-race")) {
+    if (std::string_view(race.name()) != "primitive" || std::string_view(race.parent().name()) != "resources")
+      return make_error(Errc::invalid_config, "fence-race is a <{}> inside <{}>, not the device fencing-race.crm makes", race.name(),
+                        race.parent().name());
+    if (auto x = b.add("resources", "primitive", "fence-race"); !x) return std::move(x).error();
+  }
+  if (auto r = add_constraints_of(c->node, "fence-race", b); !r) return std::move(r).error();
+  if (b.empty() && !*saved) return make_error(Errc::not_found, "no fence race device: no fence-race and no {}", fencing_before_set);
+  FenceRaceRemoval out;
+  if (*saved) {
+    if (auto x = b.add("crm_config", "cluster_property_set", fencing_before_set); !x) return std::move(x).error();
+    out.topology_xml = topology_xml((*saved)->topology);
+    out.priority_fencing_delay = (*saved)->priority_fencing_delay;
+    out.restore_delay = true;
+  } else {
+    std::vector<FencingLevel> levels;
+    for (const auto& l : c->node.child("fencing-topology").children("fencing-level")) {
+      if (!l.attribute("target"))
+        return make_error(Errc::invalid_config, "fencing level {} has no node target: take fence-race out of it by hand",
+                          l.attribute("id").value());
+      FencingLevel level{l.attribute("target").value(), l.attribute("index").as_int(1), {}};
+      for (auto& d : split(l.attribute("devices").value(), ','))
+        if (d != "fence-race") level.devices.push_back(std::move(d));
+      if (!level.devices.empty()) levels.push_back(std::move(level));
+    }
+    out.topology_xml = topology_xml(levels);
+  }
+  out.removal = b.take();
+  return out;
+}
+
+}  // namespace evos::cluster
