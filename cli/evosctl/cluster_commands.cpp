@@ -149,7 +149,8 @@ int fence_race_disable(int timeout_s) {
   if (!config) return fail(config.error());
   auto plan = cluster::plan_fence_race_removal(*config);
   if (!plan) return fail(plan.error());
-  if (auto r = cluster::replace_fencing_topology(plan->topology_xml, deadline); !r) return fail(r.error());
+  if (!plan->topology_xml.empty())
+    if (auto r = cluster::replace_fencing_topology(plan->topology_xml, deadline); !r) return fail(r.error());
   if (plan->restore_delay)
     if (auto r = cluster::Attributes().set_cluster_option("priority-fencing-delay", plan->priority_fencing_delay, deadline); !r)
       return fail(r.error());

@@ -48,6 +48,11 @@ class RemovalBuilder {
     out_.xpath += fmt::format("{}{}/{}/{}[@id={}]", out_.xpath.empty() ? "" : " | ", base, section, element, *l);
     return {};
   }
+  // A section element itself (it has no id), e.g. the <fencing-topology> left empty.
+  void add_section(std::string_view section) {
+    out_.ids.emplace_back(section);
+    out_.xpath += fmt::format("{}{}/{}", out_.xpath.empty() ? "" : " | ", base, section);
+  }
   [[nodiscard]] bool empty() const { return out_.ids.empty(); }
   CibRemoval take() { return std::move(out_); }
 
@@ -116,11 +121,7 @@ std::string topology_xml(const std::vector<FencingLevel>& levels) {
   auto top = doc.append_child("fencing-topology");
   for (const auto& l : levels) {
     auto x = top.append_child("fencing-level");
-    // An XML ID from the target: characters outside NCName become '_'.
-    std::string id = fmt::format("fl-{}-{}", l.target, l.index);
-    for (char& ch : id)
-      if (!((ch >= 'a' && ch <= 'z') || (ch >= 'A' && ch <= 'Z') || (ch >= '0' && ch <= '9') || ch == '-' || ch == '_' || ch == '.')) ch = '_';
-    x.append_attribute("id") = id.c_str();
+    x.append_attribute("id") = l.id.c_str();
     x.append_attribute("target") = l.target.c_str();
     x.append_attribute("index") = l.index;
     x.append_attribute("devices") = join(l.devices, ",").c_str();
@@ -187,7 +188,9 @@ Result<FencingBefore> read_fencing(std::string_view configuration_xml) {
     if (!l.attribute("target"))
       return make_error(Errc::invalid_config, "fencing level {} has no node target (target-pattern or target-attribute): "
                         "fence-race enable can only save node levels", l.attribute("id").value());
-    FencingLevel level{l.attribute("target").value(), l.attribute("index").as_int(1), split(l.attribute("devices").value(), ',')};
+    FencingLevel level{l.attribute("id").value(), l.attribute("target").value(), l.attribute("index").as_int(1),
+                       split(l.attribute("devices").value(), ',')};
+    if (auto r = check_level_token(level.id, "id"); !r) return std::move(r).error();
     if (auto r = check_level_token(level.target, "target"); !r) return std::move(r).error();
     for (const auto& d : level.devices)
       if (auto r = check_level_token(d, "device"); !r) return std::move(r).error();
@@ -224,10 +227,10 @@ Result<std::optional<FencingBefore>> read_fencing_before(std::string_view config
       if (value == "none") continue;
       for (const auto& level : split(value, ' ')) {
         const auto parts = split(level, '/');
-        if (parts.size() != 3 || parts[1].find_first_not_of("0123456789") != std::string::npos || parts[1].size() > 4)
-          return make_error(Errc::invalid_config, "{}: evos-fencing-topology level {} is not TARGET/INDEX/DEVICES", fencing_before_set,
+        if (parts.size() != 4 || parts[2].empty() || parts[2].find_first_not_of("0123456789") != std::string::npos || parts[2].size() > 4)
+          return make_error(Errc::invalid_config, "{}: evos-fencing-topology level {} is not ID/TARGET/INDEX/DEVICES", fencing_before_set,
                             text::quote_for_message(level));
-        out.topology.push_back({parts[0], std::stoi(parts[1]), split(parts[2], ',')});
+        out.topology.push_back({parts[0], parts[1], std::stoi(parts[2]), split(parts[3], ',')});
       }
     }
   }
@@ -237,7 +240,7 @@ Result<std::optional<FencingBefore>> read_fencing_before(std::string_view config
 
 std::string fencing_before_crm(const FencingBefore& before) {
   std::vector<std::string> levels;
-  for (const auto& l : before.topology) levels.push_back(fmt::format("{}/{}/{}", l.target, l.index, join(l.devices, ",")));
+  for (const auto& l : before.topology) levels.push_back(fmt::format("{}/{}/{}/{}", l.id, l.target, l.index, join(l.devices, ",")));
   std::string line = fmt::format("property {}: evos-fencing-topology=\"{}\"", fencing_before_set, levels.empty() ? "none" : join(levels, " "));
   if (before.priority_fencing_delay) line += fmt::format(" evos-priority-fencing-delay=\"{}\"", *before.priority_fencing_delay);
   return line + "\n";
@@ -269,12 +272,17 @@ Result<FenceRaceRemoval> plan_fence_race_removal(std::string_view configuration_
       if (!l.attribute("target"))
         return make_error(Errc::invalid_config, "fencing level {} has no node target: take fence-race out of it by hand",
                           l.attribute("id").value());
-      FencingLevel level{l.attribute("target").value(), l.attribute("index").as_int(1), {}};
+      FencingLevel level{l.attribute("id").value(), l.attribute("target").value(), l.attribute("index").as_int(1), {}};
       for (auto& d : split(l.attribute("devices").value(), ','))
         if (d != "fence-race") level.devices.push_back(std::move(d));
       if (!level.devices.empty()) levels.push_back(std::move(level));
     }
     out.topology_xml = topology_xml(levels);
+  }
+  // No levels to restore: the section goes (as before enable) rather than stay empty.
+  if (out.topology_xml == "<fencing-topology/>") {
+    out.topology_xml.clear();
+    if (c->node.child("fencing-topology")) b.add_section("fencing-topology");
   }
   out.removal = b.take();
   return out;

@@ -7,6 +7,7 @@
 #include <cstdio>
 #include <cstdlib>
 #include <fstream>
+#include <optional>
 #include <thread>
 #include <unistd.h>
 
@@ -137,12 +138,14 @@ Result<void> clear_resource_moves(const std::string& resource, Deadline deadline
 
 Result<PacemakerStatus> wait_for_resource(const std::string& resource, Deadline deadline,
                                           const std::function<bool(const ResourceStatus*)>& done) {
+  std::optional<PacemakerStatus> last;  // the last status read, for the message at the deadline
   for (;;) {
     auto status = read_pacemaker_status(deadline);
     if (status && done(status->resource(resource))) return status;
+    if (status) last = std::move(*status);
     if (deadline.expired()) {
-      if (!status) return std::move(status).error();
-      const auto* r = status->resource(resource);
+      if (!last) return std::move(status).error();
+      const auto* r = last->resource(resource);
       std::string where;
       if (r)
         for (const auto& n : r->nodes) where += (where.empty() ? " on " : ", ") + n;

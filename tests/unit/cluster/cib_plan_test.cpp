@@ -128,14 +128,14 @@ TEST_CASE("fencing before the race: read, saved as crmsh, read back") {
   REQUIRE(b);
   CHECK(b->priority_fencing_delay == std::optional<std::string>("5s"));
   REQUIRE(b->topology.size() == 2);
-  CHECK(b->topology[1] == FencingLevel{"n1", 2, {"fence-a", "fence-b"}});
+  CHECK(b->topology[1] == FencingLevel{"l2", "n1", 2, {"fence-a", "fence-b"}});
   CHECK(fencing_before_crm(*b) ==
-        "property evos-fence-race-before: evos-fencing-topology=\"n1/1/fence-n1 n1/2/fence-a,fence-b\" evos-priority-fencing-delay=\"5s\"\n");
+        "property evos-fence-race-before: evos-fencing-topology=\"l1/n1/1/fence-n1 l2/n1/2/fence-a,fence-b\" evos-priority-fencing-delay=\"5s\"\n");
   CHECK(fencing_before_crm(FencingBefore{}) == "property evos-fence-race-before: evos-fencing-topology=\"none\"\n");
 
   // what crmsh makes of that line, read back
   const std::string saved = R"(<configuration><crm_config><cluster_property_set id="evos-fence-race-before">
-    <nvpair id="s1" name="evos-fencing-topology" value="n1/1/fence-n1 n1/2/fence-a,fence-b"/>
+    <nvpair id="s1" name="evos-fencing-topology" value="l1/n1/1/fence-n1 l2/n1/2/fence-a,fence-b"/>
     <nvpair id="s2" name="evos-priority-fencing-delay" value="5s"/></cluster_property_set></crm_config></configuration>)";
   auto back = read_fencing_before(saved);
   REQUIRE(back);
@@ -148,14 +148,14 @@ TEST_CASE("fencing before the race: read, saved as crmsh, read back") {
   const std::string pattern = R"(<configuration><fencing-topology><fencing-level id="l" target-pattern="n.*" index="1" devices="f"/></fencing-topology></configuration>)";
   CHECK(read_fencing(pattern).error().code() == Errc::invalid_config);
   const std::string damaged = R"(<configuration><crm_config><cluster_property_set id="evos-fence-race-before">
-    <nvpair id="s1" name="evos-fencing-topology" value="n1/x/fence-n1"/></cluster_property_set></crm_config></configuration>)";
+    <nvpair id="s1" name="evos-fencing-topology" value="l1/n1/x/fence-n1"/></cluster_property_set></crm_config></configuration>)";
   CHECK(read_fencing_before(damaged).error().code() == Errc::invalid_config);
 }
 
 TEST_CASE("the race's removal: the saved topology and delay back, the device and the saved set gone") {
   const std::string enabled = R"(<configuration><crm_config>
     <cluster_property_set id="cib-bootstrap-options"><nvpair id="o1" name="priority-fencing-delay" value="0"/></cluster_property_set>
-    <cluster_property_set id="evos-fence-race-before"><nvpair id="s1" name="evos-fencing-topology" value="n1/1/fence-n1 n2/1/fence-n2"/>
+    <cluster_property_set id="evos-fence-race-before"><nvpair id="s1" name="evos-fencing-topology" value="fl-n1/n1/1/fence-n1 fl-n2/n2/1/fence-n2"/>
     <nvpair id="s2" name="evos-priority-fencing-delay" value="5s"/></cluster_property_set></crm_config>
     <resources><primitive id="fence-race" class="stonith" type="fence_evos_race"/></resources><constraints/>
     <fencing-topology><fencing-level id="a" target="n1" index="1" devices="fence-race,fence-n1"/>
@@ -166,15 +166,18 @@ TEST_CASE("the race's removal: the saved topology and delay back, the device and
   CHECK(p->restore_delay);
   CHECK(p->priority_fencing_delay == std::optional<std::string>("5s"));
   CHECK(p->topology_xml ==
-        R"(<fencing-topology><fencing-level id="fl-n1-1" target="n1" index="1" devices="fence-n1"/><fencing-level id="fl-n2-1" target="n2" index="1" devices="fence-n2"/></fencing-topology>)");
+        R"(<fencing-topology><fencing-level id="fl-n1" target="n1" index="1" devices="fence-n1"/><fencing-level id="fl-n2" target="n2" index="1" devices="fence-n2"/></fencing-topology>)");
 
   // before enable: no topology, no delay
   const std::string from_nothing = R"(<configuration><crm_config><cluster_property_set id="evos-fence-race-before">
     <nvpair id="s1" name="evos-fencing-topology" value="none"/></cluster_property_set></crm_config>
-    <resources><primitive id="fence-race" class="stonith" type="fence_evos_race"/></resources></configuration>)";
+    <resources><primitive id="fence-race" class="stonith" type="fence_evos_race"/></resources>
+    <fencing-topology><fencing-level id="a" target="n1" index="1" devices="fence-race,fence-n1"/></fencing-topology></configuration>)";
   auto q = plan_fence_race_removal(from_nothing);
   REQUIRE(q);
-  CHECK(q->topology_xml == "<fencing-topology/>");
+  CHECK(q->topology_xml.empty());  // the section goes with the device, in the same change
+  CHECK(q->removal.ids == std::vector<std::string>{"fence-race", "evos-fence-race-before", "fencing-topology"});
+  CHECK(q->removal.xpath.find(" | /cib/configuration/fencing-topology") != std::string::npos);
   CHECK(q->restore_delay);
   CHECK_FALSE(q->priority_fencing_delay);
 }
@@ -188,7 +191,7 @@ TEST_CASE("the race's removal without saved state: fence-race out of each level,
   REQUIRE(p);
   CHECK(p->removal.ids == std::vector<std::string>{"fence-race", "fence-race-not-n1"});
   CHECK_FALSE(p->restore_delay);
-  CHECK(p->topology_xml == R"(<fencing-topology><fencing-level id="fl-n1-1" target="n1" index="1" devices="fence-n1"/></fencing-topology>)");
+  CHECK(p->topology_xml == R"(<fencing-topology><fencing-level id="a" target="n1" index="1" devices="fence-n1"/></fencing-topology>)");
 
   auto none = plan_fence_race_removal(R"(<configuration><resources/></configuration>)");
   REQUIRE_FALSE(none);

@@ -36,6 +36,7 @@ Result<CibRemoval> plan_testip_removal(std::string_view configuration_xml);
 
 // One fencing level with a node target (the only kind fence-race enable writes).
 struct FencingLevel {
+  std::string id;  // kept, so a restored level is the one that was there
   std::string target;
   int index = 1;
   std::vector<std::string> devices;
@@ -45,7 +46,7 @@ struct FencingLevel {
 // What `cluster fence-race enable` replaced, kept in the CIB in the cluster property set
 // "evos-fence-race-before" (names Pacemaker does not know are ignored by it, so the set changes
 // nothing), so that disable can restore it on whichever node it runs:
-//   evos-fencing-topology:      levels "TARGET/INDEX/DEV,DEV" separated by spaces, or "none"
+//   evos-fencing-topology:      levels "ID/TARGET/INDEX/DEV,DEV" separated by spaces, or "none"
 //   evos-priority-fencing-delay: the value in cib-bootstrap-options; absent when it was unset
 struct FencingBefore {
   std::vector<FencingLevel> topology;
@@ -64,7 +65,7 @@ std::string fencing_before_crm(const FencingBefore& before);
 
 struct FenceRaceRemoval {
   CibRemoval removal;                    // fence-race, constraints naming it, the saved set
-  std::string topology_xml;              // the <fencing-topology> to put back
+  std::string topology_xml;              // the <fencing-topology> to put back; "": none (removal takes it)
   std::optional<std::string> priority_fencing_delay;  // to set; nullopt: delete it (if restore)
   bool restore_delay = false;            // false: no saved state, priority-fencing-delay untouched
 };
