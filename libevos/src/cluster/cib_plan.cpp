@@ -138,18 +138,44 @@ Result<void> check_level_token(std::string_view value, std::string_view what) {
   return {};
 }
 
+// The node-target levels of the topology; a level evosctl could not write back is refused.
+Result<std::vector<FencingLevel>> read_levels(const pugi::xml_node& config) {
+  std::vector<FencingLevel> out;
+  for (const auto& l : config.child("fencing-topology").children("fencing-level")) {
+    if (!l.attribute("target"))
+      return make_error(Errc::invalid_config, "fencing level {} has no node target (target-pattern or target-attribute): "
+                        "evosctl handles node levels only; change it by hand", l.attribute("id").value());
+    FencingLevel level{l.attribute("id").value(), l.attribute("target").value(), l.attribute("index").as_int(1),
+                       split(l.attribute("devices").value(), ',')};
+    if (auto r = check_level_token(level.id, "id"); !r) return std::move(r).error();
+    if (auto r = check_level_token(level.target, "target"); !r) return std::move(r).error();
+    for (const auto& d : level.devices)
+      if (auto r = check_level_token(d, "device"); !r) return std::move(r).error();
+    out.push_back(std::move(level));
+  }
+  return out;
+}
+
+// The resource `id`, when configured, into `b`: it must be a top-level <element> (what the
+// template makes); anything else was made by hand and is refused. Returns the element, or null.
+Result<pugi::xml_node> add_top_level(const pugi::xml_node& config, std::string_view id, std::string_view element,
+                                     RemovalBuilder& b) {
+  auto r = find_resource(config, id);
+  if (!r) return pugi::xml_node();
+  if (element != r.name() || std::string_view(r.parent().name()) != "resources")
+    return make_error(Errc::invalid_config, "{} is a <{}> inside <{} id=\"{}\">, not the <{}> evosctl makes: change it by hand", id,
+                      r.name(), r.parent().name(), r.parent().attribute("id").value(), element);
+  if (auto x = b.add("resources", element, id); !x) return std::move(x).error();
+  return r;
+}
+
 }  // namespace
 
 Result<CibRemoval> plan_vm_removal(std::string_view configuration_xml, std::string_view resource_id) {
   auto c = parse(configuration_xml);
   if (!c) return std::move(c).error();
   RemovalBuilder b;
-  if (auto r = find_resource(c->node, resource_id)) {
-    if (std::string_view(r.name()) != "primitive" || std::string_view(r.parent().name()) != "resources")
-      return make_error(Errc::invalid_config, "{} is a <{}> inside <{} id=\"{}\">, not a resource evosctl made: change it by hand",
-                        resource_id, r.name(), r.parent().name(), r.parent().attribute("id").value());
-    if (auto x = b.add("resources", "primitive", resource_id); !x) return std::move(x).error();
-  }
+  if (auto r = add_top_level(c->node, resource_id, "primitive", b); !r) return std::move(r).error();
   if (auto r = add_constraints_of(c->node, resource_id, b); !r) return std::move(r).error();
   if (b.empty()) return make_error(Errc::not_found, "{} is not a cluster resource and no constraint names it", resource_id);
   return b.take();
@@ -160,12 +186,10 @@ Result<CibRemoval> plan_testip_removal(std::string_view configuration_xml) {
   if (!c) return std::move(c).error();
   RemovalBuilder b;
   std::string attribute = "evos-testip";
-  if (auto clone = find_resource(c->node, "testip-clone")) {
-    if (std::string_view(clone.name()) != "clone" || std::string_view(clone.parent().name()) != "resources")
-      return make_error(Errc::invalid_config, "testip-clone is a <{}> inside <{}>, not the clone testip.crm makes", clone.name(),
-                        clone.parent().name());
-    if (auto name = nvpair(clone, "instance_attributes", "name"); !name.empty()) attribute = name;
-    if (auto x = b.add("resources", "clone", "testip-clone"); !x) return std::move(x).error();
+  auto clone = add_top_level(c->node, "testip-clone", "clone", b);
+  if (!clone) return std::move(clone).error();
+  if (*clone) {
+    if (auto name = nvpair(*clone, "instance_attributes", "name"); !name.empty()) attribute = name;
     for (const auto* rsc : {"testip-clone", "testip"})
       if (auto r = add_constraints_of(c->node, rsc, b); !r) return std::move(r).error();
   }
@@ -184,18 +208,9 @@ Result<FencingBefore> read_fencing(std::string_view configuration_xml) {
   auto c = parse(configuration_xml);
   if (!c) return std::move(c).error();
   FencingBefore out;
-  for (const auto& l : c->node.child("fencing-topology").children("fencing-level")) {
-    if (!l.attribute("target"))
-      return make_error(Errc::invalid_config, "fencing level {} has no node target (target-pattern or target-attribute): "
-                        "fence-race enable can only save node levels", l.attribute("id").value());
-    FencingLevel level{l.attribute("id").value(), l.attribute("target").value(), l.attribute("index").as_int(1),
-                       split(l.attribute("devices").value(), ',')};
-    if (auto r = check_level_token(level.id, "id"); !r) return std::move(r).error();
-    if (auto r = check_level_token(level.target, "target"); !r) return std::move(r).error();
-    for (const auto& d : level.devices)
-      if (auto r = check_level_token(d, "device"); !r) return std::move(r).error();
-    out.topology.push_back(std::move(level));
-  }
+  auto levels = read_levels(c->node);
+  if (!levels) return std::move(levels).error();
+  out.topology = std::move(*levels);
   for (const auto& set : c->node.child("crm_config").children("cluster_property_set")) {
     if (std::string_view(set.attribute("id").value()) == fencing_before_set) continue;
     for (const auto& nv : set.children("nvpair"))
@@ -252,12 +267,7 @@ Result<FenceRaceRemoval> plan_fence_race_removal(std::string_view configuration_
   auto saved = read_fencing_before(configuration_xml);
   if (!saved) return std::move(saved).error();
   RemovalBuilder b;
-  if (auto race = find_resource(c->node, "fence-race")) {
-    if (std::string_view(race.name()) != "primitive" || std::string_view(race.parent().name()) != "resources")
-      return make_error(Errc::invalid_config, "fence-race is a <{}> inside <{}>, not the device fencing-race.crm makes", race.name(),
-                        race.parent().name());
-    if (auto x = b.add("resources", "primitive", "fence-race"); !x) return std::move(x).error();
-  }
+  if (auto r = add_top_level(c->node, "fence-race", "primitive", b); !r) return std::move(r).error();
   if (auto r = add_constraints_of(c->node, "fence-race", b); !r) return std::move(r).error();
   if (b.empty() && !*saved) return make_error(Errc::not_found, "no fence race device: no fence-race and no {}", fencing_before_set);
   FenceRaceRemoval out;
@@ -267,14 +277,11 @@ Result<FenceRaceRemoval> plan_fence_race_removal(std::string_view configuration_
     out.priority_fencing_delay = (*saved)->priority_fencing_delay;
     out.restore_delay = true;
   } else {
+    auto current = read_levels(c->node);
+    if (!current) return std::move(current).error();
     std::vector<FencingLevel> levels;
-    for (const auto& l : c->node.child("fencing-topology").children("fencing-level")) {
-      if (!l.attribute("target"))
-        return make_error(Errc::invalid_config, "fencing level {} has no node target: take fence-race out of it by hand",
-                          l.attribute("id").value());
-      FencingLevel level{l.attribute("id").value(), l.attribute("target").value(), l.attribute("index").as_int(1), {}};
-      for (auto& d : split(l.attribute("devices").value(), ','))
-        if (d != "fence-race") level.devices.push_back(std::move(d));
+    for (auto& level : *current) {
+      std::erase(level.devices, "fence-race");
       if (!level.devices.empty()) levels.push_back(std::move(level));
     }
     out.topology_xml = topology_xml(levels);
