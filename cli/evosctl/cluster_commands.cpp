@@ -6,6 +6,7 @@
 #include <evos/cluster/admin.hpp>
 #include <evos/cluster/attributes.hpp>
 #include <evos/cluster/cib_plan.hpp>
+#include <evos/cluster/config_changes.hpp>
 #include <evos/cluster/corosync_membership.hpp>
 #include <evos/cluster/pacemaker_tools.hpp>
 #include <evos/cluster/template_files.hpp>
@@ -96,16 +97,10 @@ int testip_enable(const TestipOptions& o) {
   return ok;
 }
 
-// The ping clone and every rule on its attribute, in one CIB change. The rules go with the
-// clone: left alone, "not_defined evos-testip" would ban every VM once the clone stops.
 int testip_disable(int timeout_s) {
-  const auto deadline = Deadline::after(std::chrono::seconds(timeout_s));
-  auto config = cluster::query_configuration(deadline);
-  if (!config) return fail(config.error());
-  auto plan = cluster::plan_testip_removal(*config);
-  if (!plan) return fail(plan.error());
-  if (auto r = cluster::remove_from_cib(*plan, deadline); !r) return fail(r.error());
-  fmt::print("test IPs removed: {}\n", fmt::join(plan->ids, ", "));
+  auto removed = cluster::disable_testip(Deadline::after(std::chrono::seconds(timeout_s)));
+  if (!removed) return fail(removed.error());
+  fmt::print("test IPs removed: {}\n", fmt::join(removed->ids, ", "));
   return ok;
 }
 
@@ -116,24 +111,14 @@ struct FenceRaceOptions {
 };
 
 // crm-templates/fencing-race.crm (docs/fence-race.md), with what it replaces saved in the CIB
-// for `fence-race disable`; a second enable keeps the first one's saved state.
+// for `fence-race disable` (evos::cluster::enable_fence_race).
 int fence_race_enable(const FenceRaceOptions& o) {
   auto text = read_template(o.template_dir, "fencing-race.crm");
   if (!text) return fail(text.error());
   auto rendered = cluster::render_fence_race(*text, o.settings);
   if (!rendered) return fail(rendered.error());
-  const auto deadline = Deadline::after(std::chrono::seconds(o.timeout_s));
-  auto current = cluster::query_configuration(deadline);
-  if (!current) return fail(current.error());
-  auto saved = cluster::read_fencing_before(*current);
-  if (!saved) return fail(saved.error());
-  std::string config = rendered->text;
-  if (!*saved) {
-    auto before = cluster::read_fencing(*current);
-    if (!before) return fail(before.error());
-    config += cluster::fencing_before_crm(*before);
-  }
-  if (auto r = cluster::load_crm_configuration(config, deadline); !r) return fail(r.error());
+  if (auto r = cluster::enable_fence_race(rendered->text, Deadline::after(std::chrono::seconds(o.timeout_s))); !r)
+    return fail(r.error());
   const auto& first = *rendered->device_of.begin();
   const auto& second = *std::next(rendered->device_of.begin());
   fmt::print("fence race device fence-race (delay {}) before {} on {} and {} on {}; priority-fencing-delay 0\n", o.settings.delay,
@@ -141,21 +126,9 @@ int fence_race_enable(const FenceRaceOptions& o) {
   return ok;
 }
 
-// The topology and priority-fencing-delay back as enable found them, then the device and the
-// saved state go (in that order: a level may not name a device that no longer exists).
 int fence_race_disable(int timeout_s) {
-  const auto deadline = Deadline::after(std::chrono::seconds(timeout_s));
-  auto config = cluster::query_configuration(deadline);
-  if (!config) return fail(config.error());
-  auto plan = cluster::plan_fence_race_removal(*config);
+  auto plan = cluster::disable_fence_race(Deadline::after(std::chrono::seconds(timeout_s)));
   if (!plan) return fail(plan.error());
-  if (!plan->topology_xml.empty())
-    if (auto r = cluster::replace_fencing_topology(plan->topology_xml, deadline); !r) return fail(r.error());
-  if (plan->restore_delay)
-    if (auto r = cluster::Attributes().set_cluster_option("priority-fencing-delay", plan->priority_fencing_delay, deadline); !r)
-      return fail(r.error());
-  if (!plan->removal.ids.empty())
-    if (auto r = cluster::remove_from_cib(plan->removal, deadline); !r) return fail(r.error());
   fmt::print("fence race removed ({}); {}\n", fmt::join(plan->removal.ids, ", "),
              !plan->restore_delay ? "no saved state: fence-race taken out of the topology, priority-fencing-delay unchanged"
              : plan->priority_fencing_delay ? fmt::format("topology and priority-fencing-delay {} restored", *plan->priority_fencing_delay)
@@ -163,34 +136,13 @@ int fence_race_disable(int timeout_s) {
   return ok;
 }
 
-// Everything of the VM in the configuration (evos::cluster::plan_vm_removal) in one CIB change.
-// A running VM is refused unless --stop: then Pacemaker stops it (target-role=Stopped, as
-// `crm resource stop`) and it is removed once stopped; deleting a running resource would orphan it.
+// evos::cluster::remove_resource: refused while running unless --stop.
 int ha_disable(const HaOptions& o) {
   if (auto r = cluster::check_vm_name(o.name); !r) return fail(r.error());
   const std::string id = cluster::vm_resource_id(o.name);
-  const auto deadline = Deadline::after(std::chrono::seconds(o.timeout_s));
-  auto config = cluster::query_configuration(deadline);
-  if (!config) return fail(config.error());
-  auto plan = cluster::plan_vm_removal(*config, id);
-  if (!plan) return fail(plan.error());
-  auto st = cluster::read_pacemaker_status(deadline);
-  if (!st) return fail(st.error());
-  if (const auto* r = st->resource(id); r && r->active) {
-    if (!o.stop)
-      return fail(Error(Errc::invalid_argument, fmt::format("{} runs on {}: add --stop to stop it through the cluster first", id,
-                                                            fmt::join(r->nodes, ", "))));
-    if (auto m = cluster::set_resource_meta(id, "target-role", "Stopped", deadline); !m) return fail(m.error());
-    auto stopped = cluster::wait_for_resource(id, deadline, [](const cluster::ResourceStatus* x) { return !x || !x->active; });
-    if (!stopped) return fail(stopped.error());
-    // Constraints may have changed while it stopped (a move cleared, a rule added): plan again.
-    config = cluster::query_configuration(deadline);
-    if (!config) return fail(config.error());
-    plan = cluster::plan_vm_removal(*config, id);
-    if (!plan) return fail(plan.error());
-  }
-  if (auto r = cluster::remove_from_cib(*plan, deadline); !r) return fail(r.error());
-  fmt::print("{} removed from the cluster: {}\n", id, fmt::join(plan->ids, ", "));
+  auto removed = cluster::remove_resource(id, o.stop, Deadline::after(std::chrono::seconds(o.timeout_s)));
+  if (!removed) return fail(removed.error());
+  fmt::print("{} removed from the cluster: {}\n", id, fmt::join(removed->ids, ", "));
   return ok;
 }
 
