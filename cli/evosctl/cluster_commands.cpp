@@ -3,25 +3,23 @@
 #include "exit_codes.hpp"
 #include "install_paths.hpp"
 
+#include <evos/cluster/admin.hpp>
+#include <evos/cluster/attributes.hpp>
+#include <evos/cluster/cib_plan.hpp>
+#include <evos/cluster/config_changes.hpp>
 #include <evos/cluster/corosync_membership.hpp>
-#include <evos/cluster/crm_template.hpp>
 #include <evos/cluster/pacemaker_tools.hpp>
-#include <evos/fence/race.hpp>
+#include <evos/cluster/template_files.hpp>
 #include <evos/net/detail.hpp>
-#include <evos/net/host_list.hpp>
-#include <evos/text_checks.hpp>
 
 #include <fmt/core.h>
+#include <fmt/format.h>
 #include <nlohmann/json.hpp>
 
-#include <cstdlib>
-#include <fstream>
 #include <iterator>
 #include <map>
 #include <memory>
 #include <optional>
-#include <regex>
-#include <sstream>
 #include <utility>
 #include <vector>
 
@@ -37,49 +35,27 @@ struct HaOptions {
   std::string name;
   std::string config;
   std::string node;
+  std::string template_dir;
   bool migration_unsafe = false;
   bool force_stop = false;
+  bool stop = false;
   int shutdown_timeout_s = 0;
   bool no_wait = false;
   int timeout_s = 120;
 };
 
-evos::Result<std::string> read_template(const std::string& name) {
-  const std::string path = template_dir() + "/" + name;
-  std::ifstream in(path);
-  if (!in) return evos::make_error(Errc::not_installed, "cannot read template {}", path);
-  std::stringstream s;
-  s << in.rdbuf();
-  return s.str();
-}
-
-// Domain names become Pacemaker ids and crmsh words: letters, digits, '_', '.', '-' only.
-std::optional<Error> check_vm_name(const std::string& name) {
-  if (name.empty() || !std::isalpha(static_cast<unsigned char>(name[0])) ||
-      name.find_first_not_of("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_.-") != std::string::npos ||
-      name.size() > 64)
-    return Error(Errc::invalid_argument,
-                 fmt::format("VM name {} must start with a letter and hold only letters, digits, '_', '.', '-' (at most 64)",
-                             evos::text::quote_for_message(name)));
-  return std::nullopt;
+evos::Result<std::string> read_template(const std::string& option, std::string_view name) {
+  return cluster::read_template(template_dir(option), name);
 }
 
 int ha_enable(const HaOptions& o) {
-  if (auto e = check_vm_name(o.name)) return fail(*e);
-  if (auto p = evos::text::syntax_problem(o.config, evos::text::Syntax::path))
-    return fail(Error(Errc::invalid_argument, fmt::format("--config {} {}", evos::text::quote_for_message(o.config), *p)));
-  auto text = read_template("vm-shared.crm");
+  auto text = read_template(o.template_dir, "vm-shared.crm");
   if (!text) return fail(text.error());
-  auto rendered = cluster::render_template(
-      *text, {{"VM", o.name},
-              {"CONFIG", o.config},
-              {"MIGRATION_UNSAFE", o.migration_unsafe ? "true" : "false"},
-              {"FORCE_STOP", o.force_stop ? "true" : "false"},
-              {"SHUTDOWN_TIMEOUT", std::to_string(o.shutdown_timeout_s)}});
-  if (!rendered) return fail(rendered.error());
+  auto config = cluster::render_vm_shared(*text, {o.name, o.config, o.migration_unsafe, o.force_stop, o.shutdown_timeout_s});
+  if (!config) return fail(config.error());
   const auto deadline = Deadline::after(std::chrono::seconds(o.timeout_s));
-  if (auto r = cluster::load_crm_configuration(cluster::without_comments(*rendered), deadline); !r) return fail(r.error());
-  const std::string id = vm_resource_id(o.name);
+  if (auto r = cluster::load_crm_configuration(*config, deadline); !r) return fail(r.error());
+  const std::string id = cluster::vm_resource_id(o.name);
   if (o.no_wait) {
     fmt::print("{} configured\n", id);
     return ok;
@@ -90,151 +66,90 @@ int ha_enable(const HaOptions& o) {
   return ok;
 }
 
-// A Pacemaker duration as the cluster options take it: digits and an optional unit (ms, s, m, h).
-bool is_duration(const std::string& text) {
-  static const std::regex duration{"[0-9]{1,9}(ms|s|m|h)?"};
-  return std::regex_match(text, duration);
-}
-
-int cluster_init(const std::string& priority_fencing_delay, const std::string& transition_delay, int timeout_s) {
-  for (const auto& [option, value] : {std::pair{"--priority-fencing-delay", &priority_fencing_delay},
-                                      std::pair{"--transition-delay", &transition_delay}})
-    if (!is_duration(*value))
-      return fail(Error(Errc::invalid_argument,
-                        fmt::format("{} {} is not a duration such as 5s or 100ms", option, evos::text::quote_for_message(*value))));
-  auto text = read_template("cluster-base.crm");
+int cluster_init(const cluster::ClusterDefaults& d, const std::string& tdir, int timeout_s) {
+  auto text = read_template(tdir, "cluster-base.crm");
   if (!text) return fail(text.error());
-  auto rendered = cluster::render_template(
-      *text, {{"PRIORITY_FENCING_DELAY", priority_fencing_delay}, {"TRANSITION_DELAY", transition_delay}});
-  if (!rendered) return fail(rendered.error());
-  if (auto r = cluster::load_crm_configuration(cluster::without_comments(*rendered), Deadline::after(std::chrono::seconds(timeout_s))); !r)
-    return fail(r.error());
+  auto config = cluster::render_cluster_base(*text, d);
+  if (!config) return fail(config.error());
+  if (auto r = cluster::load_crm_configuration(*config, Deadline::after(std::chrono::seconds(timeout_s))); !r) return fail(r.error());
   fmt::print("cluster defaults applied: fencing on, priority-fencing-delay {}, transition-delay {}, stickiness 100\n",
-             priority_fencing_delay, transition_delay);
+             d.priority_fencing_delay, d.transition_delay);
   return ok;
 }
 
 struct TestipOptions {
-  std::string hosts;
-  std::vector<std::string> vms;
-  std::vector<std::string> mirrors;
+  cluster::TestipSettings settings;
+  std::string template_dir;
   int timeout_s = 60;
 };
 
-// crm-templates/testip.crm, block by block: the ping clone once, the rules per VM and per
-// mirror clone. The host list is parsed by the agent's own parser, so what is accepted here is
-// exactly what ocf:evos:ping accepts.
+// crm-templates/testip.crm, block by block (evos::cluster::render_testip).
 int testip_enable(const TestipOptions& o) {
-  auto hosts = evos::net::parse_host_list(o.hosts);
-  if (!hosts) return fail(Error(Errc::invalid_argument, fmt::format("--hosts: {}", hosts.error().message())));
-  const std::string host_list = evos::net::to_host_list(*hosts);
-  for (const auto& vm : o.vms)
-    if (auto e = check_vm_name(vm)) return fail(*e);
-  for (const auto& m : o.mirrors)
-    if (auto p = evos::text::syntax_problem(m, evos::text::Syntax::token))
-      return fail(Error(Errc::invalid_argument, fmt::format("--mirror {} {}", evos::text::quote_for_message(m), *p)));
-  auto text = read_template("testip.crm");
+  auto text = read_template(o.template_dir, "testip.crm");
   if (!text) return fail(text.error());
-  std::string config;
-  const auto add = [&](const char* block, const std::map<std::string, std::string>& values) -> std::optional<Error> {
-    auto section = cluster::template_section(*text, block, "testip.crm");
-    if (!section) return section.error();
-    auto rendered = cluster::render_template(*section, values);
-    if (!rendered) return rendered.error();
-    config += cluster::without_comments(*rendered);
-    return std::nullopt;
-  };
-  if (auto e = add("the clone (once)", {{"TEST_IPS", host_list}})) return fail(*e);
-  for (const auto& vm : o.vms)
-    if (auto e = add("per VM", {{"VM", vm}})) return fail(*e);
-  for (const auto& m : o.mirrors)
-    if (auto e = add("per mirror", {{"MIRROR_CLONE", m}})) return fail(*e);
-  if (auto r = cluster::load_crm_configuration(config, Deadline::after(std::chrono::seconds(o.timeout_s))); !r)
+  auto config = cluster::render_testip(*text, o.settings);
+  if (!config) return fail(config.error());
+  if (auto r = cluster::load_crm_configuration(config->text, Deadline::after(std::chrono::seconds(o.timeout_s))); !r)
     return fail(r.error());
-  fmt::print("test IPs {}: clone testip-clone{}{}\n", host_list,
-             o.vms.empty() ? "" : fmt::format("; rules for {} VM(s)", o.vms.size()),
-             o.mirrors.empty() ? "" : fmt::format("; rules for {} mirror(s)", o.mirrors.size()));
+  fmt::print("test IPs {}: clone testip-clone{}{}\n", config->host_list,
+             o.settings.vms.empty() ? "" : fmt::format("; rules for {} VM(s)", o.settings.vms.size()),
+             o.settings.mirrors.empty() ? "" : fmt::format("; rules for {} mirror(s)", o.settings.mirrors.size()));
+  return ok;
+}
+
+int testip_disable(int timeout_s) {
+  auto removed = cluster::disable_testip(Deadline::after(std::chrono::seconds(timeout_s)));
+  if (!removed) return fail(removed.error());
+  fmt::print("test IPs removed: {}\n", fmt::join(removed->ids, ", "));
   return ok;
 }
 
 struct FenceRaceOptions {
-  std::string peers;
-  std::string test_ips;
-  std::vector<std::string> devices;  // NODE=DEVICE
-  std::string delay = "5s";
+  cluster::FenceRaceSettings settings;
+  std::string template_dir;
   int timeout_s = 60;
 };
 
-// crm-templates/fencing-race.crm: fence_evos_race before each node's real fence device
-// (docs/fence-race.md). The parameters are checked by the agent's own parser (RaceParams), so
-// what is accepted here is exactly what the device will accept.
+// crm-templates/fencing-race.crm (docs/fence-race.md), with what it replaces saved in the CIB
+// for `fence-race disable` (evos::cluster::enable_fence_race).
 int fence_race_enable(const FenceRaceOptions& o) {
-  // The ICMP timeout the template sets; validated together with the rest.
-  const evos::fence::Options agent_params{
-      {"peer_addresses", o.peers}, {"test_ips", o.test_ips}, {"delay", o.delay}, {"timeout", "250ms"}};
-  auto params = evos::fence::RaceParams::from(agent_params);
-  if (!params) return fail(Error(Errc::invalid_argument, params.error().message()));
-  if (params->peer_addresses.size() != 2)
-    return fail(Error(Errc::invalid_argument,
-                      fmt::format("--peers names {} node(s); a two-node cluster has two", params->peer_addresses.size())));
-  std::map<std::string, std::string> device_of;
-  for (const auto& d : o.devices) {
-    const auto eq = d.find('=');
-    const std::string node = d.substr(0, eq), device = eq == std::string::npos ? "" : d.substr(eq + 1);
-    for (const auto& [what, value] : {std::pair{"node", &node}, std::pair{"device", &device}})
-      if (auto p = evos::text::syntax_problem(*value, evos::text::Syntax::token))
-        return fail(Error(Errc::invalid_argument,
-                          fmt::format("--device {}: the {} {}; expected NODE=DEVICE", evos::text::quote_for_message(d), what, *p)));
-    if (!params->peer_addresses.contains(node))
-      return fail(Error(Errc::invalid_argument, fmt::format("--device {}: node '{}' is not in --peers", evos::text::quote_for_message(d), node)));
-    if (!device_of.emplace(node, device).second)
-      return fail(Error(Errc::invalid_argument, fmt::format("--device: node '{}' given twice", node)));
-  }
-  for (const auto& [node, addresses] : params->peer_addresses)
-    if (!device_of.contains(node))
-      return fail(Error(Errc::invalid_argument, fmt::format("--device: no fence device for node '{}' (NODE=DEVICE)", node)));
-  const std::string test_ips = evos::net::to_host_list(params->test_ips);
-  auto text = read_template("fencing-race.crm");
+  auto text = read_template(o.template_dir, "fencing-race.crm");
   if (!text) return fail(text.error());
-  const auto& first = *device_of.begin();
-  const auto& second = *std::next(device_of.begin());
-  auto rendered = cluster::render_template(*text, {{"PEER_ADDRESSES", o.peers},
-                                                   {"TEST_IPS", test_ips},
-                                                   {"DELAY", o.delay},
-                                                   {"NODE1", first.first},
-                                                   {"FENCE_DEVICE1", first.second},
-                                                   {"NODE2", second.first},
-                                                   {"FENCE_DEVICE2", second.second}});
+  auto rendered = cluster::render_fence_race(*text, o.settings);
   if (!rendered) return fail(rendered.error());
-  if (auto r = cluster::load_crm_configuration(cluster::without_comments(*rendered), Deadline::after(std::chrono::seconds(o.timeout_s))); !r)
+  if (auto r = cluster::enable_fence_race(rendered->text, Deadline::after(std::chrono::seconds(o.timeout_s))); !r)
     return fail(r.error());
-  fmt::print("fence race device fence-race (delay {}) before {} on {} and {} on {}; priority-fencing-delay 0\n", o.delay,
+  const auto& first = *rendered->device_of.begin();
+  const auto& second = *std::next(rendered->device_of.begin());
+  fmt::print("fence race device fence-race (delay {}) before {} on {} and {} on {}; priority-fencing-delay 0\n", o.settings.delay,
              first.second, first.first, second.second, second.first);
   return ok;
 }
 
+int fence_race_disable(int timeout_s) {
+  auto plan = cluster::disable_fence_race(Deadline::after(std::chrono::seconds(timeout_s)));
+  if (!plan) return fail(plan.error());
+  fmt::print("fence race removed ({}); {}\n", fmt::join(plan->removal.ids, ", "),
+             !plan->restore_delay ? "no saved state: fence-race taken out of the topology, priority-fencing-delay unchanged"
+             : plan->priority_fencing_delay ? fmt::format("topology and priority-fencing-delay {} restored", *plan->priority_fencing_delay)
+                                            : std::string("topology restored, priority-fencing-delay unset again"));
+  return ok;
+}
+
+// evos::cluster::remove_resource: refused while running unless --stop.
 int ha_disable(const HaOptions& o) {
-  if (auto e = check_vm_name(o.name)) return fail(*e);
-  const std::string id = vm_resource_id(o.name);
-  const auto deadline = Deadline::after(std::chrono::seconds(o.timeout_s));
-  auto st = cluster::read_pacemaker_status(deadline);
-  if (!st) return fail(st.error());
-  if (!st->resource(id)) return fail(Error(Errc::not_found, fmt::format("{} is not a cluster resource", id)));
-  // Stop it through the cluster first: deleting a running resource would orphan it.
-  if (auto r = cluster::set_resource_meta(id, "target-role", "Stopped", deadline); !r) return fail(r.error());
-  auto stopped = cluster::wait_for_resource(id, deadline, [](const cluster::ResourceStatus* r) { return !r || !r->active; });
-  if (!stopped) return fail(stopped.error());
-  if (auto r = cluster::clear_resource_moves(id, deadline); !r) return fail(r.error());
-  if (auto r = cluster::delete_primitive(id, deadline); !r) return fail(r.error());
-  fmt::print("{} stopped and removed from the cluster\n", id);
+  if (auto r = cluster::check_vm_name(o.name); !r) return fail(r.error());
+  const std::string id = cluster::vm_resource_id(o.name);
+  auto removed = cluster::remove_resource(id, o.stop, Deadline::after(std::chrono::seconds(o.timeout_s)));
+  if (!removed) return fail(removed.error());
+  fmt::print("{} removed from the cluster: {}\n", id, fmt::join(removed->ids, ", "));
   return ok;
 }
 
 int migrate(const HaOptions& o) {
-  if (auto e = check_vm_name(o.name)) return fail(*e);
-  if (auto p = evos::text::syntax_problem(o.node, evos::text::Syntax::token))
-    return fail(Error(Errc::invalid_argument, fmt::format("node {} {}", evos::text::quote_for_message(o.node), *p)));
-  const std::string id = vm_resource_id(o.name);
+  if (auto e = cluster::check_vm_name(o.name); !e) return fail(e.error());
+  if (auto e = cluster::check_node_name(o.node, "node"); !e) return fail(e.error());
+  const std::string id = cluster::vm_resource_id(o.name);
   const auto deadline = Deadline::after(std::chrono::seconds(o.timeout_s));
   auto st = cluster::read_pacemaker_status(deadline);
   if (!st) return fail(st.error());
@@ -267,7 +182,7 @@ using TestIps = std::map<std::string, evos::net::Detail>;
 
 TestIps read_test_ips(const std::string& attribute, Deadline deadline) {
   TestIps out;
-  auto values = cluster::query_node_attribute(attribute + "-detail", deadline);
+  auto values = cluster::Attributes().query(attribute + "-detail", deadline);
   if (!values) return out;  // no connectivity agent configured, or attrd unreachable
   for (const auto& [node, line] : *values)
     if (auto d = evos::net::parse_detail(line)) out.emplace(node, std::move(*d));
@@ -381,8 +296,6 @@ int status(const GlobalOptions& g, int timeout_s, const std::string& testip_attr
 
 }  // namespace
 
-std::string vm_resource_id(const std::string& domain) { return "vm-" + domain; }
-
 void add_cluster_commands(CLI::App& app, CLI::App& vm, GlobalOptions& global, std::function<int()>& run) {
   auto opts = std::make_shared<HaOptions>();
   auto timeout = std::make_shared<int>(15);
@@ -396,35 +309,46 @@ void add_cluster_commands(CLI::App& app, CLI::App& vm, GlobalOptions& global, st
   st->add_option("--testip-attribute", *testip, "The connectivity agent's attribute name (its 'name' parameter)");
   st->callback([&run, &global, timeout, testip] { run = [&global, timeout, testip] { return status(global, *timeout, *testip); }; });
 
-  auto delay = std::make_shared<std::string>("5s");
-  auto tdelay = std::make_shared<std::string>("100ms");
+  auto defaults = std::make_shared<cluster::ClusterDefaults>();
+  const auto template_option = [](CLI::App* c, std::string& into) {
+    c->add_option("--template-dir", into, "Load the templates from this directory instead of the installed ones (for testing staged templates)");
+  };
   auto* init = cl->add_subcommand("init", "Apply crm-templates/cluster-base.crm: fencing on, priority-fencing-delay, transition-delay, stickiness");
-  init->add_option("--priority-fencing-delay", *delay, "How much longer the node without VMs waits to fence (default 5s)");
-  init->add_option("--transition-delay", *tdelay,
+  init->add_option("--priority-fencing-delay", defaults->priority_fencing_delay, "How much longer the node without VMs waits to fence (default 5s)");
+  init->add_option("--transition-delay", defaults->transition_delay,
                    "How long the DC lets cluster events settle before it schedules (default 100ms; 0 = Pacemaker's default)");
   init->add_option("--timeout", opts->timeout_s, "Seconds to wait")->check(CLI::Range(1, 3600));
-  init->callback([&run, delay, tdelay, opts] { run = [delay, tdelay, opts] { return cluster_init(*delay, *tdelay, opts->timeout_s); }; });
+  template_option(init, opts->template_dir);
+  init->callback([&run, defaults, opts] { run = [defaults, opts] { return cluster_init(*defaults, opts->template_dir, opts->timeout_s); }; });
 
   auto fr = std::make_shared<FenceRaceOptions>();
   auto* race = cl->add_subcommand("fence-race", "The fence race device: only a node that may lose a split waits (docs/fence-race.md)");
   race->require_subcommand(1);
   auto* race_en = race->add_subcommand("enable", "Apply crm-templates/fencing-race.crm: fence_evos_race before each node's fence device");
-  race_en->add_option("--peers", fr->peers, "Each node's addresses off the cluster link: \"NODE=ADDR[,ADDR] NODE=ADDR\"")->required();
-  race_en->add_option("--test-ips", fr->test_ips, "The test IPs, space-separated (as for the ping agent)")->required();
-  race_en->add_option("--device", fr->devices, "NODE=DEVICE: the fence device that fences NODE (once per node)")->required();
-  race_en->add_option("--delay", fr->delay, "How long the node that should lose waits (default 5s; above the device's power-off time)");
+  race_en->add_option("--peers", fr->settings.peers, "Each node's addresses off the cluster link: \"NODE=ADDR[,ADDR] NODE=ADDR\"")->required();
+  race_en->add_option("--test-ips", fr->settings.test_ips, "The test IPs, space-separated (as for the ping agent)")->required();
+  race_en->add_option("--device", fr->settings.devices, "NODE=DEVICE: the fence device that fences NODE (once per node)")->required();
+  race_en->add_option("--delay", fr->settings.delay, "How long the node that should lose waits (default 5s; above the device's power-off time)");
   race_en->add_option("--timeout", fr->timeout_s, "Seconds to wait")->check(CLI::Range(1, 3600));
+  template_option(race_en, fr->template_dir);
   race_en->callback([&run, fr] { run = [fr] { return fence_race_enable(*fr); }; });
+  auto* race_dis = race->add_subcommand("disable", "Remove fence-race; restore the fencing topology and priority-fencing-delay saved by enable");
+  race_dis->add_option("--timeout", fr->timeout_s, "Seconds to wait")->check(CLI::Range(1, 3600));
+  race_dis->callback([&run, fr] { run = [fr] { return fence_race_disable(fr->timeout_s); }; });
 
   auto to = std::make_shared<TestipOptions>();
   auto* tip = cl->add_subcommand("testip", "Test IPs: the connectivity clone and its placement rules");
   tip->require_subcommand(1);
   auto* tip_en = tip->add_subcommand("enable", "Apply crm-templates/testip.crm: the ping clone, rules per VM and mirror");
-  tip_en->add_option("--hosts", to->hosts, "The test IPs, space-separated (IPv4, IPv6, names; optional =WEIGHT)")->required();
-  tip_en->add_option("--vm", to->vms, "A VM under cluster control to apply the rules to (repeatable)");
-  tip_en->add_option("--mirror", to->mirrors, "A mirror's promotable clone to apply the rule to (repeatable)");
+  tip_en->add_option("--hosts", to->settings.hosts, "The test IPs, space-separated (IPv4, IPv6, names; optional =WEIGHT)")->required();
+  tip_en->add_option("--vm", to->settings.vms, "A VM under cluster control to apply the rules to (repeatable)");
+  tip_en->add_option("--mirror", to->settings.mirrors, "A mirror's promotable clone to apply the rule to (repeatable)");
   tip_en->add_option("--timeout", to->timeout_s, "Seconds to wait")->check(CLI::Range(1, 3600));
+  template_option(tip_en, to->template_dir);
   tip_en->callback([&run, to] { run = [to] { return testip_enable(*to); }; });
+  auto* tip_dis = tip->add_subcommand("disable", "Remove the ping clone testip-clone and every rule on its attribute");
+  tip_dis->add_option("--timeout", to->timeout_s, "Seconds to wait")->check(CLI::Range(1, 3600));
+  tip_dis->callback([&run, to] { run = [to] { return testip_disable(to->timeout_s); }; });
 
   auto* ha = vm.add_subcommand("ha", "Put a VM under cluster control, or take it out");
   ha->require_subcommand(1);
@@ -440,10 +364,12 @@ void add_cluster_commands(CLI::App& app, CLI::App& vm, GlobalOptions& global, st
       ->check(CLI::Range(0, 86400));
   enable->add_flag("--no-wait", opts->no_wait, "Do not wait for the VM to start");
   enable->add_option("--timeout", opts->timeout_s, "Seconds to wait")->check(CLI::Range(1, 3600));
+  template_option(enable, opts->template_dir);
   enable->callback([&run, opts] { run = [opts] { return ha_enable(*opts); }; });
 
-  auto* disable = ha->add_subcommand("disable", "Stop the VM through the cluster and remove its resource");
+  auto* disable = ha->add_subcommand("disable", "Remove the VM's resource and every constraint naming it (test-IP rules too)");
   disable->add_option("NAME", opts->name, "Domain name")->required();
+  disable->add_flag("--stop", opts->stop, "If it runs, stop it through the cluster first (else a running VM is refused)");
   disable->add_option("--timeout", opts->timeout_s, "Seconds to wait")->check(CLI::Range(1, 3600));
   disable->callback([&run, opts] { run = [opts] { return ha_disable(*opts); }; });
 

@@ -1,4 +1,4 @@
-// evosctl cluster status, evosctl vm ha enable|disable, evosctl vm migrate: Pacemaker through
+// evosctl cluster status|init|testip|fence-race, evosctl vm ha enable|disable, evosctl vm migrate: Pacemaker through
 // its tools (XML status, crmsh for the templates), Corosync through its libraries.
 #pragma once
 
@@ -8,7 +8,5 @@ namespace evosctl {
 
 void add_cluster_commands(CLI::App& app, CLI::App& vm, GlobalOptions& global, std::function<int()>& run);
 
-// The resource id of a VM managed by the cluster.
-std::string vm_resource_id(const std::string& domain);
 
 }  // namespace evosctl

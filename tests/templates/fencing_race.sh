@@ -55,7 +55,7 @@ for n in n1 n2; do
     || fail "crm: fence device $n"
 done
 evosctl=$work/stage/sbin/evosctl
-race_enable() { CIB_file=$work/crm.xml EVOS_TEMPLATE_DIR=$tpl "$evosctl" cluster fence-race enable "$@" 2>&1; }
+race_enable() { CIB_file=$work/crm.xml "$evosctl" cluster fence-race enable "$@" 2>&1; }
 # refusals first (exit 2, the problem named, the CIB untouched)
 refused() {  # refused WHAT PATTERN ARGS...
   local what=$1 pattern=$2 out rc; shift 2

@@ -28,16 +28,29 @@ export CIB_file=$work/crm.xml
 for n in n1 n2; do
   crm configure primitive "fence-$n" stonith:fence_dummy params pcmk_host_list="$n" >/dev/null 2>&1 || fail "fence device $n"
 done
-out=$(EVOS_TEMPLATE_DIR=$tpl "$evosctl" cluster init --priority-fencing-delay 5s 2>&1) \
+out=$("$evosctl" cluster init --priority-fencing-delay 5s 2>&1) \
   && pass "evosctl cluster init applies cluster-base.crm" || fail "evosctl cluster init: $out"
-out=$(EVOS_TEMPLATE_DIR=$tpl "$evosctl" cluster init --priority-fencing-delay '5s; rm' 2>&1); rc=$?
+# Templates come from next to the executable or from --template-dir, never from the environment
+# (a root tool must not load what its environment names into the cluster).
+mkdir -p other
+sed 's/resource-stickiness=100/resource-stickiness=77/' "$tpl/cluster-base.crm" > other/cluster-base.crm
+stickiness() { xmllint --xpath 'string(//rsc_defaults//nvpair[@name="resource-stickiness"]/@value)' "$CIB_file"; }
+out=$(EVOS_TEMPLATE_DIR=$work/other "$evosctl" cluster init 2>&1) && [ "$(stickiness)" = 100 ] \
+  && pass "EVOS_TEMPLATE_DIR in the environment is ignored" || fail "EVOS_TEMPLATE_DIR: stickiness $(stickiness): $out"
+out=$("$evosctl" cluster init --template-dir "$work/other" 2>&1) && [ "$(stickiness)" = 77 ] \
+  && pass "--template-dir loads the templates given" || fail "--template-dir: stickiness $(stickiness): $out"
+out=$("$evosctl" cluster init --template-dir "$work/nowhere" 2>&1); rc=$?
+[ $rc = 5 ] && grep -q "$work/nowhere/cluster-base.crm" <<<"$out" && pass "a --template-dir without the template: exit 5, named" \
+  || fail "--template-dir nowhere: rc $rc: $out"
+out=$("$evosctl" cluster init 2>&1) && [ "$(stickiness)" = 100 ] || fail "cluster init again: $out"
+out=$("$evosctl" cluster init --priority-fencing-delay '5s; rm' 2>&1); rc=$?
 [ $rc -eq 2 ] && pass "a malformed delay is refused" || fail "malformed delay: rc $rc $out"
-out=$(EVOS_TEMPLATE_DIR=$tpl "$evosctl" cluster init --transition-delay '1s$(id)' 2>&1); rc=$?
+out=$("$evosctl" cluster init --transition-delay '1s$(id)' 2>&1); rc=$?
 [ $rc -eq 2 ] && grep -q -- "--transition-delay" <<<"$out" && pass "a malformed transition delay is refused, named" \
   || fail "malformed transition delay: rc $rc $out"
-out=$(EVOS_TEMPLATE_DIR=$tpl "$evosctl" vm ha enable web1 --config /srv/evos/web1.xml --no-wait 2>&1) \
+out=$("$evosctl" vm ha enable web1 --config /srv/evos/web1.xml --no-wait 2>&1) \
   && pass "evosctl vm ha enable applies vm-shared.crm" || fail "evosctl vm ha enable: $out"
-out=$(EVOS_TEMPLATE_DIR=$tpl "$evosctl" vm ha enable web3 --config /srv/evos/web3.xml --force-stop --shutdown-timeout 7 --no-wait 2>&1) \
+out=$("$evosctl" vm ha enable web3 --config /srv/evos/web3.xml --force-stop --shutdown-timeout 7 --no-wait 2>&1) \
   && pass "evosctl vm ha enable --force-stop --shutdown-timeout 7" || fail "evosctl vm ha enable web3: $out"
 [ "$(xmllint --xpath 'string(//primitive[@id="vm-web3"]//nvpair[@name="force_stop"]/@value)' "$CIB_file")" = true ] \
   && [ "$(xmllint --xpath 'string(//primitive[@id="vm-web3"]//nvpair[@name="shutdown_timeout"]/@value)' "$CIB_file")" = 7 ] \

@@ -1,3 +1,4 @@
+#include <evos/cluster/attributes.hpp>
 #include <evos/cluster/pacemaker_tools.hpp>
 #include <evos/proc/run.hpp>
 
@@ -6,6 +7,7 @@
 #include <cstdio>
 #include <cstdlib>
 #include <fstream>
+#include <optional>
 #include <thread>
 #include <unistd.h>
 
@@ -72,16 +74,25 @@ Result<PacemakerStatus> read_pacemaker_status(Deadline deadline) {
 }
 
 Result<std::map<std::string, std::string>> query_node_attribute(const std::string& name, Deadline deadline) {
-  auto r = proc::run({"attrd_updater", "--query", "--all", "--name", name, "--output-as=xml"}, deadline);
-  if (!r) return std::move(r).error().context(fmt::format("query node attribute {}", name));
-  auto values = parse_attrd_query_xml(r->out);
-  if (!values) {
-    // attrd_updater exits non-zero when the attribute does not exist yet: that is "no values".
-    if (r->exit_code != 0 && r->out.find("<pacemaker-result") == std::string::npos)
-      return std::map<std::string, std::string>();
-    return std::move(values).error().context(fmt::format("query node attribute {}", name));
-  }
-  return values;
+  return Attributes().query(name, deadline);
+}
+
+Result<std::string> query_configuration(Deadline deadline) {
+  auto r = tool({"cibadmin", "--query", "--scope", "configuration"}, deadline);
+  if (!r) return std::move(r).error().context("read the cluster configuration");
+  return std::move(r->out);
+}
+
+Result<void> remove_from_cib(const CibRemoval& removal, Deadline deadline) {
+  auto r = tool({"cibadmin", "--delete", "--force", "--delete-all", "--xpath", removal.xpath}, deadline);
+  if (!r) return std::move(r).error().context("remove from the configuration");
+  return {};
+}
+
+Result<void> replace_fencing_topology(const std::string& topology_xml, Deadline deadline) {
+  auto r = tool({"cibadmin", "--replace", "--scope", "fencing-topology", "--xml-text", topology_xml}, deadline);
+  if (!r) return std::move(r).error().context("replace the fencing topology");
+  return {};
 }
 
 Result<void> load_crm_configuration(const std::string& text, Deadline deadline) {
@@ -127,12 +138,14 @@ Result<void> clear_resource_moves(const std::string& resource, Deadline deadline
 
 Result<PacemakerStatus> wait_for_resource(const std::string& resource, Deadline deadline,
                                           const std::function<bool(const ResourceStatus*)>& done) {
+  std::optional<PacemakerStatus> last;  // the last status read, for the message at the deadline
   for (;;) {
     auto status = read_pacemaker_status(deadline);
     if (status && done(status->resource(resource))) return status;
+    if (status) last = std::move(*status);
     if (deadline.expired()) {
-      if (!status) return std::move(status).error();
-      const auto* r = status->resource(resource);
+      if (!last) return std::move(status).error();
+      const auto* r = last->resource(resource);
       std::string where;
       if (r)
         for (const auto& n : r->nodes) where += (where.empty() ? " on " : ", ") + n;

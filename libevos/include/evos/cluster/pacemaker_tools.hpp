@@ -3,6 +3,7 @@
 // environment makes them work on a CIB file instead of the live cluster (used by tests).
 #pragma once
 
+#include <evos/cluster/cib_plan.hpp>
 #include <evos/cluster/status.hpp>
 #include <evos/deadline.hpp>
 
@@ -16,7 +17,7 @@ namespace evos::cluster {
 Result<PacemakerStatus> read_pacemaker_status(Deadline deadline);
 
 // The value of a (transient or private) node attribute on every node, from pacemaker-attrd:
-// `attrd_updater --query --all --name NAME --output-as=xml`. No attribute: an empty map.
+// Attributes().query(name) (evos/cluster/attributes.hpp). No attribute: an empty map.
 Result<std::map<std::string, std::string>> query_node_attribute(const std::string& name, Deadline deadline);
 
 // `crm configure load update FILE` with `text` (crmsh syntax, e.g. a rendered template).
@@ -28,6 +29,16 @@ Result<void> set_resource_meta(const std::string& resource, const std::string& n
 
 // Deletes a primitive from the configuration (`cibadmin --delete`).
 Result<void> delete_primitive(const std::string& resource, Deadline deadline);
+
+// The configuration section: `cibadmin --query --scope configuration`.
+Result<std::string> query_configuration(Deadline deadline);
+
+// Every element of the plan in one CIB change: `cibadmin --delete --force --delete-all --xpath`.
+// (--force: cibadmin calls any XPath delete dangerous; the plan names each element by id.)
+Result<void> remove_from_cib(const CibRemoval& removal, Deadline deadline);
+
+// Replaces the fencing topology (`cibadmin --replace --scope fencing-topology`).
+Result<void> replace_fencing_topology(const std::string& topology_xml, Deadline deadline);
 
 // `crm_resource --move --node NODE` (a temporary location preference) and `--clear` (removes it).
 Result<void> move_resource(const std::string& resource, const std::string& node, Deadline deadline);

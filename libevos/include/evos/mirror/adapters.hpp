@@ -1,6 +1,6 @@
 // ocf:evos:mirror's adapters:
-//  - CrmAttributePromotion: this node's promotion score through Pacemaker's crm_attribute, run by
-//    argv with a deadline (evos::proc::run). `crm_attribute --promotion` names the attribute after
+//  - CrmAttributePromotion: this node's promotion score through Pacemaker's crm_attribute
+//    (evos::cluster::Attributes). `crm_attribute --promotion` names the attribute after
 //    OCF_RESOURCE_INSTANCE (inherited from the agent's environment) and defaults to the reboot
 //    lifetime on the local node, exactly as the deprecated crm_master wrapper did:
 //        set:    crm_attribute --promotion -v SCORE
@@ -9,6 +9,7 @@
 //  - MemoryFile: the agent's memory in $HA_RSCTMP/evos-mirror-<instance>.state.
 #pragma once
 
+#include <evos/cluster/attributes.hpp>
 #include <evos/mirror/service.hpp>
 
 #include <string>
@@ -18,18 +19,18 @@ namespace evos::mirror {
 
 class CrmAttributePromotion final : public PromotionAttribute {
  public:
-  explicit CrmAttributePromotion(std::string program = "crm_attribute") : program_(std::move(program)) {}
+  explicit CrmAttributePromotion(std::string program = "crm_attribute")
+      : attributes_(cluster::AttributeTools{.crm_attribute = std::move(program)}) {}
   Result<void> set(int score, Deadline deadline) override;
   Result<void> remove(Deadline deadline) override;
 
  private:
-  Result<void> call(std::vector<std::string> argv, Deadline deadline);
-  std::string program_;
+  cluster::Attributes attributes_;
 };
 
 // The recovery request for this node through pacemaker-attrd: read with
 // `attrd_updater --query --all --name NAME --output-as=xml` (XML, never text), removed with
-// `attrd_updater -D -n NAME -N NODE`. `node` is this node's Pacemaker name (CRM_meta_on_node).
+// `attrd_updater -D -n NAME -N NODE` (evos::cluster::Attributes). `node` is this node's Pacemaker name (CRM_meta_on_node).
 class AttrdResolveRequests final : public ResolveRequests {
  public:
   AttrdResolveRequests(std::string attribute, std::string node) : attribute_(std::move(attribute)), node_(std::move(node)) {}
