@@ -11,7 +11,19 @@ namespace evosctl {
 
 // out_of_sync: `evosctl mirror verify --wait` finished and found blocks that differ between the
 // nodes (distinct from 1, which a failed or timed-out verify returns).
-enum Exit : int { ok = 0, failure = 1, usage = 2, not_found = 3, denied = 4, unavailable = 5, out_of_sync = 6 };
+// timeout: the command's deadline (--timeout) passed while a call was still blocked (a hung
+// libvirtd, Corosync or tool): the watchdog in main() names the call and ends the process. A
+// wait the command bounds itself and reports as an error (Errc::timeout) stays 1.
+enum Exit : int {
+  ok = 0,
+  failure = 1,
+  usage = 2,
+  not_found = 3,
+  denied = 4,
+  unavailable = 5,
+  out_of_sync = 6,
+  timeout = 7,
+};
 
 inline int to_exit(evos::Errc code) {
   switch (code) {

@@ -193,7 +193,7 @@ struct LibvirtHypervisor::Impl {
   ConnectionPtr conn;
 
   Result<DomainPtr> lookup(const std::string& name) {
-    Activity a(fmt::format("libvirt: look up domain '{}'", name));
+    Activity a(fmt::format("libvirt: look up domain '{}' (virDomainLookupByName)", name));
     DomainPtr dom(virDomainLookupByName(conn.get(), name.c_str()));
     if (!dom) return last_error(fmt::format("look up domain '{}'", name));
     return dom;
@@ -212,8 +212,9 @@ static bool daemon_not_answering() {
 Result<std::unique_ptr<LibvirtHypervisor>> connect_libvirt(const std::string& uri, Access access,
                                                           std::optional<Deadline> keep_trying) {
   silence_default_error_printing();
-  Activity a(keep_trying ? fmt::format("libvirt: connect to {} (waiting for libvirtd to answer)", uri)
-                         : fmt::format("libvirt: connect to {}", uri));
+  const char* call = access == Access::read_only ? "virConnectOpenReadOnly" : "virConnectOpen";
+  Activity a(keep_trying ? fmt::format("libvirt: connect to {} ({}, waiting for libvirtd to answer)", uri, call)
+                         : fmt::format("libvirt: connect to {} ({})", uri, call));
   const auto t0 = Clock::now();
   for (int attempt = 1;; ++attempt) {
     ConnectionPtr conn(access == Access::read_only ? virConnectOpenReadOnly(uri.c_str()) : virConnectOpen(uri.c_str()));
@@ -327,7 +328,7 @@ Result<vm::DomainSummary> LibvirtHypervisor::summary(const std::string& domain) 
 }
 
 Result<std::vector<vm::DomainSummary>> LibvirtHypervisor::list() {
-  Activity a(fmt::format("libvirt: list domains of {}", uri_));
+  Activity a(fmt::format("libvirt: list domains of {} (virConnectListAllDomains)", uri_));
   virDomainPtr* raw = nullptr;
   const int n = virConnectListAllDomains(impl_->conn.get(), &raw, 0);
   if (n < 0) return last_error(fmt::format("list domains of {}", uri_));
