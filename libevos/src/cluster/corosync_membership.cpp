@@ -166,7 +166,8 @@ Result<Membership> read_membership(Deadline deadline) {
   // good. So the read runs on a worker, and the caller stops waiting for it at the deadline.
   // The worker's own poll ends at the deadline; the caller waits a little longer, so that a
   // worker in poll reports its own timeout first.
-  const Millis budget = deadline.remaining();
+  const Millis left = deadline.remaining();
+  const Millis budget((left.count() + 99) / 100 * 100);  // for the message: "3 s", not "2999 ms"
   auto reading = std::make_shared<Reading>();
   std::thread worker([reading, deadline] {
     auto r = read_blocking(deadline, *reading);
