@@ -62,5 +62,13 @@ elif grep -q "^corosync: corosync did not answer quorum_initialize within 3 s (i
   passes=$((passes+1))
 else fail "the error does not name the hung call: $out"; fi
 
+# An explicit global --timeout shorter than the command's own bounds the command's own waits too.
+out=$(timeout 60 "$evosctl" --timeout 2 cluster status 2>&1); rc=$?
+if [ "$rc" -eq 124 ]; then fail "cluster status still hung after 60 s"
+elif [ "$rc" -ne 1 ]; then fail "--timeout 2 cluster status returned $rc, expected 1: $out"
+elif grep -q "^corosync: corosync did not answer quorum_initialize within [12][0-9]* ms (is corosync hung?)" <<<"$out"; then
+  passes=$((passes+1))
+else fail "the error does not name the hung call: $out"; fi
+
 echo "evosctl_corosync_hung: $passes passed, $fails failed"
 [ "$fails" -eq 0 ]

@@ -21,8 +21,6 @@
 namespace evos::cluster {
 namespace {
 
-using namespace std::chrono_literals;
-
 // Corosync's cs_error_t has ~30 values; only these are worth words (-Wswitch-enum: no switch).
 std::string cs_text(cs_error_t e) {
   if (e == CS_ERR_LIBRARY) return "cannot connect to corosync (is it running?)";
@@ -164,8 +162,6 @@ Result<Membership> read_membership(Deadline deadline) {
   // libquorum's and libcmap's calls wait for corosync without a timeout of their own (their
   // libqb IPC is called with CS_IPC_TIMEOUT_MS, -1): a hung corosync would hold this thread for
   // good. So the read runs on a worker, and the caller stops waiting for it at the deadline.
-  // The worker's own poll ends at the deadline; the caller waits a little longer, so that a
-  // worker in poll reports its own timeout first.
   const Millis left = deadline.remaining();
   const Millis budget((left.count() + 99) / 100 * 100);  // for the message: "3 s", not "2999 ms"
   auto reading = std::make_shared<Reading>();
@@ -177,7 +173,7 @@ Result<Membership> read_membership(Deadline deadline) {
     reading->finished.notify_one();
   });
   std::unique_lock lock(reading->mutex);
-  if (!reading->finished.wait_until(lock, deadline.when() + 200ms, [&] { return reading->done; })) {
+  if (!reading->finished.wait_until(lock, deadline.when(), [&] { return reading->done; })) {
     const std::string call = reading->call;
     lock.unlock();
     // Blocked in libqb: abandon it (it only touches `reading` and its own handles); the caller's

@@ -192,6 +192,9 @@ Result<Completed> run(const std::vector<std::string>& argv, Deadline deadline, c
   const std::string program = resolve(argv[0], search);
   if (program.empty()) return make_error(Errc::not_installed, "{}: not found in PATH ({})", argv[0], search);
 
+  // A step that comes after others used up the deadline is not started at all.
+  if (deadline.expired()) return make_error(Errc::timeout, "{}: not started: the deadline had passed", what);
+
   Pipe in, out, err;
   if (!in.ok() || !out.ok() || !err.ok()) return make_error(Errc::backend, "{}: cannot create pipes: {}", what, std::strerror(errno));
 
