@@ -278,7 +278,8 @@ void print_test_ips_text(const TestIps& ips) {
 }
 
 int status(const GlobalOptions& g, int timeout_s, const std::string& testip_attribute) {
-  const auto deadline = Deadline::after(std::chrono::seconds(timeout_s));
+  // An explicit global --timeout may be shorter than this command's own (docs/evosctl.md).
+  const auto deadline = Deadline::after(std::chrono::seconds(timeout_s)).earliest(g.deadline);
   auto membership = cluster::read_membership(deadline);
   auto pacemaker = cluster::read_pacemaker_status(deadline);
   const TestIps ips = read_test_ips(testip_attribute, deadline);

@@ -10,8 +10,20 @@
 namespace evosctl {
 
 // out_of_sync: `evosctl mirror verify --wait` finished and found blocks that differ between the
-// nodes (distinct from 1, which a failed or timed-out verify returns).
-enum Exit : int { ok = 0, failure = 1, usage = 2, not_found = 3, denied = 4, unavailable = 5, out_of_sync = 6 };
+// nodes (distinct from 1, which a failed verify returns).
+// timeout: a deadline passed: a wait the command bounds itself (Errc::timeout: a VM that has not
+// stopped, a verify still running), or a call still blocked at the global --timeout (a hung
+// libvirtd, Corosync or tool: the watchdog in main() names the call and ends the process).
+enum Exit : int {
+  ok = 0,
+  failure = 1,
+  usage = 2,
+  not_found = 3,
+  denied = 4,
+  unavailable = 5,
+  out_of_sync = 6,
+  timeout = 7,
+};
 
 inline int to_exit(evos::Errc code) {
   switch (code) {
@@ -21,7 +33,7 @@ inline int to_exit(evos::Errc code) {
     case evos::Errc::permission_denied: return denied;
     case evos::Errc::not_installed:
     case evos::Errc::unimplemented: return unavailable;
-    case evos::Errc::timeout:
+    case evos::Errc::timeout: return timeout;
     case evos::Errc::backend: return failure;
   }
   return failure;

@@ -5,9 +5,48 @@
 #include "mirror_commands.hpp"
 #include "vm_commands.hpp"
 
+#include <evos/activity.hpp>
+#include <evos/proc/run.hpp>
+#include <evos/watchdog.hpp>
+
 #include <nlohmann/json.hpp>
 
+#include <unistd.h>
+
+#include <cstdio>
 #include <cstdlib>
+#include <optional>
+
+namespace {
+
+// Every command gets a deadline (docs/evosctl.md, "Deadlines").
+constexpr evos::Millis default_budget{30000};
+
+// "vm list", "cluster status": the chosen chain of subcommands, for messages.
+std::string command_name(const CLI::App& app) {
+  std::string name;
+  for (const CLI::App* sub = &app;;) {
+    auto chosen = sub->get_subcommands();
+    if (chosen.empty()) break;
+    sub = chosen.front();
+    name += (name.empty() ? "" : " ") + sub->get_name();
+  }
+  return name;
+}
+
+// The leaf subcommand's own --timeout (in seconds), given or its default, if it has one.
+std::optional<evos::Millis> own_timeout(CLI::App& app) {
+  CLI::App* leaf = &app;
+  while (!leaf->get_subcommands().empty()) leaf = leaf->get_subcommands().front();
+  if (leaf == &app) return std::nullopt;
+  auto* opt = leaf->get_option_no_throw("--timeout");
+  if (!opt) return std::nullopt;
+  // The bound variable holds the given value or the default; this reads it back as text.
+  auto seconds = evos::read_duration(opt->capture_default_str()->get_default_str(), "--timeout");
+  return seconds ? std::optional<evos::Millis>(*seconds) : std::nullopt;
+}
+
+}  // namespace
 
 int main(int argc, char** argv) {
   // The lab takes its own arguments (docs/lab.md); hand them over untouched.
@@ -20,6 +59,11 @@ int main(int argc, char** argv) {
   const char* env_uri = std::getenv("EVOS_HYPERVISOR");
   global.hypervisor = env_uri && *env_uri ? env_uri : "qemu:///system";
   app.add_option("-c,--connect", global.hypervisor, "libvirt URI (default $EVOS_HYPERVISOR or qemu:///system)");
+  app.add_option("--timeout", global.timeout,
+                 "Deadline for the whole command: 30s, 500ms, 2m (default: 30 s, or a command's own --timeout "
+                 "plus a guard); past it evosctl names the call that hung and exits 7");
+  // `evosctl vm list --timeout 5s`: an option a subcommand does not know is the global one.
+  app.fallthrough();
 
   std::function<int()> run;
   auto* version = app.add_subcommand("version", "Print the evos version");
@@ -48,6 +92,28 @@ int main(int argc, char** argv) {
     app.exit(e);
     return evosctl::usage;
   }
+  std::optional<evos::Millis> global_budget;
+  if (!global.timeout.empty()) {
+    auto t = evos::read_duration(global.timeout, "--timeout");
+    if (!t) return evosctl::fail(t.error());
+    if (t->count() == 0) return evosctl::fail(evos::Error(evos::Errc::invalid_argument, "--timeout must be more than 0"));
+    global_budget = *t;
+  }
+  const evos::Millis budget = evos::command_budget(global_budget, own_timeout(app), default_budget);
+  const std::string command = command_name(app);
+  const auto hard = evos::Deadline::after(budget);
+  global.deadline = hard.minus(evos::guard_time(budget));
+  // A call blocked in a library (a libvirt RPC to a hung libvirtd, a Corosync IPC) answers no
+  // deadline; the watchdog does, naming what it waited for (evos::Activity).
+  evos::Watchdog watchdog(hard, [&command, budget] {
+    evos::proc::kill_running_children();
+    const std::string doing = evos::Activity::current();
+    fmt::print(stderr, "evosctl: {} did not finish within its {} timeout (--timeout){}{}\n", command,
+               evos::format_duration(budget), doing.empty() ? "" : " while waiting for ", doing);
+    std::fflush(stderr);
+    std::fflush(stdout);
+    ::_exit(evosctl::timeout);  // not exit(): the command's thread may be blocked in a library
+  });
   try {
     return run ? run() : evosctl::usage;
   } catch (const std::exception& e) {

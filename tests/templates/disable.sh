@@ -76,9 +76,9 @@ out=$(ctl running.xml vm ha disable web2); rc=$?
 # --stop: the cluster is asked to stop it; nothing carries that out in a CIB file, so it is still
 # running at the deadline: it must not have been removed.
 out=$(ctl running.xml vm ha disable web2 --stop --timeout 2); rc=$?
-[ $rc = 1 ] && grep -q "vm-web2 is Started on $where at the deadline" <<<"$out" && grep -q 'id="vm-web2"' running.xml \
+[ $rc = 7 ] && grep -q "vm-web2 is Started on $where at the deadline" <<<"$out" && grep -q 'id="vm-web2"' running.xml \
   && [ "$(xmllint --xpath 'string(//primitive[@id="vm-web2"]//nvpair[@name="target-role"]/@value)' running.xml)" = Stopped ] \
-  && pass "--stop sets target-role=Stopped and does not remove a VM that has not stopped (exit 1: $out)" \
+  && pass "--stop sets target-role=Stopped and does not remove a VM that has not stopped (exit 7: $out)" \
   || fail "--stop while running: rc $rc: $out"
 crm_simulate -x running.xml -S -O stopped.xml >/dev/null 2>&1 || fail "crm_simulate (stop)"
 out=$(ctl stopped.xml vm ha disable web2 --stop) && pass "once stopped, vm ha disable --stop removes it: $out" || fail "stopped: $out"

@@ -1,7 +1,12 @@
 // evos::Deadline: one point in time every bounded operation is measured against.
 #pragma once
 
+#include <evos/error.hpp>
+
 #include <chrono>
+#include <optional>
+#include <string>
+#include <string_view>
 
 namespace evos {
 
@@ -25,5 +30,24 @@ class Deadline {
   explicit Deadline(Clock::time_point at) : at_(at) {}
   Clock::time_point at_;
 };
+
+// A duration as an operator or Pacemaker writes it: "5" (seconds), "5s", "500ms", "2m" (also
+// "sec", "msec", "min"), at most 86400000 of its unit. Errc::invalid_argument naming `what`
+// ("--timeout", "parameter 'dampen'") otherwise.
+Result<Millis> read_duration(std::string_view text, std::string_view what);
+
+// "5 s", "1500 ms", "2 min": for messages.
+std::string format_duration(Millis d);
+
+// The time kept between a bounded job's own deadline (its waits return typed timeouts there) and
+// the watchdog that ends its process: a tenth of the budget, 200 ms to 2 s. Enough to report, and
+// small against any budget worth setting.
+Millis guard_time(Millis budget);
+
+// The budget of one evosctl command, which a watchdog enforces (docs/evosctl.md, "Deadlines"):
+// an explicit global --timeout bounds the whole command, whatever else it says; otherwise a
+// command that takes its own --timeout (it waits for the cluster by design) is bounded by that
+// plus the guard time, so its own typed timeout comes first; otherwise `fallback` (30 s).
+Millis command_budget(std::optional<Millis> global, std::optional<Millis> own, Millis fallback);
 
 }  // namespace evos

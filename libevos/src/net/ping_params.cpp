@@ -71,18 +71,9 @@ const std::vector<ParamSpec>& ping_param_specs() {
 }
 
 Result<Millis> parse_duration(std::string_view text, std::string_view param) {
-  auto fail = [&] {
-    return make_error(Errc::invalid_config, "parameter '{}' must be a duration such as 5s, 500ms or 2m, not {}", param,
-                      text::quote_for_message(text));
-  };
-  std::int64_t value = 0;
-  auto [ptr, ec] = std::from_chars(text.data(), text.data() + text.size(), value);
-  if (ec != std::errc() || ptr == text.data() || value < 0 || value > 86400000) return fail();
-  const std::string_view unit(ptr, static_cast<std::size_t>(text.data() + text.size() - ptr));
-  if (unit.empty() || unit == "s" || unit == "sec") return Millis(value * 1000);
-  if (unit == "ms" || unit == "msec") return Millis(value);
-  if (unit == "m" || unit == "min") return Millis(value * 60000);
-  return fail();
+  auto d = evos::read_duration(text, fmt::format("parameter '{}'", param));
+  if (!d) return Error(Errc::invalid_config, d.error().message());
+  return d;
 }
 
 std::string format_dampen(Millis dampen) {

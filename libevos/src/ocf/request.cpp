@@ -26,7 +26,7 @@ Result<long long> non_negative(const std::map<std::string, std::string>& env, co
 
 }  // namespace
 
-Millis guard_time(Millis timeout) { return std::clamp(timeout / 10, Millis(200), Millis(2000)); }
+Millis guard_time(Millis timeout) { return evos::guard_time(timeout); }
 
 std::string Request::meta(const std::string& name) const {
   auto it = reskeys.find("CRM_meta_" + name);

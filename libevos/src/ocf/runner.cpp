@@ -1,7 +1,8 @@
 #include <evos/activity.hpp>
 #include <evos/ocf/runner.hpp>
-#include <evos/ocf/watchdog.hpp>
 #include <evos/proc/environment.hpp>
+#include <evos/proc/run.hpp>
+#include <evos/watchdog.hpp>
 
 #include <unistd.h>
 
@@ -69,6 +70,8 @@ int run(int argc, char** argv, const AgentInfo& info, const Handler& handler) {
     const std::string doing = Activity::current();
     const std::string reason = fmt::format("{} did not finish within its {} ms timeout{}{}", req.action,
                                            req.timeout.count(), doing.empty() ? "" : " while waiting for ", doing);
+    // The children proc::run started lead process groups of their own: end them with us.
+    proc::kill_running_children();
     log.error("{}", reason);
     print_exit_reason(prefix, reason);
     ::_exit(static_cast<int>(Status::err_generic));  // not exit(): other threads may be blocked in a library

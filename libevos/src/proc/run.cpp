@@ -12,6 +12,8 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <array>
+#include <atomic>
 #include <cerrno>
 #include <cstring>
 #include <thread>
@@ -45,6 +47,61 @@ class Pipe {
   }
   int fds_[2] = {-1, -1};
 };
+
+// The process groups of the children run() has started and not reaped (0: a free slot, -1:
+// reserved for a spawn in progress). A fixed array of atomics, so that a watchdog can read it
+// while any other thread is anywhere, without a lock it could find taken.
+constexpr std::size_t max_children = 64;
+std::array<std::atomic<pid_t>, max_children> running_groups{};
+
+// One slot of running_groups, from before the spawn until the child is reaped. The group is
+// forgotten only once the child has exited and before it is reaped: until the reap its PID (and
+// so the group ID) cannot be reused.
+class GroupSlot {
+ public:
+  GroupSlot() {
+    for (auto& s : running_groups) {
+      pid_t expected = 0;
+      if (s.compare_exchange_strong(expected, -1)) {
+        slot_ = &s;
+        return;
+      }
+    }
+  }
+  ~GroupSlot() { release(); }
+  GroupSlot(const GroupSlot&) = delete;
+  GroupSlot& operator=(const GroupSlot&) = delete;
+  [[nodiscard]] bool ok() const { return slot_ != nullptr; }
+  void set(pid_t pgid) {
+    if (slot_) slot_->store(pgid);
+  }
+  void release() {
+    if (slot_) slot_->store(0);
+    slot_ = nullptr;
+  }
+
+ private:
+  std::atomic<pid_t>* slot_ = nullptr;
+};
+
+// Waits for the child to exit without reaping it (WNOWAIT), forgets its group, then reaps it.
+// 1: reaped; 0: still running (only when `block` is false); -1: waitid failed (errno).
+int reap(pid_t pid, int& status, GroupSlot& slot, bool block) {
+  siginfo_t info{};
+  for (;;) {
+    info.si_pid = 0;
+    if (::waitid(P_PID, static_cast<id_t>(pid), &info, WEXITED | WNOWAIT | (block ? 0 : WNOHANG)) == 0) break;
+    if (errno != EINTR) {
+      slot.release();
+      return -1;
+    }
+  }
+  if (info.si_pid != pid) return 0;
+  slot.release();
+  while (::waitpid(pid, &status, 0) < 0 && errno == EINTR) {
+  }
+  return 1;
+}
 
 // Finds argv[0] in `path` (execvp semantics without the shell fallback). An empty entry (a
 // leading, trailing or doubled ':') means the current directory to execvp(3) and the shell
@@ -85,21 +142,25 @@ std::vector<char*> c_strings(std::vector<std::string>& strings) {
 }
 
 // Kills the child's process group: SIGTERM, a short grace, then SIGKILL; then reaps the child.
-void kill_and_reap(pid_t pid, int& status) {
+void kill_and_reap(pid_t pid, int& status, GroupSlot& slot) {
   ::kill(-pid, SIGTERM);
   for (int i = 0; i < 20; ++i) {
-    if (::waitpid(pid, &status, WNOHANG) == pid) {
-      ::kill(-pid, SIGKILL);  // anything it left behind in its group
-      return;
-    }
     std::this_thread::sleep_for(10ms);
+    siginfo_t info{};
+    if (::waitid(P_PID, static_cast<id_t>(pid), &info, WEXITED | WNOWAIT | WNOHANG) == 0 && info.si_pid == pid) break;
   }
-  ::kill(-pid, SIGKILL);
-  while (::waitpid(pid, &status, 0) < 0 && errno == EINTR) {
-  }
+  ::kill(-pid, SIGKILL);  // the child if it ignored SIGTERM, and anything it left in its group
+  reap(pid, status, slot, true);
 }
 
 }  // namespace
+
+void kill_running_children() noexcept {
+  for (auto& s : running_groups) {
+    const pid_t pgid = s.load();
+    if (pgid > 0) ::kill(-pgid, SIGKILL);
+  }
+}
 
 std::string describe(const std::vector<std::string>& argv) {
   std::string out;
@@ -129,6 +190,9 @@ Result<Completed> run(const std::vector<std::string>& argv, Deadline deadline, c
   const std::string program = resolve(argv[0], search);
   if (program.empty()) return make_error(Errc::not_installed, "{}: not found in PATH ({})", argv[0], search);
 
+  // A step that comes after others used up the deadline is not started at all.
+  if (deadline.expired()) return make_error(Errc::timeout, "{}: not started: the deadline had passed", what);
+
   Pipe in, out, err;
   if (!in.ok() || !out.ok() || !err.ok()) return make_error(Errc::backend, "{}: cannot create pipes: {}", what, std::strerror(errno));
 
@@ -151,10 +215,17 @@ Result<Completed> run(const std::vector<std::string>& argv, Deadline deadline, c
   std::vector<std::string> env = child_environment(options);
   auto c_args = c_strings(args);
   auto c_env = c_strings(env);
+  GroupSlot slot;
+  if (!slot.ok()) {
+    posix_spawn_file_actions_destroy(&actions);
+    posix_spawnattr_destroy(&attr);
+    return make_error(Errc::backend, "{}: more than {} children running at once", what, max_children);
+  }
   pid_t pid = -1;
   const int spawned = ::posix_spawn(&pid, program.c_str(), &actions, &attr, c_args.data(), c_env.data());
   posix_spawn_file_actions_destroy(&actions);
   posix_spawnattr_destroy(&attr);
+  if (spawned == 0) slot.set(pid);  // the child's PID is its process group (setpgroup 0)
   if (spawned != 0)
     return make_error(spawned == ENOENT || spawned == EACCES ? Errc::not_installed : Errc::backend, "{}: cannot run: {}",
                       what, std::strerror(spawned));
@@ -206,17 +277,17 @@ Result<Completed> run(const std::vector<std::string>& argv, Deadline deadline, c
 
   int status = 0;
   if (timed_out || overflow) {
-    kill_and_reap(pid, status);
+    kill_and_reap(pid, status, slot);
     if (timed_out) return make_error(Errc::timeout, "{}: still running at the deadline; killed", what);
     return make_error(Errc::backend, "{}: printed more than {} bytes; killed", what, options.max_output);
   }
   // Output closed: wait for the exit, still bounded by the deadline.
   for (;;) {
-    const pid_t w = ::waitpid(pid, &status, WNOHANG);
-    if (w == pid) break;
-    if (w < 0 && errno != EINTR) return make_error(Errc::backend, "{}: waitpid: {}", what, std::strerror(errno));
+    const int reaped = reap(pid, status, slot, false);
+    if (reaped > 0) break;
+    if (reaped < 0) return make_error(Errc::backend, "{}: waitid: {}", what, std::strerror(errno));
     if (deadline.expired()) {
-      kill_and_reap(pid, status);
+      kill_and_reap(pid, status, slot);
       return make_error(Errc::timeout, "{}: still running at the deadline; killed", what);
     }
     std::this_thread::sleep_for(2ms);

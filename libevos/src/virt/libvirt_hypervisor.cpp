@@ -5,6 +5,7 @@
 #include <libvirt/virterror.h>
 
 #include <algorithm>
+#include <atomic>
 #include <cerrno>
 #include <condition_variable>
 #include <cstdlib>
@@ -63,6 +64,56 @@ void silence_default_error_printing() {
     return true;
   }();
   (void)once;
+}
+
+// Keepalive (virConnectSetKeepAlive) needs a registered event loop that some thread runs: the
+// default implementation (virEventRegisterDefaultImpl), run by one thread for the life of the
+// process, registered before the first connection is opened. The caller of a blocking RPC runs
+// the keepalive timer itself while it waits, so an in-flight call fails once the daemon stops
+// answering pings (libvirt's "Connection keepalive" docs).
+class EventLoop {
+ public:
+  EventLoop() {
+    if (virEventRegisterDefaultImpl() < 0) {
+      virResetLastError();
+      return;
+    }
+    thread_ = std::thread([this] {
+      while (!stop_.load())
+        if (virEventRunDefaultImpl() < 0) break;
+    });
+  }
+  ~EventLoop() {
+    if (!thread_.joinable()) return;
+    stop_.store(true);
+    // A timer due at once makes virEventRunDefaultImpl return, and the thread sees stop_.
+    const int timer = virEventAddTimeout(0, [](int, void*) {}, nullptr, nullptr);
+    thread_.join();
+    if (timer >= 0) virEventRemoveTimeout(timer);
+  }
+  EventLoop(const EventLoop&) = delete;
+  EventLoop& operator=(const EventLoop&) = delete;
+  [[nodiscard]] bool running() const { return thread_.joinable(); }
+
+ private:
+  std::atomic<bool> stop_{false};
+  std::thread thread_;
+};
+
+EventLoop& event_loop() {
+  static EventLoop loop;
+  return loop;
+}
+
+// A ping after 5 s of silence, the connection closed after 3 unanswered ones: about 20 s after
+// the daemon stopped answering (interval * (count + 1), virConnectSetKeepAlive(3)). Drivers
+// without keepalive (test:///, answering -1 with VIR_ERR_NO_SUPPORT, or 1) just go without.
+constexpr int keepalive_interval_s = 5;
+constexpr unsigned keepalive_count = 3;
+
+void start_keepalive(virConnectPtr conn) {
+  if (!event_loop().running()) return;
+  if (virConnectSetKeepAlive(conn, keepalive_interval_s, keepalive_count) < 0) virResetLastError();
 }
 
 Errc errc_of(int code) {
@@ -193,7 +244,7 @@ struct LibvirtHypervisor::Impl {
   ConnectionPtr conn;
 
   Result<DomainPtr> lookup(const std::string& name) {
-    Activity a(fmt::format("libvirt: look up domain '{}'", name));
+    Activity a(fmt::format("libvirt: look up domain '{}' (virDomainLookupByName)", name));
     DomainPtr dom(virDomainLookupByName(conn.get(), name.c_str()));
     if (!dom) return last_error(fmt::format("look up domain '{}'", name));
     return dom;
@@ -212,12 +263,15 @@ static bool daemon_not_answering() {
 Result<std::unique_ptr<LibvirtHypervisor>> connect_libvirt(const std::string& uri, Access access,
                                                           std::optional<Deadline> keep_trying) {
   silence_default_error_printing();
-  Activity a(keep_trying ? fmt::format("libvirt: connect to {} (waiting for libvirtd to answer)", uri)
-                         : fmt::format("libvirt: connect to {}", uri));
+  (void)event_loop();  // before the first virConnectOpen: keepalive needs the loop registered
+  const char* call = access == Access::read_only ? "virConnectOpenReadOnly" : "virConnectOpen";
+  Activity a(keep_trying ? fmt::format("libvirt: connect to {} ({}, waiting for libvirtd to answer)", uri, call)
+                         : fmt::format("libvirt: connect to {} ({})", uri, call));
   const auto t0 = Clock::now();
   for (int attempt = 1;; ++attempt) {
     ConnectionPtr conn(access == Access::read_only ? virConnectOpenReadOnly(uri.c_str()) : virConnectOpen(uri.c_str()));
     if (conn) {
+      start_keepalive(conn.get());
       auto impl = std::make_unique<LibvirtHypervisor::Impl>();
       impl->conn = std::move(conn);
       return std::unique_ptr<LibvirtHypervisor>(new LibvirtHypervisor(uri, std::move(impl)));
@@ -327,7 +381,7 @@ Result<vm::DomainSummary> LibvirtHypervisor::summary(const std::string& domain) 
 }
 
 Result<std::vector<vm::DomainSummary>> LibvirtHypervisor::list() {
-  Activity a(fmt::format("libvirt: list domains of {}", uri_));
+  Activity a(fmt::format("libvirt: list domains of {} (virConnectListAllDomains)", uri_));
   virDomainPtr* raw = nullptr;
   const int n = virConnectListAllDomains(impl_->conn.get(), &raw, 0);
   if (n < 0) return last_error(fmt::format("list domains of {}", uri_));
@@ -392,7 +446,23 @@ Result<vm::MigrationStats> LibvirtHypervisor::migrate(const std::string& domain,
   if (!dom) return std::move(dom).error();
   const auto& s = request.settings;
 
-  TypedParams params;
+  // What the worker needs, shared with it: if it must be abandoned (below), it keeps its own
+  // reference to the domain (virDomainRef) and everything else it reads.
+  struct Job {
+    DomainPtr dom;
+    TypedParams params;
+    std::string dest_uri;
+    unsigned flags = 0;
+    std::mutex m;
+    std::condition_variable cv;
+    bool done = false;
+    std::optional<Error> failure;
+  };
+  auto job = std::make_shared<Job>();
+  if (virDomainRef(dom->get()) < 0) return last_error("reference the domain for the migration");
+  job->dom.reset(dom->get());
+  job->dest_uri = request.target.dest_uri;
+  TypedParams& params = job->params;
   if (!request.target.migration_uri.empty() &&
       virTypedParamsAddString(params.ptr(), params.count_ptr(), params.max_ptr(), VIR_MIGRATE_PARAM_URI,
                               request.target.migration_uri.c_str()) < 0)
@@ -409,6 +479,7 @@ Result<vm::MigrationStats> LibvirtHypervisor::migrate(const std::string& domain,
   if (s.postcopy) flags |= VIR_MIGRATE_POSTCOPY;
   if (s.tls) flags |= VIR_MIGRATE_TLS;
   if (s.unsafe) flags |= VIR_MIGRATE_UNSAFE;
+  job->flags = flags;
 
   // The maximum downtime is a QEMU migration parameter that libvirt keeps for the next
   // migration, so set it before starting; if this libvirt only takes it during the job, the
@@ -416,43 +487,59 @@ Result<vm::MigrationStats> LibvirtHypervisor::migrate(const std::string& domain,
   bool downtime_set = s.max_downtime.count() == 0 ||
                       virDomainMigrateSetMaxDowntime(dom->get(), static_cast<unsigned long long>(s.max_downtime.count()), 0) == 0;
 
+  // The job is aborted a little before the deadline, so that the abort has time to take effect
+  // and the call to return by the deadline: a tenth of the budget, 1 s to 10 s, at most half.
+  const Millis budget = deadline.remaining();
+  const Deadline abort_at = deadline.minus(std::min(std::clamp(budget / 10, Millis(1000), Millis(10000)), budget / 2));
+
   // virDomainMigrateToURI3 blocks until the job ends; run it on a worker and supervise the job
-  // from here (progress, post-copy switch, abort at the deadline).
-  std::mutex m;
-  std::condition_variable cv;
-  bool done = false;
-  std::optional<Error> failure;
+  // from here (progress, post-copy switch, abort before the deadline).
   const auto started = Clock::now();
-  std::thread worker([&] {
-    const int rc = virDomainMigrateToURI3(dom->get(), request.target.dest_uri.c_str(), params.get(),
-                                          static_cast<unsigned>(params.count()), flags);
+  std::thread worker([job] {
+    const int rc = virDomainMigrateToURI3(job->dom.get(), job->dest_uri.c_str(), job->params.get(),
+                                          static_cast<unsigned>(job->params.count()), job->flags);
     std::optional<Error> err;
     if (rc < 0) err = last_error("migrate");  // libvirt errors are per thread: read them here
-    std::lock_guard lock(m);
-    failure = std::move(err);
-    done = true;
-    cv.notify_one();
+    std::lock_guard lock(job->m);
+    job->failure = std::move(err);
+    job->done = true;
+    job->cv.notify_one();
   });
 
   bool postcopy_started = false, aborted = false;
+  std::optional<Clock::time_point> aborted_at;
   for (;;) {
     {
-      std::unique_lock lock(m);
-      if (cv.wait_for(lock, 200ms, [&] { return done; })) break;
+      std::unique_lock lock(job->m);
+      if (job->cv.wait_for(lock, 200ms, [&] { return job->done; })) break;
     }
-    if (deadline.expired() && !aborted) {
+    if (aborted && deadline.expired()) {
+      // libvirtd took the abort and still has not ended the call (hung, or a job it cannot
+      // cancel): give up on the worker rather than wait without a bound. It holds only what
+      // `job` shares with it; the process ends soon after (an agent's action is over).
+      worker.detach();
+      return make_error(Errc::timeout,
+                        "migration aborted after {} ms, but virDomainMigrateToURI3 did not return within {} ms of the "
+                        "abort (libvirtd may be hung)",
+                        std::chrono::duration_cast<Millis>(*aborted_at - started).count(),
+                        std::chrono::duration_cast<Millis>(Clock::now() - *aborted_at).count());
+    }
+    if (abort_at.expired() && !aborted) {
       aborted = true;
-      Activity abort_activity(fmt::format("libvirt: abort migration of domain '{}'", domain));
+      aborted_at = Clock::now();
+      Activity abort_activity(fmt::format("libvirt: abort migration of domain '{}' (virDomainAbortJob)", domain));
       virDomainAbortJob(dom->get());
       continue;
     }
+    if (aborted) continue;
     int type = VIR_DOMAIN_JOB_NONE;
-    TypedParams job;
-    if (virDomainGetJobStats(dom->get(), &type, job.ptr(), job.count_ptr(), 0) < 0 || type == VIR_DOMAIN_JOB_NONE)
+    TypedParams job_stats;
+    if (virDomainGetJobStats(dom->get(), &type, job_stats.ptr(), job_stats.count_ptr(), 0) < 0 ||
+        type == VIR_DOMAIN_JOB_NONE)
       continue;
     if (!downtime_set)
       downtime_set = virDomainMigrateSetMaxDowntime(dom->get(), static_cast<unsigned long long>(s.max_downtime.count()), 0) == 0;
-    const auto p = progress_of(job);
+    const auto p = progress_of(job_stats);
     if (progress) progress(p);
     // As virsh's --postcopy-after-precopy: switch once the first pass over memory is done.
     if (s.postcopy && !postcopy_started && p.memory_iteration >= 2)
@@ -460,11 +547,11 @@ Result<vm::MigrationStats> LibvirtHypervisor::migrate(const std::string& domain,
   }
   worker.join();
 
-  if (failure) {
+  if (job->failure) {
     if (aborted)
       return make_error(Errc::timeout, "migration aborted at the deadline after {} ms ({})",
-                        std::chrono::duration_cast<Millis>(Clock::now() - started).count(), failure->message());
-    return std::move(*failure);
+                        std::chrono::duration_cast<Millis>(Clock::now() - started).count(), job->failure->message());
+    return std::move(*job->failure);
   }
   vm::MigrationStats stats;
   stats.total = std::chrono::duration_cast<Millis>(Clock::now() - started);

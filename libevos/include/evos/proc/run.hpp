@@ -35,6 +35,12 @@ struct Completed {
 // error here: the caller decides what the code means.
 Result<Completed> run(const std::vector<std::string>& argv, Deadline deadline, const Options& options = {});
 
+// SIGKILLs the process group of every child run() started and has not reaped yet, in any thread
+// of this process. For a watchdog about to end the process (_exit): each child leads a group of
+// its own, so neither the child nor anything it started would otherwise die with us. Lock-free
+// and async-signal-safe.
+void kill_running_children() noexcept;
+
 // "prog arg1 'arg 2'" for log messages only (shell-quoted for readability, never executed).
 std::string describe(const std::vector<std::string>& argv);
 

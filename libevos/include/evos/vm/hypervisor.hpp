@@ -73,7 +73,9 @@ class Hypervisor {
   virtual Result<void> destroy(const std::string& domain, bool graceful) = 0;
 
   // Live-migrates peer-to-peer and returns the completed job's statistics. Aborts the job if it
-  // has not finished by the deadline. `progress` is called about once a second.
+  // has not finished shortly before the deadline, and returns by the deadline (Errc::timeout)
+  // even if the hypervisor does not end the call after the abort. `progress` is called about
+  // once a second.
   virtual Result<MigrationStats> migrate(const std::string& domain, const MigrationRequest& request, Deadline deadline,
                                          const std::function<void(const MigrationProgress&)>& progress) = 0;
   // The statistics of the last completed migration job of the domain, if libvirt kept them.

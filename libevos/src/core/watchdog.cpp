@@ -1,6 +1,6 @@
-#include <evos/ocf/watchdog.hpp>
+#include <evos/watchdog.hpp>
 
-namespace evos::ocf {
+namespace evos {
 
 Watchdog::Watchdog(Deadline deadline, std::function<void()> on_expiry) {
   thread_ = std::thread([this, deadline, fire = std::move(on_expiry)] {
@@ -18,4 +18,4 @@ Watchdog::~Watchdog() {
   thread_.join();
 }
 
-}  // namespace evos::ocf
+}  // namespace evos

@@ -1,6 +1,7 @@
-// evos::ocf::Watchdog: guarantees that no action outlives its operation timeout. If the action
-// is still running at the deadline, `on_expiry` runs on the watchdog thread (it must end the
-// process, e.g. with _exit).
+// evos::Watchdog: guarantees that no bounded job (an OCF action, an evosctl command) outlives its
+// deadline. If the job is still running at the deadline, `on_expiry` runs on the watchdog thread
+// (it must end the process, e.g. with _exit: the job's thread may be blocked inside a library
+// call that no deadline reaches, such as a libvirt RPC to a hung libvirtd).
 #pragma once
 
 #include <evos/deadline.hpp>
@@ -10,7 +11,7 @@
 #include <mutex>
 #include <thread>
 
-namespace evos::ocf {
+namespace evos {
 
 class Watchdog {
  public:
@@ -26,4 +27,4 @@ class Watchdog {
   std::thread thread_;
 };
 
-}  // namespace evos::ocf
+}  // namespace evos
