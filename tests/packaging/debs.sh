@@ -12,8 +12,8 @@
 # Usage: debs.sh SRC BUILD_DIR. Refuses (exit 1) if an evos package is installed already: it
 # never removes an installation it did not make.
 set -uo pipefail
-src=$(cd "${1:?usage: debs.sh SRC BUILD_DIR}" && pwd)
-build=$(cd "${2:?usage: debs.sh SRC BUILD_DIR}" && pwd)
+src=$(cd "${1:?usage: debs.sh SRC BUILD_DIR}" && pwd) || exit 2
+build=$(cd "${2:?usage: debs.sh SRC BUILD_DIR}" && pwd) || exit 2
 here=$(cd "$(dirname "$0")" && pwd)
 packages=(evos-agents evosctl evos-crm-templates evos-lab)
 passes=0 fails=0
