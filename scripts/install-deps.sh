@@ -22,6 +22,9 @@ PACKAGES=(
   fping  # bench/ping: ocf:pacemaker:ping uses it when present, as on a production node
   # drbd: the real drbdadm checks generated .res files; clang with libFuzzer fuzzes the parsers
   drbd-utils clang libclang-rt-14-dev
+  # packaging: the .debs are built, judged by lintian and installed by tests/packaging/debs.sh;
+  # man-db and bash-completion for the man pages and completion it checks, tmux to type into bash
+  dpkg-dev debhelper fakeroot lintian man-db bash-completion tmux
 )
 
 missing=()
