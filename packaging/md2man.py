@@ -10,15 +10,14 @@ import argparse
 import re
 import sys
 
+import roffpage
+
 
 def esc(text):
-    text = text.replace("\\", "\\e").replace("-", "\\-")
+    text = roffpage.escape(text)
     # `code` as bold, **strong** as bold; the backticks go.
     text = re.sub(r"`([^`]*)`", lambda m: "\\fB" + m.group(1) + "\\fR", text)
-    text = re.sub(r"\*\*([^*]+)\*\*", lambda m: "\\fB" + m.group(1) + "\\fR", text)
-    if text.startswith((".", "'")):
-        text = "\\&" + text
-    return text
+    return re.sub(r"\*\*([^*]+)\*\*", lambda m: "\\fB" + m.group(1) + "\\fR", text)
 
 
 def cells(row):
@@ -48,8 +47,7 @@ def main():
     if name.strip() != args.name or not what.strip():
         sys.exit(f"md2man: the title {title!r} must read '# {args.name}: what it is'")
 
-    out = [f'.TH "{args.name.upper()}" "{args.section}" "" "{args.source}" "{args.manual}"', ".nh", ".ad l",
-           ".SH NAME", f"{esc(args.name)} \\- {esc(what.strip())}", ".SH DESCRIPTION"]
+    out = roffpage.header(args.name, args.section, args.source, args.manual, what.strip()) + [".SH DESCRIPTION"]
     w = out.append
     i = 1
     para = []
@@ -69,8 +67,7 @@ def main():
             w(".nf")
             i += 1
             while i < len(lines) and not lines[i].startswith("```"):
-                w(lines[i].replace("\\", "\\e").replace("-", "\\-") if not lines[i].startswith((".", "'"))
-                  else "\\&" + lines[i].replace("\\", "\\e").replace("-", "\\-"))
+                w(roffpage.escape(lines[i]))
                 i += 1
             w(".fi")
             w(".RE")
@@ -106,15 +103,9 @@ def main():
             para.append(line.strip())
         i += 1
     flush()
-    w(".SH \"SEE ALSO\"")
-    w("\\fBocf_evos_vm\\fR(7), \\fBocf_evos_ping\\fR(7), \\fBocf_evos_mirror\\fR(7), \\fBfence_evos_race\\fR(8), "
-      "\\fBcrm\\fR(8), \\fBpcs\\fR(8), \\fBvirsh\\fR(1), \\fBdrbdadm\\fR(8)")
-    text = "\n".join(out) + "\n"
-    if args.output:
-        with open(args.output, "w", encoding="utf-8") as f:
-            f.write(text)
-    else:
-        sys.stdout.write(text)
+    roffpage.write(out, "\\fBocf_evos_vm\\fR(7), \\fBocf_evos_ping\\fR(7), \\fBocf_evos_mirror\\fR(7), "
+                   "\\fBfence_evos_race\\fR(8), \\fBcrm\\fR(8), \\fBpcs\\fR(8), \\fBvirsh\\fR(1), \\fBdrbdadm\\fR(8)",
+                   args.output)
 
 
 if __name__ == "__main__":

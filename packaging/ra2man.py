@@ -13,14 +13,12 @@ import subprocess
 import sys
 import xml.etree.ElementTree as ET
 
+import roffpage
+
 
 def roff(text):
-    """Escapes text for a roff body line: backslashes, leading dots/quotes, hyphens."""
-    text = " ".join((text or "").split())
-    text = text.replace("\\", "\\e").replace("-", "\\-")
-    if text.startswith((".", "'")):
-        text = "\\&" + text
-    return text
+    """One roff body line from meta-data text (its white space folded)."""
+    return roffpage.escape(" ".join((text or "").split()))
 
 
 def desc(elem, tag):
@@ -68,13 +66,8 @@ def main():
         if a.get("name") not in actions:
             actions.append(a.get("name"))
 
-    out = []
+    out = roffpage.header(args.name, args.section, args.source, args.manual, " ".join(short.split()))
     w = out.append
-    w(f'.TH "{args.name.upper()}" "{args.section}" "" "{args.source}" "{args.manual}"')
-    w(".nh")
-    w(".ad l")
-    w(".SH NAME")
-    w(f"{roff(args.name)} \\- {roff(short)}")
     w(".SH SYNOPSIS")
     if fence:
         w(f"\\fB{roff(invocation)}\\fR [\\fIOPTIONS\\fR]")
@@ -121,14 +114,7 @@ def main():
         w(".TP")
         w(f"\\fB{roff(a.get('name'))}\\fR")
         w(roff(", ".join(extra)) if extra else "(no default timeout)")
-    w(".SH \"SEE ALSO\"")
-    w("\\fBevosctl\\fR(8), \\fBcrm_resource\\fR(8), \\fBpcs\\fR(8)")
-    text = "\n".join(out) + "\n"
-    if args.output:
-        with open(args.output, "w", encoding="utf-8") as f:
-            f.write(text)
-    else:
-        sys.stdout.write(text)
+    roffpage.write(out, "\\fBevosctl\\fR(8), \\fBcrm_resource\\fR(8), \\fBpcs\\fR(8)", args.output)
 
 
 if __name__ == "__main__":

@@ -14,19 +14,9 @@ using evos::ocf::Outcome;
 using evos::ocf::Status;
 namespace mirror = evos::mirror;
 
-// OCF 1.1 "Return codes" with Pacemaker's promotable extensions: per role, running is 0/8,
-// degraded 190/191, failed 1/9; not running is 7 whatever the role.
-Outcome to_outcome(const mirror::Assessment& a) {
-  switch (a.health) {
-    case mirror::Health::stopped: return {Status::not_running, {}};
-    case mirror::Health::running: return {a.primary ? Status::running_promoted : Status::success, {}};
-    case mirror::Health::degraded: return {a.primary ? Status::degraded_promoted : Status::degraded, a.why};
-    case mirror::Health::failed: return {a.primary ? Status::failed_promoted : Status::err_generic, a.why};
-  }
-  return {Status::err_generic, a.why};
-}
+Outcome to_outcome(const mirror::Assessment& a) { return evos::ocf::outcome_of(a.health, a.why, a.primary); }
 
-Outcome from(const evos::Result<void>& r) { return r ? Outcome{} : Outcome::from(r.error()); }
+Outcome from(const evos::Result<void>& r) { return Outcome::from(r); }
 
 std::string meta_either(const evos::ocf::Request& req, const char* current, const char* legacy) {
   std::string v = req.meta(current);

@@ -14,17 +14,9 @@ using evos::ocf::Outcome;
 using evos::ocf::Status;
 namespace vm = evos::vm;
 
-Outcome to_outcome(const vm::Assessment& a) {
-  switch (a.health) {
-    case vm::Health::running: return {Status::success, {}};
-    case vm::Health::degraded: return {Status::degraded, a.why};
-    case vm::Health::stopped: return {Status::not_running, {}};
-    case vm::Health::failed: return {Status::err_generic, a.why};
-  }
-  return {Status::err_generic, a.why};
-}
+Outcome to_outcome(const vm::Assessment& a) { return evos::ocf::outcome_of(a.health, a.why); }
 
-Outcome from(const evos::Result<void>& r) { return r ? Outcome{} : Outcome::from(r.error()); }
+Outcome from(const evos::Result<void>& r) { return Outcome::from(r); }
 
 // validate-all: level 0 checks parameter syntax only (done before we get here); level 10 also
 // reads the config and reaches the hypervisor (OCF 1.1, "validate-all").

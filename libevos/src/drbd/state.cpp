@@ -5,6 +5,11 @@
 #include <algorithm>
 
 namespace evos::drbd {
+
+std::string peer_display_name(const ConnectionState& c) {
+  return c.name.empty() ? fmt::format("node {}", c.peer_node_id) : c.name;
+}
+
 namespace {
 
 DeviceState& device_for(ResourceState& s, int volume) {

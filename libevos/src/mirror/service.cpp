@@ -18,10 +18,6 @@ using drbd::Verdict;
 
 namespace {
 
-std::string peer_name(const drbd::ConnectionState& c) {
-  return c.name.empty() ? fmt::format("node {}", c.peer_node_id) : c.name;
-}
-
 bool connected_peer_up_to_date(const ResourceState& s, int volume) {
   for (const auto& c : s.connections) {
     if (c.state != ConnState::connected) continue;
@@ -117,7 +113,7 @@ Assessment assess(const ResourceState& s, bool split_brain_seen) {
   }
   if (drbd::in_split_brain(s) || (split_brain_seen && !any_connected(s))) {
     std::string peer = "the peer";
-    for (const auto& c : s.connections) peer = peer_name(c);
+    for (const auto& c : s.connections) peer = drbd::peer_display_name(c);
     return {primary, Health::degraded,
             fmt::format("split brain with {}: the data diverged; choose the node whose changes are discarded and run "
                         "'evosctl mirror resolve {} --discard NODE'",
@@ -163,12 +159,12 @@ Verdict may_leave(const ResourceState& s) {
         return {false, fmt::format("{}: this node is the sync source of a running resync to {} ({}): it holds the only "
                                    "UpToDate copy of the data; wait until the resync has finished "
                                    "(evosctl mirror status {})",
-                                   s.name, peer_name(c), progress_text(p), s.name)};
+                                   s.name, drbd::peer_display_name(c), progress_text(p), s.name)};
       if (c.state == ConnState::connected && c.peer_role == Role::primary && p.peer_disk != DiskState::up_to_date &&
           p.peer_disk != DiskState::dunknown)
         return {false, fmt::format("{}: {} is Primary with its disk {} and reads through this node: this node holds "
                                    "the only UpToDate copy of its data",
-                                   s.name, peer_name(c), to_string(p.peer_disk))};
+                                   s.name, drbd::peer_display_name(c), to_string(p.peer_disk))};
     }
   }
   return {true, "not the source of a running resync"};
@@ -186,7 +182,7 @@ Verdict peer_may_leave(const ResourceState& s) {
         return {false, fmt::format("{}: {} is the sync source of a running resync to this node (disk {}{}, {} KiB "
                                    "left): it holds the only UpToDate copy of the data; wait until the resync has "
                                    "finished (evosctl mirror status {})",
-                                   s.name, peer_name(c), local, progress, p.out_of_sync_kib, s.name)};
+                                   s.name, drbd::peer_display_name(c), local, progress, p.out_of_sync_kib, s.name)};
       }
     }
   }

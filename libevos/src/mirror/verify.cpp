@@ -14,10 +14,6 @@ using drbd::ResourceState;
 
 namespace {
 
-std::string who(const drbd::ConnectionState& c) {
-  return c.name.empty() ? fmt::format("node {}", c.peer_node_id) : c.name;
-}
-
 std::string percent(std::optional<double> p) { return p ? fmt::format(", {:.1f}% done", *p) : std::string(); }
 
 }  // namespace
@@ -44,18 +40,18 @@ Result<void> may_start_verify(const ResourceState& s) {
     if (c.state != ConnState::connected)
       return refuse(fmt::format("the peer {} is {}; verify compares both copies over the replication link, so the "
                                 "peer must be connected",
-                                who(c), to_string(c.state)));
+                                drbd::peer_display_name(c), to_string(c.state)));
   for (const auto& d : s.devices)
     if (d.disk != DiskState::up_to_date)
       return refuse(fmt::format("the local disk is {}; verify needs UpToDate data on both nodes", to_string(d.disk)));
   for (const auto& c : s.connections) {
-    if (c.peer_devices.empty()) return refuse(fmt::format("the peer {} has no volumes here", who(c)));
+    if (c.peer_devices.empty()) return refuse(fmt::format("the peer {} has no volumes here", drbd::peer_display_name(c)));
     for (const auto& p : c.peer_devices) {
       if (p.peer_disk != DiskState::up_to_date)
-        return refuse(fmt::format("the peer {}'s disk is {}; verify needs UpToDate data on both nodes", who(c),
+        return refuse(fmt::format("the peer {}'s disk is {}; verify needs UpToDate data on both nodes", drbd::peer_display_name(c),
                                   to_string(p.peer_disk)));
       if (p.replication != ReplState::established)
-        return refuse(fmt::format("replication with {} is {}; wait until it is Established", who(c),
+        return refuse(fmt::format("replication with {} is {}; wait until it is Established", drbd::peer_display_name(c),
                                   to_string(p.replication)));
     }
   }
@@ -105,7 +101,7 @@ Result<VerifyReport> wait_verify(drbd::Control& control, const std::string& reso
         if (c.state != ConnState::connected)
           return make_error(Errc::backend,
                             "{}: the online verify stopped because the peer {} is {}; {} KiB found out of sync so far",
-                            resource, who(c), to_string(c.state), report.out_of_sync_kib);
+                            resource, drbd::peer_display_name(c), to_string(c.state), report.out_of_sync_kib);
       return report;
     }
     if (deadline.expired())

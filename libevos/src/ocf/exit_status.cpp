@@ -35,4 +35,14 @@ Status to_status(Errc code) noexcept {
   return Status::err_generic;
 }
 
+Outcome outcome_of(Health health, const std::string& why, bool promoted) {
+  switch (health) {
+    case Health::running: return {promoted ? Status::running_promoted : Status::success, {}};
+    case Health::degraded: return {promoted ? Status::degraded_promoted : Status::degraded, why};
+    case Health::stopped: return {Status::not_running, {}};
+    case Health::failed: return {promoted ? Status::failed_promoted : Status::err_generic, why};
+  }
+  return {Status::err_generic, why};
+}
+
 }  // namespace evos::ocf

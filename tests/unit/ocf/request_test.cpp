@@ -50,3 +50,27 @@ TEST_CASE("the guard keeps a small - bounded share of the timeout back") {
   CHECK(ocf::guard_time(Millis(1000)) == Millis(200));
   CHECK(ocf::guard_time(Millis(600000)) == Millis(2000));
 }
+
+TEST_CASE("a health verdict's OCF result, per role") {
+  using evos::Health;
+  using ocf::Status;
+  const struct {
+    Health health;
+    bool promoted;
+    Status status;
+    bool has_reason;
+  } rows[] = {
+      {Health::running, false, Status::success, false},           {Health::running, true, Status::running_promoted, false},
+      {Health::degraded, false, Status::degraded, true},          {Health::degraded, true, Status::degraded_promoted, true},
+      {Health::stopped, false, Status::not_running, false},       {Health::stopped, true, Status::not_running, false},
+      {Health::failed, false, Status::err_generic, true},         {Health::failed, true, Status::failed_promoted, true},
+  };
+  for (const auto& r : rows) {
+    INFO(evos::to_string(r.health) << (r.promoted ? " promoted" : ""));
+    const auto o = ocf::outcome_of(r.health, "why", r.promoted);
+    CHECK(o.status == r.status);
+    CHECK(o.reason == (r.has_reason ? "why" : ""));
+  }
+  CHECK(ocf::Outcome::from(evos::Result<void>{}).status == Status::success);
+  CHECK(ocf::Outcome::from(evos::Result<void>{evos::make_error(evos::Errc::invalid_config, "bad")}).status == Status::err_configured);
+}

@@ -42,6 +42,9 @@ struct ConnectionState {
   bool operator==(const ConnectionState&) const = default;
 };
 
+// How messages name the peer of a connection: its configured host name, else "node N".
+std::string peer_display_name(const ConnectionState& c);
+
 struct DeviceState {
   int volume = 0;
   int minor = -1;

@@ -3,6 +3,7 @@
 #pragma once
 
 #include <evos/error.hpp>
+#include <evos/health.hpp>
 
 #include <string>
 #include <string_view>
@@ -30,6 +31,12 @@ struct Outcome {
   std::string reason;
 
   static Outcome from(const Error& error) { return {to_status(error.code()), error.message()}; }
+  static Outcome from(const Result<void>& result) { return result ? Outcome{} : from(result.error()); }
 };
+
+// What a health verdict returns (OCF 1.1 "Return codes"; for a promoted instance of a promotable
+// clone Pacemaker's RUNNING_PROMOTED, DEGRADED_PROMOTED and FAILED_PROMOTED). Not running is 7
+// whatever the role; `why` becomes the exit reason of anything but running and stopped.
+Outcome outcome_of(Health health, const std::string& why, bool promoted = false);
 
 }  // namespace evos::ocf
