@@ -132,9 +132,13 @@ expect_rc 0 "migrate_from on host 2" 2 migrate_from
 expect_rc 0 "stop on the source after the migration" 1 stop
 expect_rc 0 "monitor on host 2" 2 monitor
 expect_rc 7 "monitor on host 1" 1 monitor
-hosts virsh 2 snapshot-list "$dom" --name 2>/dev/null | grep -qx evos-s1 && pass "snapshot metadata arrived on host 2" \
+snaps2=$(hosts virsh 2 snapshot-list "$dom" --name 2>&1)
+grep -qx evos-s1 <<<"$snaps2" && pass "snapshot metadata arrived on host 2" \
   || { fail "snapshot metadata missing on host 2"; echo "$migrate_out" | sed 's/^/    migrate_to: /'
-         hosts virsh 1 snapshot-list "$dom" --name 2>&1 | sed 's/^/    host 1 snapshots: /'; }
+         sed 's/^/    host 2 snapshots: /' <<<"$snaps2"
+         hosts virsh 1 snapshot-list "$dom" --name 2>&1 | sed 's/^/    host 1 snapshots: /'
+         ls -la "$base/h2/lib/qemu/snapshot/$dom" "$base/h1/lib/qemu/snapshot/$dom" 2>&1 | sed 's/^/    /'
+         tail -n 20 "$base/h2/log/libvirtd.log" 2>&1 | sed 's/^/    host 2 libvirtd.log: /'; }
 if t=$(wait_tick $((c0 + 3)) 30 2>/dev/null); then pass "guest kept counting across the migration ($c0 -> $t)"
 else fail "guest stopped counting across the migration: last tick $(tick) (was $c0)"; serial_report; fi
 one_boot "across the migration"
