@@ -434,7 +434,7 @@ while (( $(now_ms) < t_end )); do
             t_kept=$(now_ms); phase=hold
         fi ;;
     hold)  # until the loser's Pacemaker runs again (inquorate) and a few more seconds
-        if [[ -z $t_back ]] && X "$loser" crm_mon -1 --output-as=xml 2>/dev/null | grep -q '<current_dc present="true"'; then
+        if [[ -z $t_back ]] && grep -q '<current_dc present="true"' <<<"$(X "$loser" crm_mon -1 --output-as=xml 2>/dev/null)"; then
             t_back=$(now_ms)
         fi
         if [[ -n $t_back ]] && (( $(now_ms) - t_back > 8000 )); then
@@ -479,7 +479,10 @@ if [[ $winner == "$a" ]]; then
 else
     nothing_lost "3: split, the VM restarted on $winner" "$last" "$b0"
 fi
-X "$n1" stonith_admin --history "$loser" --output-as=xml 2>/dev/null | grep -q "target=\"$loser\"[^>]*status=\"success\"\|status=\"success\"[^>]*target=\"$loser\"" &&
+# (grep reads a captured copy: `cmd | grep -q` under pipefail fails when grep exits at the
+# match and the writer then dies of SIGPIPE)
+grep -q "target=\"$loser\"[^>]*status=\"success\"\|status=\"success\"[^>]*target=\"$loser\"" \
+    <<<"$(X "$n1" stonith_admin --history "$loser" --output-as=xml 2>/dev/null)" &&
     pass "3: the fencing history holds $loser's fencing" || fail "3: no successful fencing of $loser in the history"
 
 # === down =====================================================================================
