@@ -85,8 +85,9 @@ hosts domain-xml "$dom" "$base/shared" "$build/guest-cache" "$xml" 128 || die "c
 uri=$(hosts uri 1)
 # defined and started, as ocf:evos:vm's start leaves it
 hosts virsh 1 define "$xml" >/dev/null || die "virsh define failed"
+mark=$(hosts serial-mark "$base/shared" "$dom")   # a reused EVOS_TEST_BASE keeps older boots in the log
 hosts virsh 1 start "$dom" >/dev/null || die "virsh start failed"
-hosts wait-tick "$base/shared" "$dom" 2 120 >/dev/null || die "the guest never ticked"
+hosts wait-boot "$base/shared" "$dom" "$mark" 120 >/dev/null || die "the guest never booted and ticked"
 daemon=$(hosts libvirtd-pid 1) || die "no libvirtd pid"
 
 # --- the three monitors, as pacemaker-execd would run them ----------------------------------

@@ -1,6 +1,7 @@
 #!/bin/bash
 # The agent's meta-data against every schema that judges it:
-#  - resource-agents' ra-api-1.dtd (the OCF 1.0 DTD ocf-tester uses), read as ocf-tester reads it;
+#  - resource-agents' ra-api-1.dtd (the OCF 1.0 DTD ocf-tester uses), read as ocf-tester reads it,
+#    with the meta-data's internal subset (OCF 1.1's reloadable and reload-agent; nothing looser);
 #  - the OCF 1.1 RELAX NG schema (pcs ships ClusterLabs/OCF-spec's ra-api.rng as ocf-1.1.rng);
 #  - resource-agents' metadata.rng. It predates OCF 1.1 and knows no `reloadable` attribute,
 #    so that one attribute is removed first; everything else in the document is checked as is.
@@ -21,6 +22,10 @@ run bash -c "sed 's/ reloadable=\"1\"//' '$md' | xmllint --noout --relaxng /usr/
 # Negative controls: the checks above must be able to fail.
 run bash -c "! (sed 's/<version>1.1<\/version>//' '$md' | xmllint --noout --relaxng /usr/share/pcs/data/ocf-1.1.rng - 2>/dev/null)"
 run bash -c "! (sed 's/<!DOCTYPE[^]]*]>/<!DOCTYPE resource-agent SYSTEM \"ra-api-1.dtd\">/' '$md' | tr -d '\n' | sed 's/<!DOCTYPE[^>]*\[[^]]*\]>/<!DOCTYPE resource-agent SYSTEM \"ra-api-1.dtd\">/' | (cd /usr/share/resource-agents && xmllint --noout --valid - 2>/dev/null))"
+# The DTD judges action names: the meta-data's internal subset adds OCF 1.1's reload-agent to the
+# DTD's list (libevos/src/ocf/metadata.cpp) but keeps it a list, so a misspelt action is refused.
+run bash -c "! (sed 's/<action name=\"monitor\"/<action name=\"monitr\"/' '$md' | (cd /usr/share/resource-agents && xmllint --noout --valid - 2>/dev/null))"
+run bash -c "! (sed 's/<action name=\"reload-agent\"/<action name=\"reload_agent\"/' '$md' | (cd /usr/share/resource-agents && xmllint --noout --valid - 2>/dev/null))"
 if [ "$(id -u)" = 0 ]; then
   run su nobody -s /bin/sh -c "'$agent' meta-data >/dev/null"
 fi

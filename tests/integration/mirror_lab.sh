@@ -242,7 +242,7 @@ P=$(promoted_on) O=$(other "$P")
 node_dies "$P"
 wait_for 180 is_promoted "$O" && pass "node-death: $P died, the UpToDate survivor $O is promoted" || fail "node-death: promoted '$(promoted_on)'"
 wait_for 60 vm_is_on "$O" && pass "node-death: the VM runs on $O" || fail "node-death: VM on '$(vm_on)'"
-X "$O" timeout 20 stonith_admin --history "$P" --output-as=xml 2>/dev/null | grep -q 'status="success"' \
+grep -q 'status="success"' <<<"$(X "$O" timeout 20 stonith_admin --history "$P" --output-as=xml 2>/dev/null)" \
   && pass "node-death: $P was fenced first" || fail "node-death: no fencing of $P in the history"
 recover
 pass "node-death: $P rejoined and resynced"

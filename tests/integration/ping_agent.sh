@@ -122,7 +122,8 @@ for _ in 1 2 3 4 5 6 7 8 9 10; do agent monitor; [ "$RC" = 0 ] && break; sleep 0
 expect 1 "attrd_updater fails: OCF_ERR_GENERIC" monitor SHIM_RC=1
 reason_has "evos-testip"
 AGENT_PATH=$work/nobin:/usr/bin:/bin
-if ! PATH=/usr/bin:/bin command -v attrd_updater >/dev/null && ! [ -x /usr/sbin/attrd_updater ]; then :; fi
+# the agent looks attrd_updater up on its PATH: that PATH must really have none
+PATH=$AGENT_PATH command -v attrd_updater >/dev/null && fail "attrd_updater is on $AGENT_PATH: 'missing' is not tested"
 expect 1 "attrd_updater missing: monitor OCF_ERR_GENERIC (not a fatal code)" monitor
 expect 5 "attrd_updater missing: start OCF_ERR_INSTALLED" start
 unset AGENT_PATH

@@ -7,6 +7,11 @@
 #   - live migration through the agent both ways (migrate_to, migrate_from, stop on the source),
 #     with snapshot metadata carried along; the guest's on-disk counter keeps counting and the
 #     guest never reboots; the agent reports the downtime;
+#   - boots and ticks are read from the guest's own serial log, from a mark taken just before
+#     this test's start: ocf-tester's boots before it appended to the same log and left their
+#     counter on the disk, so an earlier boot's tick or start line must never count for this one.
+#     On failure the log's boots and ticks since the mark are printed; the whole serial log is
+#     kept as BUILD_DIR/Testing/real-vm-agent/evr1.serial.log (copied at exit, pass or fail).
 #   - a hung (SIGSTOPped) libvirtd ends a monitor before its timeout with an exit reason;
 #   - a paused domain is degraded; an unreadable config still finds the running domain.
 # Usage: vm_agent_real.sh BUILD_DIR. Needs root. Fails (never skips) if anything is missing.
@@ -20,15 +25,20 @@ shared=$base/shared
 dom=evr1
 export EVOS_TEST_PREFIX=$prefix EVOS_TEST_BASE=$base
 
+artifacts=$build/Testing/real-vm-agent
 hosts() { "$here/tests/support/virt-hosts.sh" "$@"; }
-cleanup() { hosts down >/dev/null 2>&1; rm -rf "$base"; }
+keep_serial_log() {
+  mkdir -p "$artifacts" && rm -f "$artifacts/$dom.serial.log" &&
+    { [ ! -e "$shared/$dom.serial.log" ] || cp "$shared/$dom.serial.log" "$artifacts/"; }
+}
+cleanup() { hosts down >/dev/null 2>&1; keep_serial_log; rm -rf "$base"; }
 trap cleanup EXIT
 trap 'exit 130' INT TERM
 
 passes=0 fails=0
 pass() { passes=$((passes+1)); echo "ok: $*"; }
 fail() { fails=$((fails+1)); echo "FAIL: $*"; }
-die() { echo "FAIL: $*"; echo "vm_agent_real: $passes passed, $((fails+1)) failed"; exit 1; }
+die() { echo "FAIL: $*"; echo "vm_agent_real: $passes passed, $((fails+1)) failed (serial log: $artifacts/$dom.serial.log)"; exit 1; }
 ms_since() { echo $(( ($(date +%s%N) - $1) / 1000000 )); }
 
 for tool in ocf-tester crm_resource virsh qemu-system-x86_64 libvirtd tini; do
@@ -61,7 +71,21 @@ expect_rc() {  # expect_rc RC WHAT N ACTION [VAR=VALUE...]
   if [ "$rc" -eq "$want" ]; then pass "$what (rc $rc)"; else fail "$what: rc $rc, expected $want"; echo "$OUT" | sed 's/^/    /'; fi
 }
 counter() { hosts counter "$shared" "$dom"; }
-inits() { grep -ac 'EVOS-INIT-START' "$shared/$dom.serial.log" 2>/dev/null || echo 0; }
+# The guest's serial log after $mark (set just before this test's own start, below).
+mark=0
+boots() { hosts boots "$shared" "$dom" "$mark"; }
+tick() { hosts last-tick "$shared" "$dom" "$mark"; }
+wait_tick() { hosts wait-tick "$shared" "$dom" "$1" "$2" "$mark"; }   # wait_tick MIN TIMEOUT_S
+serial_report() {  # what happened, for a failure: host time, disk counter, the log since the mark
+  echo "    at $(date +%T.%3N) (start at $start_at); counter on the disk: $(counter)"
+  hosts serial-report "$shared" "$dom" "$mark" | sed 's/^/    /'
+}
+# one_boot WHAT: the guest booted exactly once since this test's start
+one_boot() {
+  local b; b=$(boots)
+  if [ "$b" = 1 ]; then pass "guest did not reboot $1 (1 boot in its serial log since the start)"
+  else fail "guest booted $b times since the start (expected 1) $1"; serial_report; fi
+}
 
 # --- ocf-tester (resource-agents' conformance script) on the installed agent ---------------
 out=$(HA_RSCTMP="$base/rsc1" timeout 600 ocf-tester -n "$dom" -o config="$shared/$dom.xml" -o hypervisor="$uri1" \
@@ -85,8 +109,11 @@ out=$(validate 10 config="$shared/missing.xml" hypervisor="$uri1" 2>&1); rc=$?
 if [ $rc -ne 0 ] && grep -q "cannot read config file" <<<"$out"; then pass "crm_resource --validate=10 reads the config"; else fail "crm_resource missing config: rc $rc"; echo "$out" | tail; fi
 
 # --- start, monitor, probe on the other host ----------------------------------------------
+mark=$(hosts serial-mark "$shared" "$dom") start_at=$(date +%T.%3N)
 expect_rc 0 "start on host 1" 1 start
-t=$(hosts wait-tick "$shared" "$dom" 2 60) && pass "guest boots and counts (tick $t)" || fail "guest never ticked"
+# this boot's own EVOS-INIT-START and a tick after it (not a tick of ocf-tester's boots)
+if t=$(hosts wait-boot "$shared" "$dom" "$mark" 60 2>/dev/null); then pass "guest boots and counts (first tick $t of this boot)"
+else fail "guest did not boot and tick within 60 s of its start"; serial_report; fi
 expect_rc 0 "monitor on host 1" 1 monitor
 expect_rc 0 "deep monitor on host 1" 1 monitor OCF_CHECK_LEVEL=10
 expect_rc 7 "probe on host 2" 2 monitor OCF_RESKEY_CRM_meta_interval=0
@@ -95,7 +122,7 @@ expect_rc 1 "start on host 2 while host 1 runs it: refused by QEMU's image lock"
 # --- live migration 1 -> 2 through the agent, carrying a snapshot's metadata ----------------
 hosts virsh 1 snapshot-create-as "$dom" evos-s1 --description "made before migration" >/dev/null \
   && pass "internal snapshot taken" || fail "cannot take a snapshot"
-c0=$(counter); i0=$(inits)
+c0=$(tick)
 expect_rc 0 "migrate_to host 2" 1 migrate_to OCF_RESKEY_CRM_meta_migrate_target=198.19.0.2 OCF_RESKEY_migration_downtime=300
 migrate_out=$OUT
 downtime=$(grep -o 'downtime [0-9]* ms' <<<"$OUT" | head -1)
@@ -105,23 +132,29 @@ expect_rc 0 "migrate_from on host 2" 2 migrate_from
 expect_rc 0 "stop on the source after the migration" 1 stop
 expect_rc 0 "monitor on host 2" 2 monitor
 expect_rc 7 "monitor on host 1" 1 monitor
-hosts virsh 2 snapshot-list "$dom" --name 2>/dev/null | grep -qx evos-s1 && pass "snapshot metadata arrived on host 2" \
+# Captured first: `virsh ... | grep -q` under pipefail failed now and then - grep exits at the
+# match, virsh then dies of SIGPIPE writing the list's trailing blank line (status 141).
+snaps2=$(hosts virsh 2 snapshot-list "$dom" --name 2>&1)
+grep -qx evos-s1 <<<"$snaps2" && pass "snapshot metadata arrived on host 2" \
   || { fail "snapshot metadata missing on host 2"; echo "$migrate_out" | sed 's/^/    migrate_to: /'
-         hosts virsh 1 snapshot-list "$dom" --name 2>&1 | sed 's/^/    host 1 snapshots: /'; }
-t=$(hosts wait-tick "$shared" "$dom" $((c0 + 3)) 30) && pass "guest kept counting across the migration ($c0 -> $t)" \
-  || fail "counter stalled at $(counter) (was $c0)"
-[ "$(inits)" = "$i0" ] && pass "guest did not reboot across the migration" || fail "guest rebooted: $(inits) boots"
+         sed 's/^/    host 2 snapshots: /' <<<"$snaps2"
+         hosts virsh 1 snapshot-list "$dom" --name 2>&1 | sed 's/^/    host 1 snapshots: /'
+         ls -la "$base/h2/lib/qemu/snapshot/$dom" "$base/h1/lib/qemu/snapshot/$dom" 2>&1 | sed 's/^/    /'
+         tail -n 20 "$base/h2/log/libvirtd.log" 2>&1 | sed 's/^/    host 2 libvirtd.log: /'; }
+if t=$(wait_tick $((c0 + 3)) 30 2>/dev/null); then pass "guest kept counting across the migration ($c0 -> $t)"
+else fail "guest stopped counting across the migration: last tick $(tick) (was $c0)"; serial_report; fi
+one_boot "across the migration"
 
 # --- and back 2 -> 1, with bandwidth limit and auto-converge --------------------------------
 hosts virsh 2 snapshot-delete "$dom" evos-s1 >/dev/null 2>&1
-c1=$(counter)
+c1=$(tick)
 expect_rc 0 "migrate_to host 1 (bandwidth, auto-converge)" 2 migrate_to OCF_RESKEY_CRM_meta_migrate_target=198.19.0.1 \
   OCF_RESKEY_migration_speed=200 OCF_RESKEY_migration_auto_converge=true
 expect_rc 0 "migrate_from on host 1" 1 migrate_from
 expect_rc 0 "stop on host 2" 2 stop
-t=$(hosts wait-tick "$shared" "$dom" $((c1 + 3)) 30) && pass "guest kept counting across the way back ($c1 -> $t)" \
-  || fail "counter stalled at $(counter) (was $c1)"
-[ "$(inits)" = "$i0" ] && pass "guest did not reboot on the way back" || fail "guest rebooted: $(inits) boots"
+if t=$(wait_tick $((c1 + 3)) 30 2>/dev/null); then pass "guest kept counting across the way back ($c1 -> $t)"
+else fail "guest stopped counting across the way back: last tick $(tick) (was $c1)"; serial_report; fi
+one_boot "on the way back"
 
 # --- a hung libvirtd: monitor ends before its timeout and says what hung --------------------
 hosts freeze-libvirtd 1
@@ -154,5 +187,6 @@ grep -q '"state": "shut off"' <<<"$out" && pass "evosctl vm status on the old so
 expect_rc 0 "final stop" 1 stop
 expect_rc 7 "monitor after stop" 1 monitor
 
-echo "vm_agent_real: $passes passed, $fails failed"
+echo "guest's serial log since the start:"; hosts serial-report "$shared" "$dom" "$mark" | sed 's/^/    /'
+echo "vm_agent_real: $passes passed, $fails failed (serial log kept as $artifacts/$dom.serial.log)"
 [ "$fails" -eq 0 ]

@@ -55,9 +55,23 @@
 #                               MEM_MIB default 128 (72 is the minimum for this guest).
 #   counter DISKDIR NAME        counter in sector 0 of DISKDIR/NAME.qcow2 (read-only, force-share;
 #                               works while the VM runs); prints the integer (0 on a blank disk)
-#   wait-tick DISKDIR NAME MIN TIMEOUT_S
+#   wait-tick DISKDIR NAME MIN TIMEOUT_S [MARK]
 #                               wait until the latest "EVOS-TICK n" in DISKDIR/NAME.serial.log has
-#                               n >= MIN; print n. Exit 1 on timeout.
+#                               n >= MIN; print n. Exit 1 on timeout. With MARK (see serial-mark)
+#                               only what the log got after MARK counts.
+#   The serial log is appended to by every boot of the domain (earlier tests' boots included) and
+#   the disk keeps the counter, so a tick in the log may come from an earlier boot. To follow one
+#   boot, take a MARK before starting it and look only after it:
+#   serial-mark DISKDIR NAME    print the log's current size in bytes (0 if absent): a MARK
+#   wait-boot DISKDIR NAME MARK TIMEOUT_S
+#                               wait until, after MARK, an EVOS-INIT-START is followed by a
+#                               complete tick; print that first tick of the new boot. On timeout
+#                               print the serial-report since MARK to stderr, exit 1.
+#   boots DISKDIR NAME [MARK]   number of EVOS-INIT-START lines (boots) after MARK (default 0)
+#   last-tick DISKDIR NAME [MARK]  latest complete tick after MARK (empty if none)
+#   serial-report DISKDIR NAME [MARK]
+#                               what the log shows after MARK, one line per boot: its start and
+#                               disk lines (guest uptime), first/last tick, tick count, errors
 #
 # Needs root and: iproute2, util-linux (unshare, nsenter, setsid, flock, mountpoint), tini,
 # libvirt-daemon-system, libvirt-clients, qemu-system-x86, qemu-utils.
@@ -588,20 +602,61 @@ cmd_counter() {
   die "cannot read $img: $out"
 }
 
-last_tick() {  # latest complete "EVOS-TICK n " line (the trailing space proves n is complete)
-  grep -ao 'EVOS-TICK [0-9][0-9]* ' "$1" 2>/dev/null | tail -n 1 | awk '{print $2}'
+mark_arg() { [[ ${1:-0} =~ ^[0-9]+$ ]] || die "MARK must be a byte offset (serial-mark), got '$1'"; }
+serial_mark() { [ $# -eq 2 ] || die "usage: serial-mark DISKDIR NAME"; stat -c %s "$1/$2.serial.log" 2>/dev/null || echo 0; }
+since() { tail -c +"$(( ${2:-0} + 1 ))" "$1" 2>/dev/null || true; }   # since LOG MARK: the log after MARK
+last_tick() {  # last_tick LOG [MARK]: latest complete "EVOS-TICK n " (the trailing space proves n is complete)
+  since "$1" "${2:-0}" | { grep -ao 'EVOS-TICK [0-9][0-9]* ' || true; } | tail -n 1 | awk '{print $2}'
+}
+boots() { since "$1" "${2:-0}" | grep -ac 'EVOS-INIT-START' || true; }
+# first tick of the first boot after MARK (empty while that boot has not ticked)
+first_tick_of_new_boot() {
+  since "$1" "${2:-0}" | { grep -aoE 'EVOS-INIT-START|EVOS-TICK [0-9]+ ' || true; } | awk '/EVOS-INIT-START/ {b = 1; next} b {print $2; exit}'
+}
+serial_report() {  # serial_report LOG [MARK]
+  local log=$1 mark=${2:-0}
+  if [ ! -e "$log" ]; then echo "no serial log $log"; return 0; fi
+  echo "serial log $log: $(stat -c %s "$log") bytes, the mark at byte $mark, $(boots "$log" "$mark") boot(s) after it"
+  since "$log" "$mark" |
+    { grep -aoE 'EVOS-INIT-START uptime=[0-9.]+|EVOS-DISK (present start_counter=[0-9]+|absent)|EVOS-TICK [0-9]+ uptime=[0-9.]+|EVOS-ERROR[^[:cntrl:]]*' || true; } |
+    awk 'function flush() { if (n) printf "  %s: ticks %s (uptime %s) .. %s (uptime %s), %d ticks\n", who, first, fu, last, lu, n; n = 0 }
+         BEGIN { who = "before the first boot after the mark" }
+         /^EVOS-INIT-START/ { flush(); b++; who = "boot " b; printf "  boot %d: %s\n", b, $0; next }
+         /^EVOS-DISK/ { printf "  %s: %s\n", who, $0; next }
+         /^EVOS-TICK/ { u = $3; sub(/uptime=/, "", u); if (!n) { first = $2; fu = u }; last = $2; lu = u; n++; next }
+         { printf "  %s: %s\n", who, $0 }
+         END { flush() }'
 }
 
 cmd_wait_tick() {
-  [ $# -eq 4 ] || die "usage: wait-tick DISKDIR NAME MIN TIMEOUT_S"
-  local log=$1/$2.serial.log min=$3 end n
+  if [ $# -lt 4 ] || [ $# -gt 5 ]; then die "usage: wait-tick DISKDIR NAME MIN TIMEOUT_S [MARK]"; fi
+  local log=$1/$2.serial.log min=$3 mark=${5:-0} end n
   if ! [[ $min =~ ^[0-9]+$ && $4 =~ ^[0-9]+$ ]]; then die "MIN and TIMEOUT_S must be integers"; fi
+  mark_arg "$mark"
   end=$(( $(now_ms) + $4 * 1000 ))
   while :; do
-    n=$(last_tick "$log" || true)
+    n=$(last_tick "$log" "$mark" || true)
     if [ -n "$n" ] && [ "$n" -ge "$min" ]; then echo "$n"; return 0; fi
     if [ "$(now_ms)" -ge "$end" ]; then
-      log "wait-tick $2: no tick >= $min within $4 s (last: ${n:-none})"; return 1
+      log "wait-tick $2: no tick >= $min after byte $mark within $4 s (last: ${n:-none})"; return 1
+    fi
+    sleep 0.1
+  done
+}
+
+cmd_wait_boot() {
+  [ $# -eq 4 ] || die "usage: wait-boot DISKDIR NAME MARK TIMEOUT_S"
+  local log=$1/$2.serial.log mark=$3 end n
+  mark_arg "$mark"
+  [[ $4 =~ ^[0-9]+$ ]] || die "TIMEOUT_S must be an integer"
+  end=$(( $(now_ms) + $4 * 1000 ))
+  while :; do
+    n=$(first_tick_of_new_boot "$log" "$mark" || true)
+    if [ -n "$n" ]; then echo "$n"; return 0; fi
+    if [ "$(now_ms)" -ge "$end" ]; then
+      log "wait-boot $2: no boot that ticks after byte $mark within $4 s"
+      serial_report "$log" "$mark" >&2
+      return 1
     fi
     sleep 0.1
   done
@@ -615,6 +670,17 @@ main() {
     domain-xml) cmd_domain_xml "$@"; return ;;
     counter)    cmd_counter "$@"; return ;;
     wait-tick)  cmd_wait_tick "$@"; return ;;
+    wait-boot)  cmd_wait_boot "$@"; return ;;
+    serial-mark) serial_mark "$@"; return ;;
+    boots|last-tick|serial-report)
+      if [ $# -lt 2 ] || [ $# -gt 3 ]; then die "usage: $cmd DISKDIR NAME [MARK]"; fi
+      mark_arg "${3:-0}"
+      case $cmd in
+        boots)     boots "$1/$2.serial.log" "${3:-0}" ;;
+        last-tick) last_tick "$1/$2.serial.log" "${3:-0}" ;;
+        *)         serial_report "$1/$2.serial.log" "${3:-0}" ;;
+      esac
+      return ;;
     ""|-h|--help|help) usage ;;
   esac
   need_prefix

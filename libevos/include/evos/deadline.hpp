@@ -50,4 +50,21 @@ Millis guard_time(Millis budget);
 // plus the guard time, so its own typed timeout comes first; otherwise `fallback` (30 s).
 Millis command_budget(std::optional<Millis> global, std::optional<Millis> own, Millis fallback);
 
+// The clock a service reads and waits on, a port like Log: steady_time() in production (the
+// steady clock and std::this_thread::sleep_for); unit tests pass a fake that advances only when
+// slept on (tests/support/fake_time.hpp), so a wait of seconds costs them no real time.
+class TimeSource {
+ public:
+  virtual ~TimeSource() = default;
+  [[nodiscard]] virtual Clock::time_point now() = 0;
+  virtual void sleep_for(Millis duration) = 0;
+
+  [[nodiscard]] Deadline after(Millis budget) { return Deadline::at(now() + budget); }
+  // Time left until `deadline` on this clock, never negative.
+  [[nodiscard]] Millis remaining(Deadline deadline);
+  [[nodiscard]] bool expired(Deadline deadline) { return now() >= deadline.when(); }
+};
+
+TimeSource& steady_time();
+
 }  // namespace evos

@@ -89,10 +89,21 @@ Result<void> start_verify(drbd::Control& control, const ResourceState& state, De
 
 Result<VerifyReport> wait_verify(drbd::Control& control, const std::string& resource, Deadline deadline,
                                  std::chrono::milliseconds poll, const Sleep& sleep) {
+  struct SteadySleeping final : TimeSource {
+    const Sleep& sleep;
+    explicit SteadySleeping(const Sleep& s) : sleep(s) {}
+    Clock::time_point now() override { return Clock::now(); }
+    void sleep_for(Millis d) override { sleep(d); }
+  } time(sleep);
+  return wait_verify(control, resource, deadline, poll, time);
+}
+
+Result<VerifyReport> wait_verify(drbd::Control& control, const std::string& resource, Deadline deadline,
+                                 std::chrono::milliseconds poll, TimeSource& time) {
   for (;;) {
     // A read near the end still gets a few seconds, so the answer at the deadline is the progress
     // (not a killed drbdsetup).
-    auto s = control.state(resource, Deadline::after(std::max(deadline.remaining(), std::chrono::milliseconds(5000))));
+    auto s = control.state(resource, time.after(std::max(time.remaining(deadline), std::chrono::milliseconds(5000))));
     if (!s) return std::move(s).error().context("wait for the online verify");
     if (!s->exists) return make_error(Errc::backend, "{} went down during the online verify", resource);
     const VerifyReport report = verify_report(*s);
@@ -104,13 +115,13 @@ Result<VerifyReport> wait_verify(drbd::Control& control, const std::string& reso
                             resource, drbd::peer_display_name(c), to_string(c.state), report.out_of_sync_kib);
       return report;
     }
-    if (deadline.expired())
+    if (time.expired(deadline))
       return make_error(Errc::timeout,
                         "{}: the online verify is still running ({}{}, {} KiB out of sync so far); it goes on: follow "
                         "it with evosctl mirror status {}",
                         resource, report.source ? "VerifyS" : "VerifyT", percent(report.done_percent),
                         report.out_of_sync_kib, resource);
-    sleep(std::clamp(deadline.remaining(), std::chrono::milliseconds(1), poll));
+    time.sleep_for(std::clamp(time.remaining(deadline), std::chrono::milliseconds(1), poll));
   }
 }
 

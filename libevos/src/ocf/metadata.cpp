@@ -2,6 +2,7 @@
 
 #include <pugixml.hpp>
 
+#include <array>
 #include <sstream>
 
 namespace evos::ocf {
@@ -24,6 +25,16 @@ void add_desc(pugi::xml_node parent, const char* tag, const std::string& text) {
 
 }  // namespace
 
+std::span<const std::string_view> ocf_action_names() {
+  // ra-api-1.dtd's enumeration (resource-agents, OCF 1.0) plus reload-agent, the one action OCF
+  // 1.1 adds (OCF-spec ra/1.1/resource-agent-api.md, "Actions").
+  static constexpr std::array<std::string_view, 17> names{
+      "start",   "stop",   "recover", "monitor", "restart", "migrate_to", "migrate_from",
+      "promote", "demote", "notify",  "status",  "reload",  "meta-data",  "usage",
+      "methods", "validate-all", "reload-agent"};
+  return names;
+}
+
 const ActionSpec* AgentInfo::action(std::string_view wanted) const {
   for (const auto& a : actions)
     if (a.name == wanted) return &a;
@@ -35,11 +46,13 @@ std::string render_metadata(const AgentInfo& info) {
   auto decl = doc.append_child(pugi::node_declaration);
   decl.append_attribute("version") = "1.0";
   auto doctype = doc.append_child(pugi::node_doctype);
-  doctype.set_value(
-      "resource-agent SYSTEM \"ra-api-1.dtd\" [\n"
-      "  <!ATTLIST parameter reloadable (1|0) \"0\">\n"
-      "  <!ATTLIST action name CDATA #REQUIRED>\n"
-      "]");
+  std::string names;
+  for (auto n : ocf_action_names()) names += (names.empty() ? "" : "|") + std::string(n);
+  const std::string subset = "resource-agent SYSTEM \"ra-api-1.dtd\" [\n"
+                             "  <!ATTLIST parameter reloadable (1|0) \"0\">\n"
+                             "  <!ATTLIST action name (" + names + ") #REQUIRED>\n"
+                             "]";
+  doctype.set_value(subset.c_str());
 
   auto agent = doc.append_child("resource-agent");
   agent.append_attribute("name") = info.name.c_str();

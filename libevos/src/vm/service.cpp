@@ -1,7 +1,5 @@
 #include <evos/vm/service.hpp>
 
-#include <thread>
-
 namespace evos::vm {
 namespace {
 
@@ -18,17 +16,17 @@ std::string mib(unsigned long long bytes) { return fmt::format("{:.1f} MiB", sta
 
 }  // namespace
 
-Service::Service(Hypervisor& hypervisor, Log& log, Params params, DomainIdentity identity)
-    : hv_(hypervisor), log_(log), params_(std::move(params)), id_(std::move(identity)) {}
+Service::Service(Hypervisor& hypervisor, Log& log, Params params, DomainIdentity identity, TimeSource& time)
+    : hv_(hypervisor), log_(log), params_(std::move(params)), id_(std::move(identity)), time_(time) {}
 
 Result<DomainState> Service::wait_for(Deadline deadline, const std::function<bool(const DomainState&)>& done) {
   for (;;) {
     auto st = hv_.state(id_.name);
     if (!st) return st;
     if (done(*st)) return st;
-    if (deadline.expired())
+    if (time_.expired(deadline))
       return make_error(Errc::timeout, "domain '{}' is still {} at the deadline", id_.name, describe(*st));
-    std::this_thread::sleep_for(std::min<Millis>(poll_interval, deadline.remaining() + 1ms));
+    time_.sleep_for(std::min<Millis>(poll_interval, time_.remaining(deadline) + 1ms));
   }
 }
 
@@ -103,13 +101,13 @@ Result<void> Service::stop(Deadline deadline) {
 
   const bool can_shut_down = st->power == Power::running || st->power == Power::blocked;
   if (!params_.force_stop && can_shut_down) {
-    const Millis budget = graceful_stop_budget(params_.shutdown_timeout, deadline.remaining());
+    const Millis budget = graceful_stop_budget(params_.shutdown_timeout, time_.remaining(deadline));
     if (budget.count() > 0) {
       log_.info("shutting down domain '{}' (waiting up to {} ms)", id_.name, budget.count());
       if (auto r = hv_.request_shutdown(id_.name, params_.shutdown_mode); !r) {
         log_.warning("{}; destroying it instead", r.error().message());
       } else {
-        auto off = wait_for(Deadline::after(budget).earliest(deadline),
+        auto off = wait_for(time_.after(budget).earliest(deadline),
                             [](const DomainState& s) { return !is_active(s.power); });
         if (off) {
           log_.info("domain '{}' shut down", id_.name);
@@ -168,11 +166,11 @@ Result<MigrationStats> Service::migrate_to(const std::string& node, const Hyperv
 
   log_.info("migrating domain '{}' to {} ({}{})", id_.name, node, target->dest_uri,
             target->migration_uri.empty() ? "" : ", data over " + target->migration_uri);
-  auto last_log = Clock::now();
+  auto last_log = time_.now();
   auto stats = hv_.migrate(id_.name, MigrationRequest{*target, params_.migration}, deadline,
                            [&](const MigrationProgress& p) {
-                             if (Clock::now() - last_log < 2s) return;
-                             last_log = Clock::now();
+                             if (time_.now() - last_log < 2s) return;
+                             last_log = time_.now();
                              log_.info("migration of '{}': {} ms, {} of {} sent, {} remaining, pass {}", id_.name,
                                        p.elapsed.count(), mib(p.data_processed), mib(p.data_total),
                                        mib(p.data_remaining), p.memory_iteration);

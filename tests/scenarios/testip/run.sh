@@ -152,9 +152,10 @@ last_tick() { awk '$1 == "EVOS-TICK" && $2 ~ /^[0-9]+$/ { n = $2 } END { print n
 before_last_boot() { awk -v n="$(boots)" '/EVOS-INIT-START/ { i++ } i < n && $1 == "EVOS-TICK" { t = $2 } END { print t + 0 }' "$slog"; }
 first_of_last_boot() { awk -v n="$(boots)" '/EVOS-INIT-START/ { i++ } i == n && $1 == "EVOS-TICK" { print $2; exit }' "$slog"; }
 tick_at_least() { "$vh" wait-tick "$shared" "$vm" "$1" "$2" >/dev/null 2>&1; }
-# kept_running WHAT BOOTS0 LAST: the same boot, and the ticks continue past LAST
+# kept_running WHAT BOOTS0 LAST: the ticks continue past LAST, and (counted after them, since a
+# new boot also ticks past LAST: it reads the counter from the disk) still the same boot
 kept_running() {
-    if [[ $(boots) == "$2" ]] && tick_at_least $(($3 + 2)) 60; then
+    if tick_at_least $(($3 + 2)) 60 && [[ $(boots) == "$2" ]]; then
         pass "$1: the guest kept running (no reboot, ticks $3 -> $(last_tick))"
     else
         fail "$1: the guest did not keep running (boots $2 -> $(boots), last tick before $3, now $(last_tick))"
@@ -433,7 +434,7 @@ while (( $(now_ms) < t_end )); do
             t_kept=$(now_ms); phase=hold
         fi ;;
     hold)  # until the loser's Pacemaker runs again (inquorate) and a few more seconds
-        if [[ -z $t_back ]] && X "$loser" crm_mon -1 --output-as=xml 2>/dev/null | grep -q '<current_dc present="true"'; then
+        if [[ -z $t_back ]] && grep -q '<current_dc present="true"' <<<"$(X "$loser" crm_mon -1 --output-as=xml 2>/dev/null)"; then
             t_back=$(now_ms)
         fi
         if [[ -n $t_back ]] && (( $(now_ms) - t_back > 8000 )); then
@@ -478,7 +479,10 @@ if [[ $winner == "$a" ]]; then
 else
     nothing_lost "3: split, the VM restarted on $winner" "$last" "$b0"
 fi
-X "$n1" stonith_admin --history "$loser" --output-as=xml 2>/dev/null | grep -q "target=\"$loser\"[^>]*status=\"success\"\|status=\"success\"[^>]*target=\"$loser\"" &&
+# (grep reads a captured copy: `cmd | grep -q` under pipefail fails when grep exits at the
+# match and the writer then dies of SIGPIPE)
+grep -q "target=\"$loser\"[^>]*status=\"success\"\|status=\"success\"[^>]*target=\"$loser\"" \
+    <<<"$(X "$n1" stonith_admin --history "$loser" --output-as=xml 2>/dev/null)" &&
     pass "3: the fencing history holds $loser's fencing" || fail "3: no successful fencing of $loser in the history"
 
 # === down =====================================================================================

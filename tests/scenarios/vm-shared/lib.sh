@@ -87,6 +87,10 @@ first_tick_of_boot() {
         awk -v k="$1" '/EVOS-INIT-START/ {i++; next} i == k {print $2; exit}'
 }
 wait_tick() { "$virt_hosts" wait-tick "$shared" "$vm" "$1" "$2" 2>/dev/null; }   # wait_tick MIN TIMEOUT_S
+# fresh_tick: wait for a tick above the latest in the log. A domain runs before its guest prints
+# EVOS-INIT-START, so a boot count read right after a (re)start may miss that boot; once a new
+# tick is printed, the start line of the boot that printed it is in the log.
+fresh_tick() { wait_tick $(( $(last_tick) + 1 )) 30 >/dev/null; }
 # tick_after_boot K: a tick printed after the K-th EVOS-INIT-START exists
 tick_after_boot() { [[ -n $(first_tick_of_boot "$1") ]]; }
 # check_serial_log: the whole log's invariant, printed as one line; fails on any violation:

@@ -148,6 +148,7 @@ scenario_migrate() {
     for _ in there back; do
         h=$(holder) || { fail "migrate: the VM does not run on one node"; return; }
         t=$(other "$h")
+        fresh_tick || fail "migrate: the guest does not tick"
         boots=$(init_count)
         last=$(wait_tick 1 30)
         watch_start "migrate-$t"
@@ -172,6 +173,7 @@ scenario_link_cut() {
     h=$(holder) || { fail "link-cut: the VM does not run on one node"; return; }
     o=$(other "$h")
     b1=$(bootid "$h") b2=$(bootid "$o")
+    fresh_tick || fail "link-cut: the guest does not tick"
     boots=$(init_count)
     local dc; dc=$(dc_of "$h")
     watch_start link-cut
@@ -216,6 +218,7 @@ scenario_node_kill() {
     local h s boots last t
     h=$(holder) || { fail "node-kill: the VM does not run on one node"; return; }
     s=$(other "$h")
+    fresh_tick || fail "node-kill: the guest does not tick"
     boots=$(init_count)
     KILL_FENCES=$(fence_count "$s" "$h")
     watch_start node-kill     # runs on through scenario_node_returns
@@ -258,6 +261,7 @@ scenario_daemon_kill() {
     h=$(holder) || { fail "$tag: the VM does not run on one node"; return; }
     s=$(other "$h")
     b=$(bootid "$h")
+    fresh_tick || fail "$tag: the guest does not tick"
     boots=$(init_count)
     pid=$(X "$h" "$@" 2>/dev/null | awk '{print $1}')
     [[ $pid =~ ^[0-9]+$ ]] || { fail "$tag: no PID on $h from: $*"; return; }

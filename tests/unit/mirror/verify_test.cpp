@@ -1,10 +1,9 @@
 #include "fake_mirror.hpp"
+#include "fake_time.hpp"
 
 #include <evos/mirror/verify.hpp>
 
 #include <catch2/catch.hpp>
-
-#include <thread>
 
 using namespace evos;
 using namespace evos::mirror;
@@ -185,14 +184,12 @@ TEST_CASE("wait verify fails when the peer goes away or the resource goes down")
 TEST_CASE("wait verify times out with the progress and leaves the verify running") {
   FakeDrbd drbd;
   drbd.current = verifying(ReplState::verify_source, 33.0, 8);
-  int sleeps = 0;
-  auto r = wait_verify(drbd, "r0", Deadline::after(30ms), 5ms, [&](std::chrono::milliseconds d) {
-    ++sleeps;
-    std::this_thread::sleep_for(d);
-  });
+  evos::test::FakeTime time;
+  auto r = wait_verify(drbd, "r0", time.after(30s), 500ms, time);
   REQUIRE_FALSE(r);
   CHECK(r.error().code() == Errc::timeout);
   CHECK(has(r.error().message(), "still running (VerifyS, 33.0% done, 8 KiB out of sync so far)"));
-  CHECK(sleeps >= 1);
+  CHECK(time.sleeps.size() == 60);  // polled every 500 ms up to the deadline, no further
+  CHECK(time.slept() == 30s);
   CHECK(drbd.calls.empty());  // nothing was stopped
 }

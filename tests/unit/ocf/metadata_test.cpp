@@ -1,3 +1,5 @@
+#include <evos/mirror/agent_info.hpp>
+#include <evos/net/ping_agent_info.hpp>
 #include <evos/ocf/metadata.hpp>
 #include <evos/vm/agent_info.hpp>
 #include <evos/vm/params.hpp>
@@ -53,4 +55,24 @@ TEST_CASE("meta-data escapes text") {
                       .actions = {{.name = "start"}}};
   const auto xml = ocf::render_metadata(info);
   CHECK(xml.find("a &lt;b&gt; &amp; c") != std::string::npos);
+}
+
+TEST_CASE("meta-data keeps the DTD's action name an enumeration of OCF's names") {
+  const auto names = ocf::ocf_action_names();
+  auto known = [&](std::string_view n) { return std::find(names.begin(), names.end(), n) != names.end(); };
+  CHECK(known("reload-agent"));  // OCF 1.1's addition to ra-api-1.dtd's list
+  CHECK(known("migrate_from"));
+  CHECK_FALSE(known("reload_agent"));
+  for (const auto* info : {&vm::agent_info(), &net::ping_agent_info(), &mirror::mirror_agent_info()}) {
+    INFO(info->name);
+    for (const auto& a : info->actions) {
+      INFO(a.name);
+      CHECK(known(a.name));
+    }
+    const auto xml = ocf::render_metadata(*info);
+    // the internal subset redeclares the attribute as the list, never as free text (CDATA)
+    CHECK(xml.find("<!ATTLIST action name (start|stop|") != std::string::npos);
+    CHECK(xml.find("|reload-agent) #REQUIRED>") != std::string::npos);
+    CHECK(xml.find("CDATA") == std::string::npos);
+  }
 }

@@ -1,6 +1,7 @@
 #include <evos/vm/service.hpp>
 
 #include "fake_hypervisor.hpp"
+#include "fake_time.hpp"
 
 #include <catch2/catch.hpp>
 
@@ -8,6 +9,7 @@ using namespace evos;
 using namespace evos::vm;
 using namespace std::chrono_literals;
 using evos::test::FakeHypervisor;
+using evos::test::FakeTime;
 using evos::test::MemoryLog;
 
 namespace {
@@ -28,13 +30,14 @@ const std::string web1_xml = "<domain type='kvm'><name>web1</name></domain>";
 TEST_CASE("start defines and starts a stopped domain - and is idempotent") {
   FakeHypervisor hv;
   MemoryLog log;
-  Service svc(hv, log, params_with(), {"web1", ""});
-  REQUIRE(svc.start(web1_xml, Deadline::after(5s)));
+  FakeTime time;
+  Service svc(hv, log, params_with(), {"web1", ""}, time);
+  REQUIRE(svc.start(web1_xml, time.after(5s)));
   CHECK(hv.calls == std::vector<std::string>{"define", "start web1"});
   CHECK(hv.domains["web1"].state.power == Power::running);
 
   hv.calls.clear();
-  REQUIRE(svc.start(web1_xml, Deadline::after(5s)));
+  REQUIRE(svc.start(web1_xml, time.after(5s)));
   CHECK(hv.calls.empty());
   CHECK(log.contains("already running"));
 }
@@ -42,13 +45,14 @@ TEST_CASE("start defines and starts a stopped domain - and is idempotent") {
 TEST_CASE("start resumes a domain paused by an administrator but refuses one paused by an I/O error") {
   FakeHypervisor hv;
   MemoryLog log;
-  Service svc(hv, log, params_with(), {"web1", ""});
+  FakeTime time;
+  Service svc(hv, log, params_with(), {"web1", ""}, time);
   hv.domains["web1"].state = {Power::paused, Reason::user};
-  REQUIRE(svc.start(web1_xml, Deadline::after(5s)));
+  REQUIRE(svc.start(web1_xml, time.after(5s)));
   CHECK(hv.calls == std::vector<std::string>{"resume web1"});
 
   hv.domains["web1"].state = {Power::paused, Reason::io_error};
-  auto r = svc.start(web1_xml, Deadline::after(5s));
+  auto r = svc.start(web1_xml, time.after(5s));
   REQUIRE_FALSE(r);
   CHECK(r.error().message().find("I/O error") != std::string::npos);
 }
@@ -56,43 +60,55 @@ TEST_CASE("start resumes a domain paused by an administrator but refuses one pau
 TEST_CASE("stop: absent or shut off is success - graceful first - destroy after the budget") {
   FakeHypervisor hv;
   MemoryLog log;
+  FakeTime time;
   SECTION("absent") {
-    Service svc(hv, log, params_with(), {"web1", ""});
-    REQUIRE(svc.stop(Deadline::after(5s)));
+    Service svc(hv, log, params_with(), {"web1", ""}, time);
+    REQUIRE(svc.stop(time.after(5s)));
     CHECK(hv.calls.empty());
   }
   SECTION("guest shuts down") {
     hv.domains["web1"].state = {Power::running, Reason::booted};
-    Service svc(hv, log, params_with({{"shutdown_timeout", "1"}}), {"web1", ""});
-    REQUIRE(svc.stop(Deadline::after(10s)));
+    Service svc(hv, log, params_with({{"shutdown_timeout", "1"}}), {"web1", ""}, time);
+    REQUIRE(svc.stop(time.after(10s)));
     CHECK(hv.calls == std::vector<std::string>{"shutdown web1"});
   }
   SECTION("guest ignores the request: destroyed once the graceful budget is spent") {
     hv.domains["web1"].state = {Power::running, Reason::booted};
     hv.guest_ignores_shutdown = true;
-    Service svc(hv, log, params_with({{"shutdown_timeout", "1"}}), {"web1", ""});
-    const auto t0 = Clock::now();
-    REQUIRE(svc.stop(Deadline::after(10s)));
+    Service svc(hv, log, params_with({{"shutdown_timeout", "1"}}), {"web1", ""}, time);
+    REQUIRE(svc.stop(time.after(10s)));
     CHECK(hv.calls == std::vector<std::string>{"shutdown web1", "destroy web1"});
-    CHECK(Clock::now() - t0 >= 900ms);
+    CHECK(time.slept() == 1000ms);  // the whole graceful budget, polled, then no more
     CHECK(log.contains("did not shut down"));
+  }
+  SECTION("a guest that takes 3 s to shut down is waited for, within its budget") {
+    hv.domains["web1"].state = {Power::running, Reason::booted};
+    hv.guest_ignores_shutdown = true;
+    time.on_sleep = [&](Millis slept) {
+      if (slept >= 3s) hv.domains["web1"].state = {Power::shut_off, Reason::shutdown};
+    };
+    Service svc(hv, log, params_with({{"shutdown_timeout", "10"}}), {"web1", ""}, time);
+    REQUIRE(svc.stop(time.after(60s)));
+    CHECK(hv.calls == std::vector<std::string>{"shutdown web1"});
+    CHECK(time.slept() == 3000ms);
+    CHECK(log.contains("domain 'web1' shut down"));
   }
   SECTION("force_stop destroys at once") {
     hv.domains["web1"].state = {Power::running, Reason::booted};
-    Service svc(hv, log, params_with({{"force_stop", "true"}}), {"web1", ""});
-    REQUIRE(svc.stop(Deadline::after(10s)));
+    Service svc(hv, log, params_with({{"force_stop", "true"}}), {"web1", ""}, time);
+    REQUIRE(svc.stop(time.after(10s)));
     CHECK(hv.calls == std::vector<std::string>{"destroy web1"});
   }
   SECTION("a paused domain cannot shut down: destroyed") {
     hv.domains["web1"].state = {Power::paused, Reason::io_error};
-    Service svc(hv, log, params_with(), {"web1", ""});
-    REQUIRE(svc.stop(Deadline::after(10s)));
+    Service svc(hv, log, params_with(), {"web1", ""}, time);
+    REQUIRE(svc.stop(time.after(10s)));
     CHECK(hv.calls == std::vector<std::string>{"destroy web1"});
   }
   SECTION("a hypervisor that cannot answer is an error - never 'stopped'") {
     hv.state_error = Error(Errc::backend, "connection refused");
-    Service svc(hv, log, params_with(), {"web1", ""});
-    auto r = svc.stop(Deadline::after(5s));
+    Service svc(hv, log, params_with(), {"web1", ""}, time);
+    auto r = svc.stop(time.after(5s));
     REQUIRE_FALSE(r);
     CHECK(r.error().message().find("connection refused") != std::string::npos);
   }
@@ -101,7 +117,8 @@ TEST_CASE("stop: absent or shut off is success - graceful first - destroy after 
 TEST_CASE("monitor maps states - and the deep check at level 10") {
   FakeHypervisor hv;
   MemoryLog log;
-  Service svc(hv, log, params_with(), {"web1", ""});
+  FakeTime time;
+  Service svc(hv, log, params_with(), {"web1", ""}, time);
   CHECK(svc.monitor(0)->health == Health::stopped);
   hv.domains["web1"].state = {Power::paused, Reason::io_error};
   CHECK(svc.monitor(0)->health == Health::failed);
@@ -118,10 +135,11 @@ TEST_CASE("migrate_to moves snapshot metadata along and reports the downtime") {
   FakeHypervisor src, dst;
   src.migration_destination = &dst;
   MemoryLog log;
+  FakeTime time;
   src.domains["web1"].state = {Power::running, Reason::booted};
   src.domains["web1"].snapshots = {{"s1", "<domainsnapshot><name>s1</name></domainsnapshot>", false},
                                    {"s2", "<domainsnapshot><name>s2</name></domainsnapshot>", true}};
-  Service svc(src, log, params_with(), {"web1", ""});
+  Service svc(src, log, params_with(), {"web1", ""}, time);
   std::string connected_to;
   // Hand the destination out through the connector without giving up ownership.
   struct Forward final : Hypervisor {
@@ -150,7 +168,7 @@ TEST_CASE("migrate_to moves snapshot metadata along and reports the downtime") {
     return std::unique_ptr<Hypervisor>(std::make_unique<Forward>(dst));
   };
 
-  auto stats = svc.migrate_to("node2", to_dst, Deadline::after(10s));
+  auto stats = svc.migrate_to("node2", to_dst, time.after(10s));
   REQUIRE(stats);
   CHECK(stats->downtime == 40ms);
   // Children dropped first, then migrated, then redefined parents-first on the destination.
@@ -162,19 +180,20 @@ TEST_CASE("migrate_to moves snapshot metadata along and reports the downtime") {
   CHECK(log.contains("downtime 40 ms"));
 
   MemoryLog dst_log;
-  Service on_dst(dst, dst_log, params_with(), {"web1", ""});
-  CHECK(on_dst.migrate_from(Deadline::after(2s))->health == Health::running);
+  Service on_dst(dst, dst_log, params_with(), {"web1", ""}, time);
+  CHECK(on_dst.migrate_from(time.after(2s))->health == Health::running);
   CHECK(dst_log.contains("downtime 40 ms"));
 }
 
 TEST_CASE("a failed migration puts the snapshot metadata back on the source") {
   FakeHypervisor src;
   MemoryLog log;
+  FakeTime time;
   src.domains["web1"].state = {Power::running, Reason::booted};
   src.domains["web1"].snapshots = {{"s1", "<x/>", true}};
   src.migrate_error = Error(Errc::backend, "unable to connect to server");
-  Service svc(src, log, params_with(), {"web1", ""});
-  auto r = svc.migrate_to("node2", {}, Deadline::after(5s));
+  Service svc(src, log, params_with(), {"web1", ""}, time);
+  auto r = svc.migrate_to("node2", {}, time.after(5s));
   REQUIRE_FALSE(r);
   CHECK(r.error().message().find("unable to connect") != std::string::npos);
   REQUIRE(src.domains["web1"].snapshots.size() == 1);
@@ -184,11 +203,11 @@ TEST_CASE("a failed migration puts the snapshot metadata back on the source") {
 TEST_CASE("only a running domain migrates - migrate_from fails at once when nothing arrived") {
   FakeHypervisor hv;
   MemoryLog log;
-  Service svc(hv, log, params_with(), {"web1", ""});
-  CHECK_FALSE(svc.migrate_to("node2", {}, Deadline::after(1s)));
-  const auto t0 = Clock::now();
-  auto from = svc.migrate_from(Deadline::after(5s));
+  FakeTime time;
+  Service svc(hv, log, params_with(), {"web1", ""}, time);
+  CHECK_FALSE(svc.migrate_to("node2", {}, time.after(1s)));
+  auto from = svc.migrate_from(time.after(5s));
   REQUIRE_FALSE(from);
   CHECK(from.error().message().find("did not bring it") != std::string::npos);
-  CHECK(Clock::now() - t0 < 1s);  // nothing arrived: no reason to wait out the timeout
+  CHECK(time.sleeps.empty());  // nothing arrived: no reason to wait out the timeout
 }

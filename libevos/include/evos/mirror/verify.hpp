@@ -48,6 +48,10 @@ Result<void> start_verify(drbd::Control& control, const drbd::ResourceState& sta
 // also at the deadline. Errors: timeout (with the
 // progress) when the deadline passes first; backend when the verify stopped because the peer
 // went away or the resource went down (the count is then incomplete).
+// The deadline is measured on `time`, which also sleeps (tests pass a fake).
+Result<VerifyReport> wait_verify(drbd::Control& control, const std::string& resource, Deadline deadline,
+                                 std::chrono::milliseconds poll, TimeSource& time);
+// The same on the steady clock, sleeping through `sleep`.
 using Sleep = std::function<void(std::chrono::milliseconds)>;
 Result<VerifyReport> wait_verify(drbd::Control& control, const std::string& resource, Deadline deadline,
                                  std::chrono::milliseconds poll, const Sleep& sleep);

@@ -12,7 +12,8 @@ namespace evos::vm {
 
 class Service {
  public:
-  Service(Hypervisor& hypervisor, Log& log, Params params, DomainIdentity identity);
+  // `time` is what its waits (shutdown, arrival) poll and sleep on; tests pass a fake.
+  Service(Hypervisor& hypervisor, Log& log, Params params, DomainIdentity identity, TimeSource& time = steady_time());
 
   // OCF_CHECK_LEVEL >= 10 adds the control-channel and disk-error checks.
   Result<Assessment> monitor(int check_level);
@@ -34,6 +35,7 @@ class Service {
   Log& log_;
   Params params_;
   DomainIdentity id_;
+  TimeSource& time_;
 };
 
 }  // namespace evos::vm
