@@ -88,7 +88,7 @@ trap 'exit 130' INT TERM HUP
 [[ $(id -u) == 0 ]] || die "needs root"
 [[ -x /usr/lib/ocf/resource.d/heartbeat/VirtualDomain ]] || die "resource-agents (VirtualDomain) is not installed"
 [[ ! -e $base ]] || die "$base exists already"
-cmake --install "$build" --prefix "$stage" >/dev/null || die "cmake --install failed"
+stage_evos || die "staging evos from its Debian packages failed"
 "$src/tests/support/build-guest.sh" "$build/guest-cache" >/dev/null || die "build-guest.sh failed"
 export EVOS_LAB_STAGE=$stage
 say "load average before: $(cut -d' ' -f1-3 /proc/loadavg)"

@@ -1,7 +1,7 @@
 #!/bin/bash
-# lab_smoke.sh BUILD_DIR - the lab (evos-lab, docs/lab.md) end to end, from a staged install:
-#   1. cmake --install BUILD_DIR into a stage; the staged <stage>/libexec/evos/evos-lab brings
-#      a lab with a unique name up (it finds the stage itself)
+# lab_smoke.sh BUILD_DIR - the lab (evos-lab, docs/lab.md) end to end, from evos's packages:
+#   1. the Debian packages unpacked into a stage (tests/support/stage-debs.sh); the staged
+#      <stage>/lib/evos/evos-lab brings a lab with a unique name up (it finds the stage itself)
 #   2. both nodes online + quorate with a DC; exec (uname -n, exit status, stdin); libvirtd
 #      answers in both nodes; the staged evosctl and ocf:evos:vm are visible inside the nodes
 #   3. ICMP from node 1 to the three test IPs and to node 2 over both links; cut/heal corp
@@ -23,6 +23,7 @@
 # shellcheck disable=SC2015,SC2016
 set -uo pipefail
 build=$(cd "${1:?usage: lab_smoke.sh BUILD_DIR}" && pwd)
+src=$(cd "$(dirname "$0")/../.." && pwd)
 name=${EVOS_LAB_NAME:-l$(printf '%04d' $((RANDOM % 10000)))}
 export EVOS_LAB_NAME=$name
 unset EVOS_LAB_BASE EVOS_LAB_STAGE
@@ -30,8 +31,8 @@ export EVOS_LAB_CACHE=${EVOS_LAB_CACHE:-$build/lab-cache}
 base=/tmp/evos-lab-$name
 n1=${name}1 n2=${name}2
 work=$(mktemp -d "$build/lab-smoke.$name.XXXXXX")
-stage=$work/stage
-lab=$stage/libexec/evos/evos-lab
+stage=$work/root/usr      # evos from its Debian packages (tests/support/stage-debs.sh)
+lab=$stage/lib/evos/evos-lab
 
 passes=0 fails=0
 say() { echo "[lab-smoke $name $(date +%T.%3N)] $*"; }
@@ -99,8 +100,8 @@ for t in cmake python3 ip; do command -v "$t" >/dev/null || die "$t is not insta
 [[ ! -e $base ]] || die "$base exists already (another lab named $name?)"
 
 # --- 1. staged install, up --------------------------------------------------------------------
-cmake --install "$build" --prefix "$stage" >/dev/null || die "cmake --install failed"
-[[ -x $lab && -x $stage/libexec/evos/fence_evoslab ]] || die "evos-lab/fence_evoslab not installed in $stage/libexec/evos"
+[[ $("$src/tests/support/stage-debs.sh" "$src" "$build" "$work/root") == "$stage" ]] || die "staging evos from its Debian packages failed"
+[[ -x $lab && -x $stage/lib/evos/fence_evoslab ]] || die "evos-lab/fence_evoslab not in the evos-lab package ($stage/lib/evos)"
 [[ -x $stage/lib/ocf/resource.d/evos/vm && -x $stage/sbin/evosctl ]] || die "agents or evosctl not staged"
 t0=$(now_ms)
 if L up; then up_s=$(secs "$t0"); pass "up in $up_s s"; else die "up failed"; fi

@@ -55,7 +55,7 @@ rsc=vm-$vm
 test_ips="198.18.1.254 198.18.1.253 198.18.1.252"
 dampen=${EVOS_TESTIP_DAMPEN:-} blip=${EVOS_TESTIP_BLIP:-1.5}
 work=$(mktemp -d "$build/scenario-testip.$name.XXXXXX")
-stage=$work/stage
+stage=$work/root/usr      # evos from its Debian packages (tests/support/stage-debs.sh)
 export EVOS_LAB_STAGE=$stage
 evosctl=$stage/sbin/evosctl
 vh=$here/tests/support/virt-hosts.sh
@@ -226,7 +226,7 @@ timings=""
 t_all=$(now_ms)
 
 # === setup ====================================================================================
-cmake --install "$build" --prefix "$stage" >/dev/null || die "cmake --install failed"
+[[ $("$here/tests/support/stage-debs.sh" "$here" "$build" "$work/root") == "$stage" ]] || die "staging evos from its Debian packages failed"
 "$here/tests/support/build-guest.sh" "$build/guest-cache" >/dev/null || die "build-guest.sh failed"
 L up >/dev/null || die "lab up failed"
 pass "lab $name up"

@@ -15,8 +15,8 @@ unset EVOS_LAB_BASE EVOS_LAB_STAGE
 export EVOS_LAB_CACHE=${EVOS_LAB_CACHE:-$build/lab-cache}
 vm=${name}vm
 work=$(mktemp -d "$build/$kind.$name.XXXXXX")
-stage=$work/stage
-lab=$stage/libexec/evos/evos-lab
+stage=$work/root/usr      # evos from its Debian packages: stage_evos
+lab=$stage/lib/evos/evos-lab
 base=/tmp/evos-lab-$name
 shared=$base/shared
 n1=${name}1 n2=${name}2
@@ -25,6 +25,8 @@ here_lib=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 virt_hosts=$here_lib/../../support/virt-hosts.sh
 serial=$shared/$vm.serial.log
 
+# stage_evos: unpack evos's Debian packages (built once per source content) into the stage.
+stage_evos() { [[ $("$here_lib/../../support/stage-debs.sh" "$here_lib/../../.." "$build" "$work/root") == "$stage" ]]; }
 now_ms() { date +%s%3N; }
 secs() { local d=$(( $(now_ms) - $1 )); printf '%d.%02d' $((d / 1000)) $(((d % 1000) / 10)); }
 L() { "$lab" "$@"; }

@@ -102,9 +102,9 @@ fence_count() { # fence_count OBSERVER TARGET: successful fencings of TARGET in 
 setup() {
     [[ $(id -u) == 0 ]] || die "needs root"
     local t
-    for t in cmake python3 ip qemu-img; do command -v "$t" >/dev/null || die "$t is not installed"; done
+    for t in dpkg-buildpackage python3 ip qemu-img; do command -v "$t" >/dev/null || die "$t is not installed"; done
     [[ ! -e $base ]] || die "$base exists already (another lab named $name?)"
-    cmake --install "$build" --prefix "$stage" >/dev/null || die "cmake --install failed"
+    stage_evos || die "staging evos from its Debian packages failed"
     [[ -x $lab && -x $stage/sbin/evosctl && -x $stage/lib/ocf/resource.d/evos/vm ]] || die "evos-lab, evosctl or ocf:evos:vm not staged"
     "$src/tests/support/build-guest.sh" "$build/guest-cache" >/dev/null || die "build-guest.sh failed"
     export EVOS_LAB_STAGE=$stage
