@@ -23,6 +23,7 @@ enum Exit : int {
   unavailable = 5,
   out_of_sync = 6,
   timeout = 7,
+  damaged_data = 8,  // backup verify/list: a backup's manifest or a chunk it needs is damaged or missing
 };
 
 inline int to_exit(evos::Errc code) {

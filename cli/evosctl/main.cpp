@@ -1,4 +1,5 @@
 // evosctl: the administrator's tool. Parses arguments, calls libevos, renders the result.
+#include "backup_commands.hpp"
 #include "cluster_commands.hpp"
 #include "exit_codes.hpp"
 #include "lab_command.hpp"
@@ -80,6 +81,7 @@ int main(int argc, char** argv) {
   auto& vm = evosctl::add_vm_commands(app, global, run);
   evosctl::add_cluster_commands(app, vm, global, run);
   evosctl::add_mirror_commands(app, global, run);
+  evosctl::add_backup_commands(app, global, run);
   app.add_subcommand("lab", "The two-node lab on this machine: up|down|status|exec NODE CMD...|kill NODE|boot NODE|"
                             "cut LINK NODE|heal LINK NODE [--name N] (see docs/lab.md)")
       ->allow_extras();
