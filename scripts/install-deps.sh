@@ -12,7 +12,7 @@ PACKAGES=(
   build-essential cmake pkg-config
   libvirt-dev libfmt-dev nlohmann-json3-dev libcli11-dev libpugixml-dev catch2
   libcorosync-common-dev libcpg-dev libquorum-dev libcmap-dev
-  libssl-dev libzstd-dev  # backups: SHA-256/HMAC/AES-256-GCM (OpenSSL) and zstd
+  libssl-dev libzstd-dev libnbd-dev  # backups: OpenSSL (SHA-256/HMAC/AES-GCM), zstd, libnbd (reading libvirt backups)
   # virtualization (real libvirtd + QEMU TCG) and the tiny test guest
   libvirt-daemon-system libvirt-clients qemu-system-x86 qemu-utils busybox-static tini
   # cluster stack and conformance tools

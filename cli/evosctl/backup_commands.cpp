@@ -5,6 +5,8 @@
 #include <evos/backup/collect_garbage.hpp>
 #include <evos/backup/operations.hpp>
 #include <evos/backup/verify.hpp>
+#include <evos/backup/vm_backup.hpp>
+#include <evos/virt/libvirt_hypervisor.hpp>
 
 #include <fmt/core.h>
 #include <fmt/ranges.h>
@@ -39,6 +41,12 @@ struct BackupOptions {
   backup::RetentionPolicy keep;
   std::string timeout = "600m";
   std::string safety_margin = "5m";
+  std::string mode = "snapshot";
+  std::string scratch_dir = "/var/lib/libvirt/qemu";
+  bool only_if_running = false;
+  std::string as;
+  std::string disk_dir;
+  bool start = false;
 };
 
 // Progress on stderr: one line rewritten in place on a terminal, plain lines at every tenth
@@ -177,15 +185,46 @@ int run_key_create(const BackupOptions& o, const GlobalOptions& g) {
 }
 
 int run_create(const BackupOptions& o, const GlobalOptions& g) {
+  if (o.vm.empty() == o.image.empty())
+    return fail(Error(Errc::invalid_argument, "backup create takes a VM, or --image PATH with --name NAME (not both)"));
+  if (!o.image.empty() && o.name.empty()) return fail(Error(Errc::invalid_argument, "--image needs --name"));
+  if (!o.vm.empty() && !o.name.empty()) return fail(Error(Errc::invalid_argument, "--name goes with --image; a VM's backups take its name"));
+  auto mode = backup::parse_mode(o.mode);
+  if (!mode) return fail(mode.error());
   auto store = open_store(o);
   if (!store) return fail(store.error());
   ProgressPrinter progress("backup");
-  auto m = backup::back_up_image(*store, {o.name, o.image}, {o.threads, progress.sink()});
-  if (!m) return fail(m.error());
-  if (g.json)
-    fmt::print("{}\n", manifest_json(*m, false).dump());
-  else
+  std::optional<backup::Manifest> m;
+  std::vector<std::string> warnings;
+  if (!o.image.empty()) {
+    auto r = backup::back_up_image(*store, {o.name, o.image}, {o.threads, progress.sink()});
+    if (!r) return fail(r.error());
+    m = std::move(*r);
+  } else {
+    auto host = evos::virt::connect_libvirt(g.hypervisor);
+    if (!host) return fail(host.error());
+    auto r = backup::back_up_vm(*store, **host, {o.vm, *mode, o.scratch_dir, o.only_if_running}, {o.threads, progress.sink()});
+    if (!r) return fail(r.error());
+    warnings = r->warnings;
+    if (!r->manifest) {
+      if (g.json)
+        fmt::print("{}\n", nlohmann::json{{"skipped", r->skipped}}.dump());
+      else
+        fmt::print("{}\n", r->skipped);
+      return ok;
+    }
+    m = std::move(r->manifest);
+  }
+  for (const auto& w : warnings) fmt::print(stderr, "evosctl: warning: {}\n", w);
+  if (g.json) {
+    auto j = manifest_json(*m, false);
+    j["plan"] = m->plan;
+    j["warnings"] = warnings;
+    fmt::print("{}\n", j.dump());
+  } else {
     print_backup_line(*m);
+    if (!m->plan.empty()) fmt::print("  {}\n", m->plan);
+  }
   return ok;
 }
 
@@ -286,11 +325,30 @@ int run_verify(const BackupOptions& o, const GlobalOptions& g) {
   return report->ok() ? ok : damaged_data;
 }
 
+int run_restore_vm(const BackupOptions& o, const GlobalOptions& g, const backup::BackupId& id, const backup::Store& store) {
+  if (o.disk_dir.empty()) return fail(Error(Errc::invalid_argument, "--as needs --disk-dir DIR, where the restored disks are written"));
+  auto host = evos::virt::connect_libvirt(g.hypervisor);
+  if (!host) return fail(host.error());
+  ProgressPrinter progress("restore");
+  auto r = backup::restore_vm(store, **host, {id, o.as, o.disk_dir, o.start}, {o.threads, progress.sink()});
+  if (!r) return fail(r.error());
+  if (g.json) {
+    fmt::print("{}\n", nlohmann::json{{"backup", o.id}, {"vm", o.as}, {"disks", r->disk_files}, {"started", o.start}}.dump());
+  } else {
+    fmt::print("restored backup {} as VM {}{}\n", o.id, o.as, o.start ? ", started" : " (defined, not started)");
+    for (const auto& [target, file] : r->disk_files) fmt::print("  {}: {}\n", target, file);
+  }
+  return ok;
+}
+
 int run_restore(const BackupOptions& o, const GlobalOptions& g) {
   auto id = backup::parse_backup_id(o.id);
   if (!id) return fail(id.error());
+  if (o.as.empty() == o.to.empty())
+    return fail(Error(Errc::invalid_argument, "backup restore takes --to PATH (one disk) or --as NAME --disk-dir DIR (a VM)"));
   auto store = open_store(o);
   if (!store) return fail(store.error());
+  if (!o.as.empty()) return run_restore_vm(o, g, *id, *store);
   ProgressPrinter progress("restore");
   const auto started = evos::Clock::now();
   auto disk = backup::restore_backup_disk(*store, {*id, o.disk, {o.to, o.replace}}, {o.threads, progress.sink()});
@@ -388,10 +446,14 @@ void add_backup_commands(CLI::App& app, GlobalOptions& global, std::function<int
   key_create->add_flag("--json", global.json, "Print JSON");
   key_create->callback(action(run_key_create));
 
-  auto* create = b->add_subcommand("create", "Back up a disk image (a file or block device) under a name");
+  auto* create = b->add_subcommand("create", "Back up a VM (live), or a disk image under a name");
   common(create, true);
-  create->add_option("--image", o->image, "The image to back up")->required();
-  create->add_option("--name", o->name, "The name its backups are listed under")->required();
+  create->add_option("VM", o->vm, "The libvirt domain to back up");
+  create->add_option("--mode", o->mode, "snapshot (live, default) or suspend (paused for the instant the point in time is taken)");
+  create->add_option("--scratch-dir", o->scratch_dir, "Where the job's NBD socket and QEMU's scratch files go (default /var/lib/libvirt/qemu)");
+  create->add_flag("--only-if-running", o->only_if_running, "Skip (exit 0) a VM that is not running on this host");
+  create->add_option("--image", o->image, "A disk image (file or block device) to back up instead of a VM");
+  create->add_option("--name", o->name, "The name an --image's backups are listed under");
   create->callback(action(run_create));
 
   auto* list = b->add_subcommand("list", "List backups, oldest first");
@@ -413,7 +475,10 @@ void add_backup_commands(CLI::App& app, GlobalOptions& global, std::function<int
   auto* restore = b->add_subcommand("restore", "Restore a disk of a backup to a new file or a block device");
   common(restore, true);
   restore->add_option("BACKUP", o->id, "VM/TIME")->required();
-  restore->add_option("--to", o->to, "The file (made anew) or block device to write")->required();
+  restore->add_option("--to", o->to, "The file (made anew) or block device to write one disk to");
+  restore->add_option("--as", o->as, "Restore a VM backup as a new VM of this name (new UUID and MACs)");
+  restore->add_option("--disk-dir", o->disk_dir, "With --as: the directory for its disks (NAME-TARGET.img, raw)");
+  restore->add_flag("--start", o->start, "With --as: start the restored VM");
   restore->add_option("--disk", o->disk, "Which disk (default: the backup's only one)");
   restore->add_flag("--replace", o->replace, "Replace an existing file (renamed over it once complete)");
   restore->callback(action(run_restore));

@@ -12,6 +12,7 @@
 #include <atomic>
 #include <cerrno>
 #include <cstring>
+#include <iterator>
 #include <set>
 
 namespace evos::backup {
@@ -112,11 +113,19 @@ Result<DiskRecord> back_up_disk(const Store& store, const DiskJob& job, const Ru
     record.method = ReadMethod::full;
   }
 
+  if (job.data) {
+    // Chunks with no data extent are zero: recorded as null (the default), never read.
+    const auto with_data = chunks_touched(*job.data, chunk_size, size);
+    std::vector<std::uint64_t> kept;
+    std::set_intersection(to_read.begin(), to_read.end(), with_data.begin(), with_data.end(), std::back_inserter(kept));
+    to_read = std::move(kept);
+  }
+
   const unsigned workers = worker_count(options.threads);
   std::vector<std::vector<std::uint8_t>> buffers(workers);
   std::atomic<std::uint64_t> read_bytes{0}, stored_bytes{0}, new_chunks{0}, covered{0};
   // Progress covers the whole disk: chunks taken from the base count as done at once.
-  const std::uint64_t reused_bytes = incremental ? size - std::min<std::uint64_t>(size, to_read.size() * chunk_size) : 0;
+  const std::uint64_t reused_bytes = size - std::min<std::uint64_t>(size, to_read.size() * chunk_size);
   const auto start = Clock::now();
   auto report = [&] {
     if (options.progress)

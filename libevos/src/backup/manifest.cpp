@@ -122,6 +122,10 @@ std::string format_manifest(const Manifest& m) {
   j["node"] = m.node;
   j["evos_version"] = m.evos_version;
   j["base"] = m.base ? nlohmann::ordered_json(*m.base) : nlohmann::ordered_json(nullptr);
+  j["checkpoint"] = m.checkpoint ? nlohmann::ordered_json(*m.checkpoint) : nlohmann::ordered_json(nullptr);
+  j["checkpoint_xml"] = m.checkpoint_xml;
+  j["run_token"] = m.run_token ? nlohmann::ordered_json(*m.run_token) : nlohmann::ordered_json(nullptr);
+  j["plan"] = m.plan;
   j["chunk_size"] = m.chunk_size;
   j["duration_ms"] = m.duration_ms;
   j["domain_xml"] = m.domain_xml;
@@ -195,6 +199,21 @@ Result<Manifest> parse_manifest(std::string_view text, std::string_view what) {
   } else if (j.contains("base") && !j["base"].is_null()) {
     return field_error(what, "base", "is neither a backup id nor null");
   }
+  for (auto [field, out] : {std::pair{"checkpoint", &m.checkpoint}, std::pair{"run_token", &m.run_token}}) {
+    if (!j.contains(field) || j[field].is_null()) continue;
+    if (!j[field].is_string()) return field_error(what, field, "is neither text nor null");
+    *out = j[field].get<std::string>();
+  }
+  // Both reach libvirt (a checkpoint lookup, a metadata comparison): only evos's own forms.
+  if (m.checkpoint && (m.checkpoint->rfind("evos-", 0) != 0 || !parse_backup_time(m.checkpoint->substr(5))))
+    return field_error(what, "checkpoint", fmt::format("'{}' is not an evos checkpoint name", *m.checkpoint));
+  if (m.run_token && (m.run_token->empty() || m.run_token->size() > 64 ||
+                      m.run_token->find_first_not_of("0123456789abcdef") != std::string::npos))
+    return field_error(what, "run_token", "is not a hex token");
+  if (j.contains("checkpoint_xml") && !j["checkpoint_xml"].is_string()) return field_error(what, "checkpoint_xml", "is not text");
+  if (j.contains("plan") && !j["plan"].is_string()) return field_error(what, "plan", "is not text");
+  m.checkpoint_xml = j.value("checkpoint_xml", "");
+  m.plan = j.value("plan", "");
   if (!j.contains("disks") || !j["disks"].is_array() || j["disks"].empty()) return field_error(what, "disks", "is missing or empty");
   for (std::size_t i = 0; i < j["disks"].size(); ++i) {
     const json& dj = j["disks"][i];

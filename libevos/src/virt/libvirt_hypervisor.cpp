@@ -1,6 +1,8 @@
 #include <evos/activity.hpp>
 #include <evos/virt/libvirt_hypervisor.hpp>
 
+#include "libvirt_internal.hpp"
+
 #include <libvirt/libvirt.h>
 #include <libvirt/virterror.h>
 
@@ -13,24 +15,59 @@
 #include <thread>
 
 namespace evos::virt {
+
+namespace detail {
+
+Errc errc_of(int code) {
+  switch (code) {
+    case VIR_ERR_NO_DOMAIN:
+    case VIR_ERR_NO_DOMAIN_SNAPSHOT:
+      return Errc::not_found;
+    case VIR_ERR_XML_ERROR:
+    case VIR_ERR_XML_DETAIL:
+    case VIR_ERR_CONFIG_UNSUPPORTED:
+    case VIR_ERR_INVALID_ARG:
+      return Errc::invalid_config;
+    case VIR_ERR_NO_SUPPORT:
+      return Errc::unimplemented;
+    case VIR_ERR_AUTH_FAILED:
+    case VIR_ERR_ACCESS_DENIED:
+      return Errc::permission_denied;
+    case VIR_ERR_OPERATION_TIMEOUT:
+    case VIR_ERR_AGENT_UNRESPONSIVE:
+      return Errc::timeout;
+    default:
+      return Errc::backend;
+  }
+}
+
+// The calling thread's last libvirt error, as an evos error with what was being done.
+Error last_error(std::string_view doing) {
+  virErrorPtr e = virGetLastError();
+  if (!e) return make_error(Errc::backend, "{}: libvirt failed without an error message", doing);
+  return make_error(errc_of(e->code), "{}: {}", doing, e->message ? e->message : "unknown libvirt error");
+}
+
+int last_error_code() {
+  virErrorPtr e = virGetLastError();
+  return e ? e->code : VIR_ERR_OK;
+}
+
+}  // namespace detail
+
 namespace {
+
+using detail::last_error;
+using detail::last_error_code;
 
 using namespace std::chrono_literals;
 using vm::DomainState;
 using vm::Power;
 using vm::Reason;
 
-struct ConnectClose {
-  void operator()(virConnectPtr c) const noexcept { virConnectClose(c); }
-};
-struct DomainFree {
-  void operator()(virDomainPtr d) const noexcept { virDomainFree(d); }
-};
 struct SnapshotFree {
   void operator()(virDomainSnapshotPtr s) const noexcept { virDomainSnapshotFree(s); }
 };
-using ConnectionPtr = std::unique_ptr<virConnect, ConnectClose>;
-using DomainPtr = std::unique_ptr<virDomain, DomainFree>;
 using SnapshotPtr = std::unique_ptr<virDomainSnapshot, SnapshotFree>;
 
 // Typed parameters (virTypedParams*) freed with their count.
@@ -114,41 +151,6 @@ constexpr unsigned keepalive_count = 3;
 void start_keepalive(virConnectPtr conn) {
   if (!event_loop().running()) return;
   if (virConnectSetKeepAlive(conn, keepalive_interval_s, keepalive_count) < 0) virResetLastError();
-}
-
-Errc errc_of(int code) {
-  switch (code) {
-    case VIR_ERR_NO_DOMAIN:
-    case VIR_ERR_NO_DOMAIN_SNAPSHOT:
-      return Errc::not_found;
-    case VIR_ERR_XML_ERROR:
-    case VIR_ERR_XML_DETAIL:
-    case VIR_ERR_CONFIG_UNSUPPORTED:
-    case VIR_ERR_INVALID_ARG:
-      return Errc::invalid_config;
-    case VIR_ERR_NO_SUPPORT:
-      return Errc::unimplemented;
-    case VIR_ERR_AUTH_FAILED:
-    case VIR_ERR_ACCESS_DENIED:
-      return Errc::permission_denied;
-    case VIR_ERR_OPERATION_TIMEOUT:
-    case VIR_ERR_AGENT_UNRESPONSIVE:
-      return Errc::timeout;
-    default:
-      return Errc::backend;
-  }
-}
-
-// The calling thread's last libvirt error, as an evos error with what was being done.
-Error last_error(std::string_view doing) {
-  virErrorPtr e = virGetLastError();
-  if (!e) return make_error(Errc::backend, "{}: libvirt failed without an error message", doing);
-  return make_error(errc_of(e->code), "{}: {}", doing, e->message ? e->message : "unknown libvirt error");
-}
-
-int last_error_code() {
-  virErrorPtr e = virGetLastError();
-  return e ? e->code : VIR_ERR_OK;
 }
 
 Reason reason_of(int state, int reason) {
@@ -240,16 +242,6 @@ vm::MigrationProgress progress_of(const TypedParams& p) {
 
 }  // namespace
 
-struct LibvirtHypervisor::Impl {
-  ConnectionPtr conn;
-
-  Result<DomainPtr> lookup(const std::string& name) {
-    Activity a(fmt::format("libvirt: look up domain '{}' (virDomainLookupByName)", name));
-    DomainPtr dom(virDomainLookupByName(conn.get(), name.c_str()));
-    if (!dom) return last_error(fmt::format("look up domain '{}'", name));
-    return dom;
-  }
-};
 
 // The daemon is not there (yet): its socket is missing or refuses (libvirt reports the socket
 // error as VIR_ERR_SYSTEM_ERROR with the errno in int1, virerror.h).

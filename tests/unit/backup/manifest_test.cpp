@@ -19,6 +19,10 @@ Manifest sample() {
   m.evos_version = "0.1.0";
   m.domain_xml = "<domain type='kvm'><name>web1</name></domain>";
   m.base = "web1/20261205T221005.000Z";
+  m.checkpoint = "evos-20261206T221005.123Z";
+  m.checkpoint_xml = "<domaincheckpoint/>";
+  m.run_token = "0123abcd";
+  m.plan = "dirty bitmap since evos-20261205T221005.000Z";
   m.chunk_size = 4u << 20;
   m.duration_ms = 812;
   DiskRecord d;
@@ -57,6 +61,10 @@ TEST_CASE("a manifest round-trips with every field") {
   CHECK(back->node == "node-a");
   CHECK(back->base == m.base);
   CHECK(back->domain_xml == m.domain_xml);
+  CHECK(back->checkpoint == m.checkpoint);
+  CHECK(back->checkpoint_xml == m.checkpoint_xml);
+  CHECK(back->run_token == m.run_token);
+  CHECK(back->plan == m.plan);
   REQUIRE(back->disks.size() == 1);
   CHECK(back->disks[0].chunks == m.disks[0].chunks);
   CHECK(back->disks[0].method == ReadMethod::dirty_bitmap);
@@ -82,6 +90,8 @@ TEST_CASE("malformed manifests are refused naming the field") {
       {"disks", [](auto& j) { j["disks"] = nlohmann::json::array(); }},
       {"base", [](auto& j) { j["base"] = "nonsense"; }},
       {"bytes_read", [](auto& j) { j["disks"][0]["bytes_read"] = -1; }},
+      {"checkpoint", [](auto& j) { j["checkpoint"] = "cp1'; rm -rf /"; }},
+      {"run_token", [](auto& j) { j["run_token"] = "not hex"; }},
   };
   for (const auto& row : rows) {
     auto r = parse_manifest(edited(row.edit), "manifest m");

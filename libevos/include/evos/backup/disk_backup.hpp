@@ -42,6 +42,9 @@ struct DiskJob {
   const DiskRecord* base = nullptr;  // the same disk in the previous backup, for an incremental
   // The chunks to read when the base is given (from the dirty bitmap); nullopt: read them all.
   std::optional<std::vector<std::uint64_t>> dirty_chunks;
+  // Where the disk holds data (NBD base:allocation), if known: a chunk outside every data extent
+  // is recorded as zero without being read.
+  std::optional<std::vector<Extent>> data;
 };
 
 struct RunOptions {

@@ -56,6 +56,13 @@ struct Manifest {
   std::string evos_version;
   std::string domain_xml;    // the VM's libvirt definition (empty for an image backup)
   std::optional<std::string> base;  // the backup whose chunks an incremental read started from
+  // Snapshot/suspend modes: the libvirt checkpoint this backup made (its bitmaps mark what the
+  // guest writes after it), that checkpoint's XML (to redefine it on a host that does not know it:
+  // libvirt keeps checkpoint metadata per host), and the run token of the domain's live XML.
+  std::optional<std::string> checkpoint;
+  std::string checkpoint_xml;
+  std::optional<std::string> run_token;
+  std::string plan;  // why the disks were read as they were ("dirty bitmap since …", "… full read")
   std::uint64_t chunk_size = 0;
   std::uint64_t duration_ms = 0;
   std::vector<DiskRecord> disks;

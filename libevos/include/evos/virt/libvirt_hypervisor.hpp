@@ -3,6 +3,7 @@
 // activity so the agent's watchdog can say what hung.
 #pragma once
 
+#include <evos/backup/vm_host.hpp>
 #include <evos/vm/hypervisor.hpp>
 
 #include <evos/deadline.hpp>
@@ -27,7 +28,8 @@ Result<std::unique_ptr<LibvirtHypervisor>> connect_libvirt(const std::string& ur
 // A connector for the service's migration destination.
 vm::HypervisorConnector libvirt_connector();
 
-class LibvirtHypervisor final : public vm::Hypervisor {
+// Also the backup port (backup::VmHost), implemented in libvirt_backup_host.cpp.
+class LibvirtHypervisor final : public vm::Hypervisor, public backup::VmHost {
  public:
   ~LibvirtHypervisor() override;
   LibvirtHypervisor(const LibvirtHypervisor&) = delete;
@@ -50,6 +52,23 @@ class LibvirtHypervisor final : public vm::Hypervisor {
   Result<std::vector<vm::SnapshotMetadata>> snapshots(const std::string& domain) override;
   Result<void> drop_snapshot_metadata(const std::string& domain, const std::string& snapshot) override;
   Result<void> redefine_snapshot(const std::string& domain, const vm::SnapshotMetadata& snapshot) override;
+
+  Result<backup::VmRunState> run_state(const std::string& vm) override;
+  Result<std::string> domain_xml(const std::string& vm, bool inactive) override;
+  Result<std::optional<std::string>> run_token(const std::string& vm) override;
+  Result<void> set_run_token(const std::string& vm, const std::string& token) override;
+  Result<bool> freeze(const std::string& vm) override;
+  Result<void> thaw(const std::string& vm) override;
+  Result<void> pause(const std::string& vm) override;
+  Result<void> unpause(const std::string& vm) override;
+  Result<std::vector<std::string>> checkpoints(const std::string& vm) override;
+  Result<void> redefine_checkpoint(const std::string& vm, const std::string& xml) override;
+  Result<std::string> checkpoint_xml(const std::string& vm, const std::string& name) override;
+  Result<void> delete_checkpoint(const std::string& vm, const std::string& name) override;
+  Result<void> begin_backup(const std::string& vm, const std::string& backup_xml, const std::string& checkpoint_xml) override;
+  Result<void> end_backup(const std::string& vm) override;
+  Result<void> define_domain(const std::string& xml) override;
+  Result<void> start_domain(const std::string& vm) override;
 
  private:
   struct Impl;

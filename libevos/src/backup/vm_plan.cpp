@@ -1,0 +1,191 @@
+#include <evos/backup/vm_plan.hpp>
+
+#include <pugixml.hpp>
+
+#include <set>
+#include <sstream>
+
+namespace evos::backup {
+namespace {
+
+Result<pugi::xml_document> load(std::string_view xml, std::string_view what) {
+  pugi::xml_document doc;
+  const auto parsed = doc.load_buffer(xml.data(), xml.size(), pugi::parse_default, pugi::encoding_utf8);
+  if (!parsed) return make_error(Errc::invalid_config, "{} is not XML: {} at offset {}", what, parsed.description(), parsed.offset);
+  return doc;
+}
+
+std::string dump(const pugi::xml_node& node) {
+  std::ostringstream out;
+  node.print(out, "  ", pugi::format_indent | pugi::format_no_declaration);
+  return out.str();
+}
+
+}  // namespace
+
+Result<std::vector<VmDisk>> backup_disks(std::string_view domain_xml) {
+  auto doc = load(domain_xml, "the domain XML");
+  if (!doc) return std::move(doc).error();
+  const auto devices = doc->child("domain").child("devices");
+  if (!devices) return Error(Errc::invalid_config, "the domain XML has no <domain><devices>");
+  std::vector<VmDisk> out;
+  std::set<std::string> seen;
+  for (const auto& disk : devices.children("disk")) {
+    const std::string device = disk.attribute("device").as_string("disk");
+    if (device != "disk") continue;
+    VmDisk d;
+    d.target = disk.child("target").attribute("dev").as_string();
+    const std::string type = disk.attribute("type").as_string("file");
+    if (d.target.empty()) return Error(Errc::invalid_config, "a disk of the domain has no <target dev>");
+    if (type == "file") {
+      d.source = disk.child("source").attribute("file").as_string();
+    } else if (type == "block") {
+      d.source = disk.child("source").attribute("dev").as_string();
+      d.block = true;
+    } else {
+      return make_error(Errc::unimplemented, "disk {} is of type '{}': evos backs up file and block disks", d.target, type);
+    }
+    if (d.source.empty()) return make_error(Errc::invalid_config, "disk {} has no source", d.target);
+    d.format = disk.child("driver").attribute("type").as_string("raw");
+    if (!seen.insert(d.target).second) return make_error(Errc::invalid_config, "disk target {} appears twice", d.target);
+    out.push_back(std::move(d));
+  }
+  if (out.empty()) return Error(Errc::invalid_config, "the domain has no disk to back up");
+  return out;
+}
+
+std::string checkpoint_name(std::string_view backup_time) { return fmt::format("evos-{}", backup_time); }
+
+IncrementalPlan plan_incremental(const IncrementalInput& in) {
+  if (!in.base) return {false, "no earlier backup of this VM in the store: full read"};
+  const Manifest& b = *in.base;
+  if (b.mode != Mode::snapshot && b.mode != Mode::suspend) return {false, fmt::format("the last backup ({}) was not taken live: full read", b.id())};
+  if (!b.checkpoint) return {false, fmt::format("the last backup ({}) made no checkpoint: full read", b.id())};
+  if (!in.run_token) return {false, "the VM was started since the last backup (no run token in its live XML): full read"};
+  if (!b.run_token || *b.run_token != *in.run_token)
+    return {false, fmt::format("the VM was stopped or restarted since the last backup ({}): its dirty bitmap may have missed writes, full read", b.id())};
+  std::size_t capable = 0;
+  for (const auto& d : in.disks) {
+    const DiskRecord* old = nullptr;
+    for (const auto& o : b.disks)
+      if (o.target == d.target) old = &o;
+    if (!old) return {false, fmt::format("disk {} is new since the last backup: full read", d.target)};
+    auto size = in.sizes.find(d.target);
+    if (size == in.sizes.end() || size->second != old->size)
+      return {false, fmt::format("disk {} changed size since the last backup: full read", d.target)};
+    capable += d.bitmap_capable() ? 1 : 0;
+  }
+  if (capable == 0) return {false, "no disk can keep a dirty bitmap (only qcow2 can): every block read and hashed"};
+  return {true, fmt::format("dirty bitmap since {} ({})", *b.checkpoint, b.id())};
+}
+
+std::string checkpoint_xml(std::string_view name, const std::vector<VmDisk>& disks) {
+  pugi::xml_document doc;
+  auto cp = doc.append_child("domaincheckpoint");
+  cp.append_child("name").text().set(std::string(name).c_str());
+  auto list = cp.append_child("disks");
+  for (const auto& d : disks) {
+    auto disk = list.append_child("disk");
+    disk.append_attribute("name") = d.target.c_str();
+    disk.append_attribute("checkpoint") = d.bitmap_capable() ? "bitmap" : "no";
+  }
+  return dump(cp);
+}
+
+std::string pull_backup_xml(const std::vector<VmDisk>& disks, std::string_view socket, std::string_view scratch_dir,
+                            const std::optional<std::string>& incremental_from) {
+  pugi::xml_document doc;
+  auto b = doc.append_child("domainbackup");
+  b.append_attribute("mode") = "pull";
+  if (incremental_from) b.append_child("incremental").text().set(incremental_from->c_str());
+  auto server = b.append_child("server");
+  server.append_attribute("transport") = "unix";
+  server.append_attribute("socket") = std::string(socket).c_str();
+  auto list = b.append_child("disks");
+  for (const auto& d : disks) {
+    auto disk = list.append_child("disk");
+    disk.append_attribute("name") = d.target.c_str();
+    disk.append_attribute("backup") = "yes";
+    disk.append_attribute("type") = "file";
+    disk.append_child("scratch").append_attribute("file") = fmt::format("{}/{}.scratch.qcow2", scratch_dir, d.target).c_str();
+  }
+  return dump(b);
+}
+
+Result<std::string> checkpoint_for_redefine(std::string_view xml) {
+  auto doc = load(xml, "the checkpoint XML");
+  if (!doc) return std::move(doc).error();
+  auto cp = doc->child("domaincheckpoint");
+  if (!cp || !cp.child("name")) return Error(Errc::invalid_config, "the checkpoint XML has no <domaincheckpoint><name>");
+  cp.remove_child("parent");
+  return dump(cp);
+}
+
+std::string run_token_xml(std::string_view token) { return fmt::format("<run token=\"{}\"/>", token); }
+
+std::optional<std::string> parse_run_token(std::string_view metadata_xml) {
+  pugi::xml_document doc;
+  if (!doc.load_buffer(metadata_xml.data(), metadata_xml.size())) return std::nullopt;
+  const std::string token = doc.first_child().attribute("token").as_string();
+  if (token.empty() || token.size() > 64) return std::nullopt;
+  for (char c : token)
+    if (!std::isxdigit(static_cast<unsigned char>(c))) return std::nullopt;
+  return token;
+}
+
+Result<std::string> domain_for_restore(std::string_view domain_xml, std::string_view new_name,
+                                       const std::map<std::string, std::string>& disk_files, std::string_view file_dir) {
+  if (auto p = vm_name_problem(new_name)) return Error(Errc::invalid_argument, *p);
+  auto doc = load(domain_xml, "the backed-up domain XML");
+  if (!doc) return std::move(doc).error();
+  auto domain = doc->child("domain");
+  if (!domain) return Error(Errc::invalid_config, "the backed-up domain XML has no <domain>");
+  if (!domain.child("name")) domain.prepend_child("name");
+  domain.child("name").text().set(std::string(new_name).c_str());
+  domain.remove_child("uuid");
+  domain.remove_child("metadata");  // evos's and others' per-VM metadata belong to the original
+  auto devices = domain.child("devices");
+  std::vector<pugi::xml_node> drop;
+  std::set<std::string> placed;
+  for (auto disk : devices.children("disk")) {
+    if (std::string(disk.attribute("device").as_string("disk")) != "disk") continue;
+    const std::string target = disk.child("target").attribute("dev").as_string();
+    auto file = disk_files.find(target);
+    if (file == disk_files.end()) {
+      drop.push_back(disk);
+      continue;
+    }
+    placed.insert(target);
+    disk.attribute("type") ? (void)disk.attribute("type").set_value("file") : (void)(disk.append_attribute("type") = "file");
+    disk.remove_child("source");
+    disk.remove_child("backingStore");
+    auto source = disk.insert_child_before("source", disk.child("target"));
+    source.append_attribute("file") = file->second.c_str();
+    auto driver = disk.child("driver");
+    if (!driver) {
+      driver = disk.prepend_child("driver");
+      driver.append_attribute("name") = "qemu";
+    }
+    driver.attribute("type") ? (void)driver.attribute("type").set_value("raw") : (void)(driver.append_attribute("type") = "raw");
+  }
+  for (auto& d : drop) devices.remove_child(d);
+  for (const auto& [target, file] : disk_files)
+    if (!placed.count(target)) return make_error(Errc::invalid_config, "the backed-up domain has no disk {}", target);
+  for (auto iface : devices.children("interface")) iface.remove_child("mac");
+  // A console is often the serial port again (the same file): one new file per original path.
+  std::map<std::string, std::string> moved;
+  for (const char* kind : {"serial", "console", "parallel", "channel"}) {
+    unsigned n = 0;
+    for (auto dev : devices.children(kind)) {
+      if (std::string(dev.attribute("type").as_string()) != "file") continue;
+      auto path = dev.child("source").attribute("path");
+      if (!path) continue;
+      auto [it, fresh] = moved.try_emplace(path.as_string(), fmt::format("{}/{}.{}-{}.log", file_dir, new_name, kind, n));
+      if (fresh) ++n;
+      path.set_value(it->second.c_str());
+    }
+  }
+  return dump(domain);
+}
+
+}  // namespace evos::backup
