@@ -4,6 +4,7 @@
 
 #include <evos/backup/collect_garbage.hpp>
 #include <evos/backup/operations.hpp>
+#include <evos/backup/schedule_io.hpp>
 #include <evos/backup/verify.hpp>
 #include <evos/backup/vm_backup.hpp>
 #include <evos/virt/libvirt_hypervisor.hpp>
@@ -47,6 +48,8 @@ struct BackupOptions {
   std::string as;
   std::string disk_dir;
   bool start = false;
+  std::string calendar;
+  std::string unit_dir = backup::default_unit_dir;
 };
 
 // Progress on stderr: one line rewritten in place on a terminal, plain lines at every tenth
@@ -410,6 +413,51 @@ int run_gc(const BackupOptions& o, const GlobalOptions& g) {
   return ok;
 }
 
+nlohmann::json schedule_json(const backup::Schedule& s) {
+  return {{"vm", s.vm}, {"store", s.store}, {"key_file", s.key_file}, {"calendar", s.calendar}, {"mode", s.mode},
+          {"keep", {{"last", s.keep.last}, {"hourly", s.keep.hourly}, {"daily", s.keep.daily}, {"weekly", s.keep.weekly},
+                    {"monthly", s.keep.monthly}, {"yearly", s.keep.yearly}}}};
+}
+
+int run_schedule_add(const BackupOptions& o, const GlobalOptions& g) {
+  backup::Schedule s{o.vm, o.store, o.key_file, o.calendar, o.mode, o.keep};
+  auto change = backup::add_schedule(o.unit_dir, s, EVOS_EVOSCTL_PATH, g.deadline);
+  if (!change) return fail(change.error());
+  if (g.json) {
+    auto j = schedule_json(s);
+    j["units"] = {change->units.timer_name, change->units.service_name};
+    j["enabled"] = change->activated;
+    fmt::print("{}\n", j.dump());
+  } else {
+    fmt::print("schedule of {} written: {}/{} and {} ({})\n", o.vm, o.unit_dir, change->units.timer_name, change->units.service_name,
+               change->activated ? "timer enabled" : "systemd is not running here: nothing enabled; the job is the service's ExecStart= lines");
+  }
+  return ok;
+}
+
+int run_schedule_list(const BackupOptions& o, const GlobalOptions& g) {
+  auto list = backup::list_schedules(o.unit_dir);
+  if (!list) return fail(list.error());
+  nlohmann::json j = nlohmann::json::array();
+  std::string table = fmt::format("{:<24} {:<24} {}\n", "VM", "CALENDAR", "STORE");
+  for (const auto& s : *list) {
+    j.push_back(schedule_json(s));
+    table += fmt::format("{:<24} {:<24} {}\n", s.vm, s.calendar, s.store);
+  }
+  fmt::print("{}", g.json ? j.dump() + "\n" : table);
+  return ok;
+}
+
+int run_schedule_remove(const BackupOptions& o, const GlobalOptions& g) {
+  auto change = backup::remove_schedule(o.unit_dir, o.vm, g.deadline);
+  if (!change) return fail(change.error());
+  if (g.json)
+    fmt::print("{}\n", nlohmann::json{{"removed", o.vm}, {"disabled", change->activated}}.dump());
+  else
+    fmt::print("schedule of {} removed{}\n", o.vm, change->activated ? " (timer disabled)" : "");
+  return ok;
+}
+
 }  // namespace
 
 void add_backup_commands(CLI::App& app, GlobalOptions& global, std::function<int()>& run) {
@@ -499,6 +547,33 @@ void add_backup_commands(CLI::App& app, GlobalOptions& global, std::function<int
   common(forget, false);
   forget->add_option("BACKUP", o->id, "VM/TIME")->required();
   forget->callback(action(run_forget));
+
+  auto* schedule = b->add_subcommand("schedule", "Regular backups as systemd timer units (docs/backup.md, \"Schedules\")");
+  schedule->require_subcommand(1);
+  auto* sched_add = schedule->add_subcommand("add", "Write (or replace) a VM's backup timer and service");
+  sched_add->add_option("VM", o->vm, "The VM")->required();
+  sched_add->add_option("--store", o->store, "The store")->required();
+  sched_add->add_option("--key-file", o->key_file, "The store's key file");
+  sched_add->add_option("--calendar", o->calendar, "When: an OnCalendar= expression (systemd.time(7)): daily, 'Mon..Fri 22:00'")->required();
+  sched_add->add_option("--mode", o->mode, "snapshot (default) or suspend");
+  sched_add->add_option("--keep-last", o->keep.last, "After each backup, prune: keep the N newest");
+  sched_add->add_option("--keep-hourly", o->keep.hourly, "... and the newest of each of the last N hours");
+  sched_add->add_option("--keep-daily", o->keep.daily, "... days");
+  sched_add->add_option("--keep-weekly", o->keep.weekly, "... ISO weeks");
+  sched_add->add_option("--keep-monthly", o->keep.monthly, "... months");
+  sched_add->add_option("--keep-yearly", o->keep.yearly, "... years");
+  sched_add->add_option("--unit-dir", o->unit_dir, "Where the units go (default /etc/systemd/system)");
+  sched_add->add_flag("--json", global.json, "Print JSON");
+  sched_add->callback(action(run_schedule_add));
+  auto* sched_list = schedule->add_subcommand("list", "The backup schedules of this node");
+  sched_list->add_option("--unit-dir", o->unit_dir, "Where the units are (default /etc/systemd/system)");
+  sched_list->add_flag("--json", global.json, "Print JSON");
+  sched_list->callback(action(run_schedule_list));
+  auto* sched_remove = schedule->add_subcommand("remove", "Remove a VM's backup timer and service");
+  sched_remove->add_option("VM", o->vm, "The VM")->required();
+  sched_remove->add_option("--unit-dir", o->unit_dir, "Where the units are (default /etc/systemd/system)");
+  sched_remove->add_flag("--json", global.json, "Print JSON");
+  sched_remove->callback(action(run_schedule_remove));
 
   auto* gc = b->add_subcommand("gc", "Free chunks no backup uses (safe while backups run)");
   common(gc, true);

@@ -102,6 +102,9 @@ Result<VmBackupResult> back_up_vm(const Store& store, VmHost& host, const VmBack
   if (r.mode != Mode::snapshot && r.mode != Mode::suspend)
     return make_error(Errc::invalid_argument, "a VM backup's mode is snapshot or suspend, not {}", to_string(r.mode));
   auto state = host.run_state(r.vm);
+  // The HA VM agent defines a VM only on the node that runs it: elsewhere it is unknown.
+  if (!state && state.error().code() == Errc::not_found && r.only_if_running)
+    return VmBackupResult{std::nullopt, fmt::format("{} is not defined on this host: skipped", r.vm), {}};
   if (!state) return std::move(state).error();
   if (*state == VmRunState::shut_off && r.only_if_running)
     return VmBackupResult{std::nullopt, fmt::format("{} is not running on this host: skipped", r.vm), {}};

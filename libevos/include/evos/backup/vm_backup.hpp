@@ -27,7 +27,7 @@ struct VmBackupRequest {
   // Where the private directory for the NBD socket and QEMU's scratch files is made (it takes this
   // directory's owner, so an unprivileged QEMU can use it, and mode 0700).
   std::string scratch_dir = "/var/lib/libvirt/qemu";
-  bool only_if_running = false;  // a VM not running on this host is skipped (scheduled backups of HA VMs)
+  bool only_if_running = false;  // a VM not running (or not defined) on this host is skipped (scheduled backups of HA VMs)
 };
 
 struct VmBackupResult {
