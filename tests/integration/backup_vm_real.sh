@@ -6,10 +6,13 @@
 # shut-off VM through qemu-nbd that restores byte for byte (cmp against qemu-img convert), a
 # restore as a new VM on the other host that boots with the counter of the backup's moment, and a
 # store that verifies after gc.
-# Usage: backup_vm_real.sh BUILD_DIR EVOSCTL. Needs root (namespaces, libvirtd).
+# A Pacemaker migration (the VM agent's migrate_to) during a backup waits for it, then ends it: the
+# backup fails cleanly, the VM migrates, and the next backup is incremental again.
+# Usage: backup_vm_real.sh BUILD_DIR EVOSCTL VM_AGENT. Needs root (namespaces, libvirtd).
 set -uo pipefail
 build=$(cd "$1" && pwd)
 evosctl=$(readlink -f "$2")
+agent=$(readlink -f "$3")
 here=$(cd "$(dirname "$0")/../.." && pwd)
 prefix=${EVOS_TEST_PREFIX:-k$(printf '%04d' $((RANDOM % 10000)))}
 base=${EVOS_TEST_BASE:-/tmp/evos-$prefix}
@@ -99,27 +102,68 @@ out=$(E -c "$uri1" backup restore --store "$store" "$migrated" --as evb1copy --d
   && fail "a second restore over an existing VM was allowed" || pass "a restore over an existing VM is refused"
 hosts virsh 1 destroy evb1copy >/dev/null 2>&1
 
+# --- a Pacemaker migration while a backup runs: it waits, then ends the backup ---
+ra() {  # ra N ACTION [VAR=VALUE...]: the VM agent as pacemaker-execd runs it, on host N
+  local n=$1 action=$2; shift 2
+  hosts in-net "$n" env -i PATH=/usr/sbin:/usr/bin:/sbin:/bin OCF_ROOT=/usr/lib/ocf HA_RSCTMP="$base/rsc$n" \
+    OCF_RESOURCE_INSTANCE=$dom OCF_RESKEY_config="$shared/$dom.xml" OCF_RESKEY_hypervisor="$(hosts uri "$n")" \
+    OCF_RESKEY_migration_unsafe=true "$@" "$agent" "$action"
+}
+mkdir -p "$base/rsc1" "$base/rsc2" "$base/held"
+before=$(E backup list --store "$store" --vm "$dom" --json 2>/dev/null | json 'len(d)')
+# A backup job that stays open until ended (pull mode): what a long evosctl backup holds.
+cat > "$base/held.xml" <<XML
+<domainbackup mode='pull'><server transport='unix' socket='$base/held/nbd.sock'/>
+  <disks><disk name='vda' backup='yes' type='file'><scratch file='$base/held/vda.qcow2'/></disk></disks></domainbackup>
+XML
+hosts virsh 2 backup-begin "$dom" --backupxml "$base/held.xml" >/dev/null 2>&1 || fail "cannot begin a held backup job"
+if hosts virsh 2 domjobinfo "$dom" 2>/dev/null | grep -q 'Operation: *Backup'; then
+  pass "a backup job is running on host 2"
+  if out=$(E -c "$uri2" backup create "$dom" --store "$store" --scratch-dir "$base/scratch" 2>&1); then
+    fail "a second backup job was allowed"
+  elif grep -q "already runs" <<<"$out"; then
+    pass "evosctl refuses a backup beside a running backup job: ${out##*evosctl: }"
+  else
+    fail "refusal: $out"
+  fi
+  t0=$(date +%s%N)
+  mig=$(ra 2 migrate_to OCF_RESKEY_CRM_meta_migrate_target=198.19.0.1 OCF_RESKEY_CRM_meta_timeout=20000 2>&1); rc=$?
+  ms=$(( ($(date +%s%N) - t0) / 1000000 ))
+  [ $rc = 0 ] && pass "migrate_to during the backup succeeds ($ms ms with a 20 s timeout; libvirt alone would wait 30 s and fail)" ||
+    { fail "migrate_to: rc $rc"; echo "$mig" | tail -5 | sed 's/^/    /'; }
+  grep -q "waiting up to" <<<"$mig" && grep -q "ending it so the migration can go ahead" <<<"$mig" &&
+    pass "it waited for the backup, then ended it, and said so" || fail "no word of the backup: $mig"
+  [ "$ms" -ge 9000 ] && pass "the backup had its half of the time first" || fail "migrate_to took only $ms ms"
+  [ "$(hosts virsh 1 domstate "$dom" 2>/dev/null | head -1)" = running ] && pass "the VM runs on host 1" || fail "the VM does not run on host 1"
+else
+  fail "no backup job to migrate through"
+fi
+after=$(E backup list --store "$store" --vm "$dom" --json 2>/dev/null | json 'len(d)')
+[ "$after" = "$before" ] && pass "no backup was added meanwhile" || fail "backups: $before -> $after"
+backup 1
+[ "$(field 'd["disks"][0]["method"]')" = dirty-bitmap ] && pass "the next backup, on host 1, is incremental again" || fail "after the ended backup: $out"
+
 # --- a restart: the next backup reads everything ---
-hosts virsh 2 destroy "$dom" >/dev/null; hosts virsh 2 start "$dom" >/dev/null
-backup 2
+hosts virsh 1 destroy "$dom" >/dev/null; hosts virsh 1 start "$dom" >/dev/null
+backup 1
 [ "$(field 'd["disks"][0]["method"]')" = full ] && pass "after a restart the backup reads every block" || fail "after restart: $out"
 grep -q "started since" <<<"$(field 'd["plan"]')" && pass "and says why" || fail "plan: $out"
 
 # --- shut off: an offline backup that restores byte for byte ---
-hosts virsh 2 destroy "$dom" >/dev/null
-backup 2
+hosts virsh 1 destroy "$dom" >/dev/null
+backup 1
 offline=$(field 'd["id"]')
 [ "$(field 'd["mode"]')" = stop ] && [ "$(field 'd["consistency"]')" = offline ] && pass "a shut-off VM is backed up offline" || fail "offline: $out"
 E backup restore --store "$store" "$offline" --to "$base/offline.raw" >/dev/null 2>&1 || fail "restore of the offline backup"
 qemu-img convert -f qcow2 -O raw "$shared/$dom.qcow2" "$base/expected.raw" || die "qemu-img convert"
 cmp -s "$base/expected.raw" "$base/offline.raw" && pass "the offline backup restores byte-identical to the image's content" \
   || fail "the restored disk differs from qemu-img convert's"
-out=$(E -c "$uri2" backup create "$dom" --store "$store" --scratch-dir "$base/scratch" --only-if-running 2>&1) \
+out=$(E -c "$uri1" backup create "$dom" --store "$store" --scratch-dir "$base/scratch" --only-if-running 2>&1) \
   && grep -q "skipped" <<<"$out" && pass "--only-if-running skips a VM that is not running here" || fail "only-if-running: $out"
 
 # --- the store ---
 out=$(E backup verify --store "$store" --json 2>/dev/null) && pass "the store verifies" || fail "verify: $out"
-[ "$(json 'len(d["checked"])' <<<"$out")" = 5 ] && pass "five backups checked" || fail "verify: $out"
+[ "$(json 'len(d["checked"])' <<<"$out")" = 6 ] && pass "six backups checked" || fail "verify: $out"
 E backup gc --store "$store" --safety-margin 0s >/dev/null 2>&1 || fail "gc"
 E backup verify --store "$store" >/dev/null 2>&1 && pass "and still after gc" || fail "verify after gc"
 E backup restore --store "$store" "$first" --to "$base/first.raw" >/dev/null 2>&1 && pass "the first backup still restores" || fail "restore first"

@@ -25,6 +25,8 @@ class FakeHypervisor final : public vm::Hypervisor {
   std::optional<Error> state_error;
   vm::DeepCheck deep;
   FakeHypervisor* migration_destination = nullptr;
+  // backup_running answers true this many more times (-1: until abort_job).
+  int backup_polls = 0;
 
   Result<vm::DomainState> state(const std::string& d) override {
     if (state_error) return *state_error;
@@ -33,6 +35,16 @@ class FakeHypervisor final : public vm::Hypervisor {
     return it->second.state;
   }
   Result<vm::DeepCheck> deep_check(const std::string&) override { return deep; }
+  Result<bool> backup_running(const std::string&) override {
+    if (backup_polls == 0) return false;
+    if (backup_polls > 0) --backup_polls;
+    return true;
+  }
+  Result<void> abort_job(const std::string& d) override {
+    calls.push_back("abort_job " + d);
+    backup_polls = 0;
+    return {};
+  }
   Result<vm::DomainSummary> summary(const std::string& d) override {
     return vm::DomainSummary{.name = d, .state = domains.at(d).state};
   }

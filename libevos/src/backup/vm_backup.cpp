@@ -169,6 +169,10 @@ Result<VmBackupResult> back_up_vm(const Store& store, VmHost& host, const VmBack
   m.checkpoint = checkpoint_name(m.time);
   const std::string cp_xml = checkpoint_xml(*m.checkpoint, *disks);
 
+  auto busy = host.backup_running(r.vm);
+  if (!busy) return std::move(busy).error();
+  if (*busy)
+    return make_error(Errc::backend, "a backup job already runs on {} (a backup from another store or tool): try again once it ended", r.vm);
   auto dir = JobDir::make(r.scratch_dir);
   if (!dir) return std::move(dir).error();
   const std::string socket = dir->path() + "/nbd.sock";

@@ -160,6 +160,22 @@ Result<void> LibvirtHypervisor::end_backup(const std::string& vm) {
   return {};
 }
 
+Result<bool> LibvirtHypervisor::backup_running(const std::string& domain) {
+  Activity a(fmt::format("libvirt: job of domain '{}' (virDomainGetJobStats)", domain));
+  auto dom = impl_->lookup(domain);
+  if (!dom) return std::move(dom).error();
+  int type = VIR_DOMAIN_JOB_NONE;
+  virTypedParameterPtr params = nullptr;
+  int count = 0;
+  if (virDomainGetJobStats(dom->get(), &type, &params, &count, 0) < 0) return last_error(fmt::format("read the job of '{}'", domain));
+  int operation = 0;
+  const bool known = virTypedParamsGetInt(params, count, VIR_DOMAIN_JOB_OPERATION, &operation) == 1;
+  virTypedParamsFree(params, count);
+  return type != VIR_DOMAIN_JOB_NONE && known && operation == VIR_DOMAIN_JOB_OPERATION_BACKUP;
+}
+
+Result<void> LibvirtHypervisor::abort_job(const std::string& domain) { return end_backup(domain); }
+
 Result<void> LibvirtHypervisor::define_domain(const std::string& xml) { return define(xml); }
 Result<void> LibvirtHypervisor::start_domain(const std::string& vm) { return start(vm); }
 

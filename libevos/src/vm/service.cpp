@@ -152,6 +152,8 @@ Result<MigrationStats> Service::migrate_to(const std::string& node, const Hyperv
   if (assess(*st).health != Health::running)
     return make_error(Errc::backend, "{}: domain is {} here; only a running domain migrates", doing, describe(*st));
 
+  if (auto b = wait_for_backup(deadline); !b) return std::move(b).error().context(doing);
+
   // libvirt refuses to migrate a domain with snapshot metadata ("cannot migrate domain with N
   // snapshots"): move the metadata along (virt-notes.md, feature matrix).
   auto snapshots = hv_.snapshots(id_.name);
@@ -193,6 +195,38 @@ Result<MigrationStats> Service::migrate_to(const std::string& node, const Hyperv
   log_.info("migrated domain '{}' to {} in {} ms; downtime {} ms; {} transferred{}", id_.name, node,
             stats->total.count(), stats->downtime.count(), mib(stats->bytes), stats->postcopy ? " (post-copy)" : "");
   return stats;
+}
+
+// A Pacemaker migration usually means a node must be emptied (standby, maintenance): the backup
+// gets the first half of the migration's time, then gives way. KubeVirt decided the same way
+// (a backup blocks a migration, except one that must happen). The ended backup leaves no
+// manifest; the next one reads from the last good backup's checkpoint.
+Result<void> Service::wait_for_backup(Deadline deadline) {
+  auto running = hv_.backup_running(id_.name);
+  if (!running) return std::move(running).error();
+  if (!*running) return {};
+  const auto give_up = time_.now() + (deadline.when() - time_.now()) / 2;
+  log_.info("a backup of '{}' is running: waiting up to {} ms for it before migrating", id_.name,
+            std::chrono::duration_cast<Millis>(give_up - time_.now()).count());
+  while (time_.now() < give_up) {
+    time_.sleep_for(500ms);
+    running = hv_.backup_running(id_.name);
+    if (!running) return std::move(running).error();
+    if (!*running) {
+      log_.info("the backup of '{}' finished; migrating", id_.name);
+      return {};
+    }
+  }
+  log_.warning("the backup of '{}' is still running: ending it so the migration can go ahead (the backup fails; "
+               "the next one starts from the last good backup)", id_.name);
+  if (auto a = hv_.abort_job(id_.name); !a) return std::move(a).error().context("end the running backup");
+  for (int i = 0; i < 20; ++i) {  // the job ends within moments of virDomainAbortJob
+    running = hv_.backup_running(id_.name);
+    if (!running) return std::move(running).error();
+    if (!*running) return {};
+    time_.sleep_for(250ms);
+  }
+  return make_error(Errc::backend, "the backup job of '{}' did not end after virDomainAbortJob", id_.name);
 }
 
 Result<Assessment> Service::migrate_from(Deadline deadline) {

@@ -162,6 +162,8 @@ TEST_CASE("migrate_to moves snapshot metadata along and reports the downtime") {
     Result<std::vector<SnapshotMetadata>> snapshots(const std::string& d) override { return to.snapshots(d); }
     Result<void> drop_snapshot_metadata(const std::string& d, const std::string& s) override { return to.drop_snapshot_metadata(d, s); }
     Result<void> redefine_snapshot(const std::string& d, const SnapshotMetadata& s) override { return to.redefine_snapshot(d, s); }
+    Result<bool> backup_running(const std::string& d) override { return to.backup_running(d); }
+    Result<void> abort_job(const std::string& d) override { return to.abort_job(d); }
   };
   HypervisorConnector to_dst = [&](const std::string& uri) -> Result<std::unique_ptr<Hypervisor>> {
     connected_to = uri;
@@ -210,4 +212,35 @@ TEST_CASE("only a running domain migrates - migrate_from fails at once when noth
   REQUIRE_FALSE(from);
   CHECK(from.error().message().find("did not bring it") != std::string::npos);
   CHECK(time.sleeps.empty());  // nothing arrived: no reason to wait out the timeout
+}
+
+TEST_CASE("migrate_to waits for a running backup, then migrates") {
+  FakeHypervisor hv;
+  MemoryLog log;
+  FakeTime time;
+  hv.domains["web1"].state = {Power::running, Reason::booted};
+  hv.backup_polls = 3;  // the backup ends after three looks
+  Service svc(hv, log, params_with(), {"web1", ""}, time);
+  REQUIRE(svc.migrate_to("node2", nullptr, time.after(60s)));
+  CHECK(std::find(hv.calls.begin(), hv.calls.end(), "abort_job web1") == hv.calls.end());
+  CHECK(std::find(hv.calls.begin(), hv.calls.end(), "migrate web1 qemu+tcp://node2/system") != hv.calls.end());
+  CHECK(log.contains("a backup of 'web1' is running"));
+  CHECK(log.contains("finished; migrating"));
+  CHECK(time.slept() == 1500ms);  // busy at the first look and at two more, half a second apart
+}
+
+TEST_CASE("migrate_to ends a backup that outlasts half its time, then migrates") {
+  FakeHypervisor hv;
+  MemoryLog log;
+  FakeTime time;
+  hv.domains["web1"].state = {Power::running, Reason::booted};
+  hv.backup_polls = -1;  // never ends on its own
+  Service svc(hv, log, params_with(), {"web1", ""}, time);
+  REQUIRE(svc.migrate_to("node2", nullptr, time.after(60s)));
+  const auto abort = std::find(hv.calls.begin(), hv.calls.end(), "abort_job web1");
+  REQUIRE(abort != hv.calls.end());
+  CHECK(std::find(abort, hv.calls.end(), "migrate web1 qemu+tcp://node2/system") != hv.calls.end());
+  CHECK(log.contains("ending it so the migration can go ahead"));
+  // The backup had half of the 60 s (on the fake clock), not all of it.
+  CHECK(time.slept() == 30s);
 }

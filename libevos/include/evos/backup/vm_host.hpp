@@ -35,6 +35,8 @@ class VmHost {
   // virDomainBackupBegin (pull mode: the NBD export stays until end_backup) / virDomainAbortJob.
   virtual Result<void> begin_backup(const std::string& vm, const std::string& backup_xml, const std::string& checkpoint_xml) = 0;
   virtual Result<void> end_backup(const std::string& vm) = 0;
+  // A backup job runs on the domain now (libvirt would make a second begin wait 30 s, then fail).
+  virtual Result<bool> backup_running(const std::string& vm) = 0;
   virtual Result<void> define_domain(const std::string& xml) = 0;
   virtual Result<void> start_domain(const std::string& vm) = 0;
 };

@@ -52,6 +52,8 @@ class LibvirtHypervisor final : public vm::Hypervisor, public backup::VmHost {
   Result<std::vector<vm::SnapshotMetadata>> snapshots(const std::string& domain) override;
   Result<void> drop_snapshot_metadata(const std::string& domain, const std::string& snapshot) override;
   Result<void> redefine_snapshot(const std::string& domain, const vm::SnapshotMetadata& snapshot) override;
+  Result<bool> backup_running(const std::string& domain) override;
+  Result<void> abort_job(const std::string& domain) override;
 
   Result<backup::VmRunState> run_state(const std::string& vm) override;
   Result<std::string> domain_xml(const std::string& vm, bool inactive) override;

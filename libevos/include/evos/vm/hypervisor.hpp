@@ -85,6 +85,11 @@ class Hypervisor {
   virtual Result<std::vector<SnapshotMetadata>> snapshots(const std::string& domain) = 0;
   virtual Result<void> drop_snapshot_metadata(const std::string& domain, const std::string& snapshot) = 0;
   virtual Result<void> redefine_snapshot(const std::string& domain, const SnapshotMetadata& snapshot) = 0;
+  // Whether a backup job (virDomainBackupBegin: evosctl backup) runs on the domain now; libvirt
+  // lets no migration start while one does (it waits 30 s for the job lock, then fails).
+  virtual Result<bool> backup_running(const std::string& domain) = 0;
+  // Ends the domain's current job (virDomainAbortJob): a backup then fails cleanly.
+  virtual Result<void> abort_job(const std::string& domain) = 0;
 };
 
 // Opens a hypervisor connection by URI (how the service reaches a migration's destination).

@@ -22,13 +22,16 @@ class Service {
   // Shuts the domain down within the graceful budget, then destroys it; succeeds if absent.
   Result<void> stop(Deadline deadline);
   // Peer-to-peer live migration to `node`. Snapshot metadata (which blocks migration) is
-  // moved along: saved, dropped here, and redefined on the destination.
+  // moved along: saved, dropped here, and redefined on the destination. A backup job running on
+  // the domain (which blocks migration too) is waited for, up to half the time left; then it is
+  // ended, so the backup fails cleanly and the migration goes ahead (docs/vm-agent.md).
   Result<MigrationStats> migrate_to(const std::string& node, const HypervisorConnector& connect, Deadline deadline);
   // On the destination: confirms the domain arrived and runs; reports the job's statistics.
   Result<Assessment> migrate_from(Deadline deadline);
 
  private:
   Result<DomainState> wait_for(Deadline deadline, const std::function<bool(const DomainState&)>& done);
+  Result<void> wait_for_backup(Deadline deadline);
   void restore_snapshots(Hypervisor& where, const std::vector<SnapshotMetadata>& snapshots, std::string_view host);
 
   Hypervisor& hv_;
