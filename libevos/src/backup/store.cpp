@@ -5,6 +5,8 @@
 #include <nlohmann/json.hpp>
 
 #include <dirent.h>
+#include <evos/file/fd.hpp>
+
 #include <fcntl.h>
 #include <signal.h>
 #include <sys/stat.h>
@@ -24,20 +26,7 @@ namespace {
 constexpr unsigned dir_mode = 0700;  // backups hold whole VM disks: root only
 constexpr std::size_t manifest_limit = 256u << 20;
 
-class Fd {
- public:
-  explicit Fd(int fd) : fd_(fd) {}
-  ~Fd() {
-    if (fd_ >= 0) ::close(fd_);
-  }
-  Fd(const Fd&) = delete;
-  Fd& operator=(const Fd&) = delete;
-  [[nodiscard]] int get() const { return fd_; }
-  int release() { return std::exchange(fd_, -1); }
-
- private:
-  int fd_;
-};
+using file::Fd;
 
 class Dir {
  public:

@@ -4,6 +4,8 @@
 
 #include <fmt/core.h>
 
+#include <evos/file/fd.hpp>
+
 #include <fcntl.h>
 #include <sys/stat.h>
 #include <unistd.h>
@@ -20,20 +22,7 @@ namespace {
 
 constexpr std::size_t max_domain_xml = 4u << 20;
 
-// A file descriptor that closes itself.
-class Fd {
- public:
-  explicit Fd(int fd) : fd_(fd) {}
-  ~Fd() {
-    if (fd_ >= 0) ::close(fd_);
-  }
-  Fd(const Fd&) = delete;
-  Fd& operator=(const Fd&) = delete;
-  [[nodiscard]] int get() const { return fd_; }
-
- private:
-  int fd_;
-};
+using file::Fd;
 
 }  // namespace
 
