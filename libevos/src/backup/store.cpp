@@ -17,7 +17,9 @@
 #include <chrono>
 #include <cstring>
 #include <fstream>
+#include <mutex>
 #include <random>
+#include <set>
 #include <sstream>
 
 namespace evos::backup {
@@ -146,6 +148,14 @@ Result<std::vector<std::uint8_t>> read_file(const std::string& path, std::size_t
   return data;
 }
 
+struct Store::Pending {
+  std::mutex mutex;
+  std::set<std::string> dirs;
+};
+
+Store::Store(std::string dir, StoreConfig config, Codec codec)
+    : dir_(std::move(dir)), config_(std::move(config)), codec_(std::move(codec)), pending_(std::make_shared<Pending>()) {}
+
 StoreLock::~StoreLock() {
   if (!path_.empty()) ::unlink(path_.c_str());
 }
@@ -217,10 +227,19 @@ Result<std::uint64_t> Store::put_chunk(const Digest& id, std::span<const std::ui
     ::unlink(tmp.c_str());
     return std::move(w).error();
   }
+  if (::fdatasync(fd.get()) != 0) {
+    const int e = errno;
+    ::unlink(tmp.c_str());
+    return os_error("write the chunk", tmp, e);
+  }
   if (::close(fd.release()) != 0 || ::rename(tmp.c_str(), path.c_str()) != 0) {
     const int e = errno;
     ::unlink(tmp.c_str());
     return os_error("write the chunk", path, e);
+  }
+  {
+    std::lock_guard lock(pending_->mutex);
+    pending_->dirs.insert(path.substr(0, path.rfind('/')));
   }
   return std::uint64_t{blob.size()};
 }
@@ -297,8 +316,15 @@ Result<std::uint64_t> Store::remove_stale_temporaries(std::int64_t cutoff_ms) co
 }
 
 Result<void> Store::sync() const {
-  Fd fd(::open(dir_.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC));
-  if (fd.get() < 0 || ::syncfs(fd.get()) != 0) return os_error("sync the store", dir_, errno);
+  std::set<std::string> dirs;
+  {
+    std::lock_guard lock(pending_->mutex);
+    dirs.swap(pending_->dirs);
+  }
+  for (const auto& d : dirs) {
+    Fd fd(::open(d.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC));
+    if (fd.get() < 0 || ::fsync(fd.get()) != 0) return os_error("sync", d, errno);
+  }
   return {};
 }
 

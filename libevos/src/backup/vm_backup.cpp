@@ -72,8 +72,7 @@ const DiskRecord* find_disk(const Manifest* m, const std::string& target) {
   return nullptr;
 }
 
-Result<VmBackupResult> offline(const Store& store, VmHost& host, const VmBackupRequest& r, const RunOptions& options, Manifest m,
-                               const std::vector<VmDisk>& disks) {
+Result<VmBackupResult> offline(const Store& store, const RunOptions& options, Manifest m, const std::vector<VmDisk>& disks) {
   m.mode = Mode::stop;
   m.consistency = Consistency::offline;
   m.plan = "the VM is shut off: its images read through qemu-nbd, every block";
@@ -90,8 +89,6 @@ Result<VmBackupResult> offline(const Store& store, VmHost& host, const VmBackupR
   }
   m.duration_ms = static_cast<std::uint64_t>(std::chrono::duration_cast<Millis>(Clock::now() - started).count());
   if (auto c = commit_backup(store, m); !c) return std::move(c).error();
-  (void)host;
-  (void)r;
   return VmBackupResult{std::move(m), "", {}};
 }
 
@@ -128,7 +125,7 @@ Result<VmBackupResult> back_up_vm(const Store& store, VmHost& host, const VmBack
   if (*state == VmRunState::shut_off) {
     auto disks = backup_disks(*inactive_xml);
     if (!disks) return std::move(disks).error();
-    return offline(store, host, r, options, std::move(m), *disks);
+    return offline(store, options, std::move(m), *disks);
   }
 
   const auto started = Clock::now();

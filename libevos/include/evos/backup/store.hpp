@@ -1,10 +1,12 @@
 // evos::backup::Store: a backup store is a plain directory, on a local disk or a mounted NAS
 // (docs/backup-format.md): evos-store.json, chunks/XX/<digest>, backups/<vm>/<time>.manifest,
-// locks/. Every file is written whole or not at all (temporary name, rename); chunk files are made
-// durable together with one syncfs(2) before the manifest that names them is written (Proxmox
-// Backup Server's default "filesystem" sync level), the manifest itself with fsync and a directory
-// fsync. Nothing relies on flock(2), which NFS does not carry between hosts: locks are files
-// created with O_EXCL that say who holds them.
+// locks/. Every file is written whole or not at all (temporary name, rename). A chunk's data is
+// made durable (fdatasync) before it is renamed into place, so a chunk that exists is whole even
+// after a power loss and a later backup may rely on it; the directories of new chunks are fsynced
+// before the manifest that names them is written, the manifest itself with fsync and a directory
+// fsync. (syncfs(2), Proxmox Backup Server's default, would also flush everything else on that
+// file system: the VM images beside a local store, say.) Nothing relies on flock(2), which NFS
+// does not carry between hosts: locks are files created with O_EXCL that say who holds them.
 #pragma once
 
 #include <evos/backup/codec.hpp>
@@ -73,7 +75,7 @@ class Store {
   // Leftover temporary files (a killed backup's) older than `cutoff_ms`: removed, count returned.
   [[nodiscard]] Result<std::uint64_t> remove_stale_temporaries(std::int64_t cutoff_ms) const;
 
-  // Makes every chunk written so far durable (syncfs on the store's file system).
+  // Makes the names of every chunk written so far durable (fsync of their directories).
   [[nodiscard]] Result<void> sync() const;
 
   [[nodiscard]] Result<void> write_manifest(const Manifest& m) const;  // an existing one is an error
@@ -90,12 +92,14 @@ class Store {
   [[nodiscard]] Result<std::vector<LockOwner>> writers() const;
 
  private:
-  Store(std::string dir, StoreConfig config, Codec codec) : dir_(std::move(dir)), config_(std::move(config)), codec_(std::move(codec)) {}
+  Store(std::string dir, StoreConfig config, Codec codec);
   [[nodiscard]] Result<StoreLock> take_lock(const std::string& name, const std::string& what) const;
 
   std::string dir_;
   StoreConfig config_;
   Codec codec_;
+  struct Pending;  // the chunk directories written to since the last sync(), shared by workers
+  std::shared_ptr<Pending> pending_;
 };
 
 // Reads a whole file (at most `limit` bytes), O_NOFOLLOW; Errc::not_found when missing.
