@@ -349,7 +349,7 @@ def one_run(run, args, work, images, disk, key_file, logs):
         results[t.key][phase] = r
         if not r["ok"]:
             broken[t.key] = f"{phase} failed"
-            log(f"run {run} {t.name} {phase}: FAILED (exit {r['rc']}): {r.get('stderr_tail', '').strip()[-400:]}")
+            log(f"run {run + 1} {t.name} {phase}: FAILED (exit {r['rc']}): {r.get('stderr_tail', '').strip()[-400:]}")
 
     for t in tools:
         os.makedirs(os.path.dirname(t.repo), exist_ok=True)
@@ -357,7 +357,7 @@ def one_run(run, args, work, images, disk, key_file, logs):
         if not r["ok"]:
             broken[t.key] = "init failed"
             results[t.key]["init"] = r
-            log(f"run {run} {t.name} init: FAILED: {r.get('stderr_tail', '').strip()[-400:]}")
+            log(f"run {run + 1} {t.name} init: FAILED: {r.get('stderr_tail', '').strip()[-400:]}")
 
     for phase, src in (("first", images["orig"]), ("incr1", images["incr1"]), ("incr10", images["incr10"])):
         place(src, disk)
@@ -371,7 +371,7 @@ def one_run(run, args, work, images, disk, key_file, logs):
             if r["ok"]:
                 os.sync()
                 sizes[t.key][phase] = du_bytes(t.repo)
-            log(f"run {run} {phase:7} {t.name:15} {r['seconds']:7.2f} s  {(r['rss_kib'] or 0) / 1024:6.0f} MiB"
+            log(f"run {run + 1} {phase:7} {t.name:15} {r['seconds']:7.2f} s  {(r['rss_kib'] or 0) / 1024:6.0f} MiB"
                 f"{'' if r['ok'] else '  FAILED'}")
 
     for t in tools:
@@ -388,11 +388,11 @@ def one_run(run, args, work, images, disk, key_file, logs):
             r["restored_allocated"] = du_bytes(restored)
             if not same:
                 mismatches.append(f"run {run} {t.name}: {restored} differs from {images['incr10']}")
-                log(f"run {run} {t.name} restore: DIFFERS from the image (cmp)")
+                log(f"run {run + 1} {t.name} restore: DIFFERS from the image (cmp)")
         results[t.key]["restore"] = r
         if not r["ok"]:
-            log(f"run {run} {t.name} restore: FAILED (exit {r['rc']}): {r.get('stderr_tail', '').strip()[-400:]}")
-        log(f"run {run} restore {t.name:15} {r['seconds']:7.2f} s  {(r['rss_kib'] or 0) / 1024:6.0f} MiB"
+            log(f"run {run + 1} {t.name} restore: FAILED (exit {r['rc']}): {r.get('stderr_tail', '').strip()[-400:]}")
+        log(f"run {run + 1} restore {t.name:15} {r['seconds']:7.2f} s  {(r['rss_kib'] or 0) / 1024:6.0f} MiB"
             f"{'' if r['ok'] else '  FAILED'}{'' if r.get('identical', True) else '  DIFFERS'}")
         shutil.rmtree(target)
 
@@ -403,8 +403,8 @@ def one_run(run, args, work, images, disk, key_file, logs):
         r = measure(t.verify(), t.env, os.path.join(logs, f"{run}-{t.key}-verify"))
         results[t.key]["verify"] = r
         if not r["ok"]:
-            log(f"run {run} {t.name} verify: FAILED (exit {r['rc']}): {r.get('stderr_tail', '').strip()[-400:]}")
-        log(f"run {run} verify  {t.name:15} {r['seconds']:7.2f} s  {(r['rss_kib'] or 0) / 1024:6.0f} MiB"
+            log(f"run {run + 1} {t.name} verify: FAILED (exit {r['rc']}): {r.get('stderr_tail', '').strip()[-400:]}")
+        log(f"run {run + 1} verify  {t.name:15} {r['seconds']:7.2f} s  {(r['rss_kib'] or 0) / 1024:6.0f} MiB"
             f"{'' if r['ok'] else '  FAILED'}")
 
     for t in tools:
