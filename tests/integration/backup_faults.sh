@@ -56,6 +56,8 @@ chunks=$(json 'd["disks"][0]["chunks"]' <<<"$out")
 zero=$(json 'd["disks"][0]["chunks_zero"]' <<<"$out")
 new=$(json 'd["disks"][0]["chunks_new"]' <<<"$out")
 [ "$chunks" = 24 ] && pass "24 chunks of 4 MiB" || fail "chunks: $chunks"
+read_bytes=$(json 'd["disks"][0]["bytes_read"]' <<<"$out")
+[ "$read_bytes" -lt $((40 << 20)) ] && pass "the image's holes are not read ($read_bytes of $((96 << 20)) bytes read)" || fail "read $read_bytes bytes of a sparse image"
 # 4 data areas of 3 MiB + the repeated block: zeros skipped, the repeat stored once.
 [ "$new" -lt $((chunks - zero)) ] && pass "the repeated chunk is stored once ($new new of $((chunks - zero)) data chunks)" || fail "no dedup: $new new, $zero zero"
 expect 0 "second backup of the same image" E backup create --store "$store" --image "$img" --name disk --json

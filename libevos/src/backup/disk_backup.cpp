@@ -2,6 +2,8 @@
 
 #include "parallel.hpp"
 
+#include <evos/file/fd.hpp>
+
 #include <fcntl.h>
 #include <linux/fs.h>
 #include <sys/ioctl.h>
@@ -75,6 +77,28 @@ Result<std::unique_ptr<BlockReader>> open_file_reader(const std::string& path) {
   // Sequential reads of a whole disk: tell the kernel to read ahead.
   ::posix_fadvise(fd, 0, 0, POSIX_FADV_SEQUENTIAL);
   return std::unique_ptr<BlockReader>(std::make_unique<FileReader>(fd, size, path));
+}
+
+Result<std::optional<std::vector<Extent>>> file_data_extents(const std::string& path) {
+  file::Fd fd(::open(path.c_str(), O_RDONLY | O_NOFOLLOW | O_CLOEXEC));
+  if (!fd.ok()) return make_error(Errc::backend, "cannot open {}: {}", path, std::strerror(errno));
+  struct stat st {};
+  if (::fstat(fd.get(), &st) != 0 || !S_ISREG(st.st_mode)) return std::optional<std::vector<Extent>>();
+  std::vector<Extent> out;
+  const off_t size = st.st_size;
+  for (off_t at = 0; at < size;) {
+    const off_t data = ::lseek(fd.get(), at, SEEK_DATA);
+    if (data < 0) {
+      if (errno == ENXIO) break;  // no data after `at`: the rest is a hole
+      if (errno == EINVAL) return std::optional<std::vector<Extent>>();  // the file system cannot tell
+      return make_error(Errc::backend, "cannot find the data of {}: {}", path, std::strerror(errno));
+    }
+    off_t hole = ::lseek(fd.get(), data, SEEK_HOLE);
+    if (hole < 0) hole = size;
+    out.push_back({static_cast<std::uint64_t>(data), static_cast<std::uint64_t>(hole - data)});
+    at = hole;
+  }
+  return std::optional<std::vector<Extent>>(std::move(out));
 }
 
 Result<DiskRecord> back_up_disk(const Store& store, const DiskJob& job, const RunOptions& options) {

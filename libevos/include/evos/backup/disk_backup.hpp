@@ -34,6 +34,10 @@ class BlockReader {
 // A regular file or block device, opened read-only (O_NOFOLLOW: a symlink is refused).
 Result<std::unique_ptr<BlockReader>> open_file_reader(const std::string& path);
 
+// Where a regular file holds data (lseek SEEK_DATA/SEEK_HOLE): its holes read as zeros and need
+// not be read at all. nullopt for a block device, or a file system that cannot tell.
+Result<std::optional<std::vector<Extent>>> file_data_extents(const std::string& path);
+
 using ProgressSink = std::function<void(const Progress&)>;
 
 struct DiskJob {
