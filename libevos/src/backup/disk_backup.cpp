@@ -2,8 +2,6 @@
 
 #include "parallel.hpp"
 
-#include <evos/file/fd.hpp>
-
 #include <fcntl.h>
 #include <linux/fs.h>
 #include <sys/ioctl.h>
@@ -28,6 +26,25 @@ class FileReader final : public BlockReader {
   FileReader& operator=(const FileReader&) = delete;
   [[nodiscard]] std::uint64_t size() const override { return size_; }
   [[nodiscard]] std::string describe() const override { return path_; }
+  // lseek(2) moves the shared file offset; pread ignores it, and this runs before the workers.
+  [[nodiscard]] Result<std::optional<std::vector<Extent>>> data_extents() const override {
+    struct stat st {};
+    if (::fstat(fd_, &st) != 0 || !S_ISREG(st.st_mode)) return std::optional<std::vector<Extent>>();  // a device
+    std::vector<Extent> out;
+    for (off_t at = 0; at < st.st_size;) {
+      const off_t data = ::lseek(fd_, at, SEEK_DATA);
+      if (data < 0) {
+        if (errno == ENXIO) break;  // no data after `at`: the rest is a hole
+        if (errno == EINVAL) return std::optional<std::vector<Extent>>();  // the file system cannot tell
+        return make_error(Errc::backend, "cannot find the data of {}: {}", path_, std::strerror(errno));
+      }
+      off_t hole = ::lseek(fd_, data, SEEK_HOLE);
+      if (hole < 0) hole = st.st_size;
+      out.push_back({static_cast<std::uint64_t>(data), static_cast<std::uint64_t>(hole - data)});
+      at = hole;
+    }
+    return std::optional<std::vector<Extent>>(std::move(out));
+  }
   [[nodiscard]] Result<void> read(std::uint64_t offset, std::span<std::uint8_t> out) const override {
     std::size_t done = 0;
     while (done < out.size()) {
@@ -79,28 +96,6 @@ Result<std::unique_ptr<BlockReader>> open_file_reader(const std::string& path) {
   return std::unique_ptr<BlockReader>(std::make_unique<FileReader>(fd, size, path));
 }
 
-Result<std::optional<std::vector<Extent>>> file_data_extents(const std::string& path) {
-  file::Fd fd(::open(path.c_str(), O_RDONLY | O_NOFOLLOW | O_CLOEXEC));
-  if (!fd.ok()) return make_error(Errc::backend, "cannot open {}: {}", path, std::strerror(errno));
-  struct stat st {};
-  if (::fstat(fd.get(), &st) != 0 || !S_ISREG(st.st_mode)) return std::optional<std::vector<Extent>>();
-  std::vector<Extent> out;
-  const off_t size = st.st_size;
-  for (off_t at = 0; at < size;) {
-    const off_t data = ::lseek(fd.get(), at, SEEK_DATA);
-    if (data < 0) {
-      if (errno == ENXIO) break;  // no data after `at`: the rest is a hole
-      if (errno == EINVAL) return std::optional<std::vector<Extent>>();  // the file system cannot tell
-      return make_error(Errc::backend, "cannot find the data of {}: {}", path, std::strerror(errno));
-    }
-    off_t hole = ::lseek(fd.get(), data, SEEK_HOLE);
-    if (hole < 0) hole = size;
-    out.push_back({static_cast<std::uint64_t>(data), static_cast<std::uint64_t>(hole - data)});
-    at = hole;
-  }
-  return std::optional<std::vector<Extent>>(std::move(out));
-}
-
 Result<DiskRecord> back_up_disk(const Store& store, const DiskJob& job, const RunOptions& options) {
   const std::uint64_t chunk_size = store.config().chunk_size;
   const std::uint64_t size = job.reader->size();
@@ -137,9 +132,11 @@ Result<DiskRecord> back_up_disk(const Store& store, const DiskJob& job, const Ru
     record.method = ReadMethod::full;
   }
 
-  if (job.data) {
+  auto data = job.reader->data_extents();
+  if (!data) return std::move(data).error();
+  if (*data) {
     // Chunks with no data extent are zero: recorded as null (the default), never read.
-    const auto with_data = chunks_touched(*job.data, chunk_size, size);
+    const auto with_data = chunks_touched(**data, chunk_size, size);
     std::vector<std::uint64_t> kept;
     std::set_intersection(to_read.begin(), to_read.end(), with_data.begin(), with_data.end(), std::back_inserter(kept));
     to_read = std::move(kept);

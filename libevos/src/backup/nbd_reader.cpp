@@ -153,8 +153,10 @@ Result<std::vector<Extent>> NbdReader::dirty_extents() const {
   return extents(bitmap_context_, true, 1);  // qemu:dirty-bitmap: bit 0 = dirty
 }
 
-Result<std::vector<Extent>> NbdReader::data_extents() const {
-  return extents(LIBNBD_CONTEXT_BASE_ALLOCATION, false, LIBNBD_STATE_ZERO);  // holes read as zero too (bit 1 set)
+Result<std::optional<std::vector<Extent>>> NbdReader::data_extents() const {
+  auto data = extents(LIBNBD_CONTEXT_BASE_ALLOCATION, false, LIBNBD_STATE_ZERO);  // holes read as zero too (bit 1 set)
+  if (!data) return std::move(data).error();
+  return std::optional<std::vector<Extent>>(std::move(*data));
 }
 
 }  // namespace evos::backup

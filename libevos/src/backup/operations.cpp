@@ -44,10 +44,7 @@ Result<Manifest> back_up_image(const Store& store, const ImageBackupRequest& req
   m.evos_version = EVOS_VERSION;
   m.chunk_size = store.config().chunk_size;
   if (*base) m.base = (*base)->id();
-  // A sparse image's holes are zeros: they are recorded without being read.
-  auto data = file_data_extents(request.path);
-  if (!data) return std::move(data).error();
-  DiskJob job{"image", reader->get(), nullptr, std::nullopt, std::move(*data)};
+  DiskJob job{"image", reader->get(), nullptr, std::nullopt};
   auto disk = back_up_disk(store, job, options);
   if (!disk) return std::move(disk).error();
   m.disks.push_back(std::move(*disk));

@@ -18,7 +18,6 @@
 #include <cstring>
 #include <fstream>
 #include <mutex>
-#include <random>
 #include <set>
 #include <sstream>
 
@@ -47,21 +46,6 @@ class Dir {
 Error os_error(std::string_view doing, const std::string& path, int error) {
   const Errc code = error == ENOENT ? Errc::not_found : error == EACCES || error == EPERM ? Errc::permission_denied : Errc::backend;
   return make_error(code, "cannot {} {}: {}", doing, path, std::strerror(error));
-}
-
-std::string temp_name(const std::string& path) {
-  thread_local std::mt19937_64 random(std::random_device{}());
-  return fmt::format("{}.tmp.{}.{:016x}", path, ::getpid(), random());
-}
-
-Result<void> write_all(int fd, std::span<const std::uint8_t> data, const std::string& path) {
-  while (!data.empty()) {
-    const ssize_t n = ::write(fd, data.data(), data.size());
-    if (n < 0 && errno == EINTR) continue;
-    if (n < 0) return os_error("write", path, errno);
-    data = data.subspan(static_cast<std::size_t>(n));
-  }
-  return {};
 }
 
 std::int64_t mtime_ms(const struct stat& st) {
@@ -220,23 +204,11 @@ Result<std::uint64_t> Store::put_chunk(const Digest& id, std::span<const std::ui
   const std::string path = chunk_path(id);
   struct stat st {};
   if (::lstat(path.c_str(), &st) == 0) return std::uint64_t{0};
-  const std::string tmp = temp_name(path);
-  Fd fd(::open(tmp.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600));
-  if (fd.get() < 0) return os_error("write the chunk", tmp, errno);
-  if (auto w = write_all(fd.get(), blob, tmp); !w) {
-    ::unlink(tmp.c_str());
+  // Durable before visible; the directory is synced once, before the manifest (sync()).
+  if (auto w = file::write_atomically(path, std::string_view(reinterpret_cast<const char*>(blob.data()), blob.size()),
+                                      {.mode = 0600, .sync_directory = false});
+      !w)
     return std::move(w).error();
-  }
-  if (::fdatasync(fd.get()) != 0) {
-    const int e = errno;
-    ::unlink(tmp.c_str());
-    return os_error("write the chunk", tmp, e);
-  }
-  if (::close(fd.release()) != 0 || ::rename(tmp.c_str(), path.c_str()) != 0) {
-    const int e = errno;
-    ::unlink(tmp.c_str());
-    return os_error("write the chunk", path, e);
-  }
   {
     std::lock_guard lock(pending_->mutex);
     pending_->dirs.insert(path.substr(0, path.rfind('/')));
@@ -396,16 +368,12 @@ Result<std::vector<BackupId>> Store::list_backups(const std::optional<std::strin
 Result<StoreLock> Store::take_lock(const std::string& name, const std::string& what) const {
   const std::string path = fmt::format("{}/locks/{}.lock", dir_, name);
   LockOwner me{this_host(), ::getpid(), proc_start_time(::getpid()), wall_clock_ms(), what};
-  // Content first, then link(2): the lock appears whole, and link never replaces (atomic on NFS too).
-  const std::string tmp = temp_name(path);
-  if (auto w = file::write_atomically(tmp, format_owner(me), {.mode = 0600, .replace = false}); !w) return std::move(w).error();
-  struct Unlink {
-    std::string p;
-    ~Unlink() { ::unlink(p.c_str()); }
-  } cleanup{tmp};
   for (int attempt = 0; attempt < 2; ++attempt) {
-    if (::link(tmp.c_str(), path.c_str()) == 0) return StoreLock(path, me);
-    if (errno != EEXIST) return os_error("take the lock", path, errno);
+    // Whole, and never over another's: write_atomically without replace ends in link(2), which is
+    // atomic on NFS too and fails if the lock exists.
+    auto w = file::write_atomically(path, format_owner(me), {.mode = 0600, .replace = false});
+    if (w) return StoreLock(path, me);
+    if (w.error().code() != Errc::invalid_argument) return std::move(w).error();  // not "exists"
     auto held = read_file(path, 4096);
     if (!held) {
       if (held.error().code() == Errc::not_found) continue;  // released meanwhile

@@ -58,10 +58,10 @@ struct JobGuard {
   Result<void> end() {
     if (!active) return {};
     active = false;
-    return host.end_backup(vm);
+    return host.abort_job(vm);
   }
   ~JobGuard() {
-    if (active) (void)host.end_backup(vm);
+    if (active) (void)host.abort_job(vm);
   }
 };
 
@@ -80,9 +80,7 @@ Result<VmBackupResult> offline(const Store& store, const RunOptions& options, Ma
   for (const auto& d : disks) {
     auto reader = NbdReader::open({.image = d.source, .format = d.format}, worker_count(options.threads));
     if (!reader) return std::move(reader).error().context(fmt::format("disk {}", d.target));
-    auto data = (*reader)->data_extents();
-    if (!data) return std::move(data).error();
-    auto disk = back_up_disk(store, {d.target, reader->get(), nullptr, std::nullopt, std::move(*data)}, options);
+    auto disk = back_up_disk(store, {d.target, reader->get(), nullptr, std::nullopt}, options);
     if (!disk) return std::move(disk).error();
     disk->source = d.source;
     m.disks.push_back(std::move(*disk));
@@ -182,7 +180,7 @@ Result<VmBackupResult> back_up_vm(const Store& store, VmHost& host, const VmBack
   }
   auto frozen = *state == VmRunState::running ? host.freeze(r.vm) : Result<bool>(false);
   if (!frozen) {
-    if (paused) (void)host.unpause(r.vm);
+    if (paused) (void)host.resume(r.vm);
     return std::move(frozen).error();
   }
   auto begin = host.begin_backup(r.vm, pull_backup_xml(*disks, socket, dir->path(), plan.incremental ? base_manifest->checkpoint : std::nullopt), cp_xml);
@@ -193,7 +191,7 @@ Result<VmBackupResult> back_up_vm(const Store& store, VmHost& host, const VmBack
     begin = host.begin_backup(r.vm, pull_backup_xml(*disks, socket, dir->path(), std::nullopt), cp_xml);
   }
   Result<void> thawed = *frozen ? host.thaw(r.vm) : Result<void>();
-  if (paused) (void)host.unpause(r.vm);
+  if (paused) (void)host.resume(r.vm);
   if (!begin) return std::move(begin).error();
   JobGuard job{host, r.vm};
   if (!thawed) result.warnings.push_back(thawed.error().message());
@@ -206,10 +204,7 @@ Result<VmBackupResult> back_up_vm(const Store& store, VmHost& host, const VmBack
     if (old) source.dirty_bitmap_context = "qemu:dirty-bitmap:backup-" + d.target;
     auto reader = NbdReader::open(source, worker_count(options.threads));
     if (!reader) return std::move(reader).error().context(fmt::format("disk {}", d.target));
-    DiskJob disk_job{d.target, reader->get(), nullptr, std::nullopt, std::nullopt};
-    auto data = (*reader)->data_extents();
-    if (!data) return std::move(data).error();
-    disk_job.data = std::move(*data);
+    DiskJob disk_job{d.target, reader->get(), nullptr, std::nullopt};
     if (old && old->size == (*reader)->size()) {
       auto dirty = (*reader)->dirty_extents();
       if (!dirty) return std::move(dirty).error();
@@ -253,9 +248,9 @@ Result<VmRestoreResult> restore_vm(const Store& store, VmHost& host, const VmRes
   for (const auto& d : m->disks)
     if (auto w = restore_disk(store, d, {out.disk_files[d.target], false}, options); !w)
       return std::move(w).error().context(fmt::format("restore backup {} as {}", m->id(), r.new_name));
-  if (auto def = host.define_domain(*xml); !def) return std::move(def).error();
+  if (auto def = host.define(*xml); !def) return std::move(def).error();
   if (r.start)
-    if (auto s = host.start_domain(r.new_name); !s) return std::move(s).error();
+    if (auto s = host.start(r.new_name); !s) return std::move(s).error();
   out.domain_xml = std::move(*xml);
   return out;
 }

@@ -1,5 +1,7 @@
 #include <evos/file/atomic_write.hpp>
 
+#include <evos/file/fd.hpp>
+
 #include <fmt/core.h>
 
 #include <fcntl.h>
@@ -14,23 +16,7 @@
 namespace evos::file {
 namespace {
 
-class Fd {
- public:
-  explicit Fd(int fd) : fd_(fd) {}
-  ~Fd() { close(); }
-  Fd(const Fd&) = delete;
-  Fd& operator=(const Fd&) = delete;
-  [[nodiscard]] int get() const { return fd_; }
-  [[nodiscard]] bool ok() const { return fd_ >= 0; }
-  int close() {
-    const int r = fd_ >= 0 ? ::close(fd_) : 0;
-    fd_ = -1;
-    return r;
-  }
-
- private:
-  int fd_;
-};
+using file::Fd;
 
 // Removes the temporary file unless the write got to the end.
 class TempName {
@@ -94,7 +80,7 @@ Result<void> write_atomically(const std::string& path, std::string_view content,
   }
   // The data must be on disk before the rename makes it the file's content.
   if (::fsync(file.get()) != 0) return fail(tmp, errno);
-  if (file.close() != 0) return fail(tmp, errno);
+  if (::close(file.release()) != 0) return fail(tmp, errno);
 
   if (options.replace) {
     if (std::rename(tmp.c_str(), path.c_str()) != 0) return fail(path, errno);
@@ -107,6 +93,7 @@ Result<void> write_atomically(const std::string& path, std::string_view content,
     ::unlink(tmp.c_str());
   }
   temp.keep();
+  if (!options.sync_directory) return {};
 
   Fd directory(::open(dir.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC));
   if (!directory.ok() || ::fsync(directory.get()) != 0)

@@ -97,8 +97,6 @@ Result<void> LibvirtHypervisor::pause(const std::string& vm) {
   return {};
 }
 
-Result<void> LibvirtHypervisor::unpause(const std::string& vm) { return resume(vm); }
-
 Result<std::vector<std::string>> LibvirtHypervisor::checkpoints(const std::string& vm) {
   auto dom = impl_->lookup(vm);
   if (!dom) return std::move(dom).error();
@@ -152,11 +150,11 @@ Result<void> LibvirtHypervisor::begin_backup(const std::string& vm, const std::s
   return {};
 }
 
-Result<void> LibvirtHypervisor::end_backup(const std::string& vm) {
-  Activity a(fmt::format("libvirt: end the backup job of '{}' (virDomainAbortJob)", vm));
+Result<void> LibvirtHypervisor::abort_job(const std::string& vm) {
+  Activity a(fmt::format("libvirt: end the job of '{}' (virDomainAbortJob)", vm));
   auto dom = impl_->lookup(vm);
   if (!dom) return std::move(dom).error();
-  if (virDomainAbortJob(dom->get()) < 0) return last_error(fmt::format("end the backup job of '{}'", vm));
+  if (virDomainAbortJob(dom->get()) < 0) return last_error(fmt::format("end the job of '{}'", vm));
   return {};
 }
 
@@ -178,9 +176,5 @@ Result<bool> LibvirtHypervisor::backup_running(const std::string& domain) {
   return type != VIR_DOMAIN_JOB_NONE && known && operation == VIR_DOMAIN_JOB_OPERATION_BACKUP;
 }
 
-Result<void> LibvirtHypervisor::abort_job(const std::string& domain) { return end_backup(domain); }
-
-Result<void> LibvirtHypervisor::define_domain(const std::string& xml) { return define(xml); }
-Result<void> LibvirtHypervisor::start_domain(const std::string& vm) { return start(vm); }
 
 }  // namespace evos::virt

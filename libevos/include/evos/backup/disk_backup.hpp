@@ -29,14 +29,14 @@ class BlockReader {
   // Fills `out` from `offset`; safe to call from several threads at once.
   [[nodiscard]] virtual Result<void> read(std::uint64_t offset, std::span<std::uint8_t> out) const = 0;
   [[nodiscard]] virtual std::string describe() const = 0;
+  // Where the disk holds data, if the source can tell (SEEK_DATA/SEEK_HOLE on a sparse file, NBD
+  // base:allocation): a chunk outside every data extent is zero and is not read. nullopt: unknown.
+  [[nodiscard]] virtual Result<std::optional<std::vector<Extent>>> data_extents() const { return std::optional<std::vector<Extent>>(); }
 };
 
 // A regular file or block device, opened read-only (O_NOFOLLOW: a symlink is refused).
 Result<std::unique_ptr<BlockReader>> open_file_reader(const std::string& path);
 
-// Where a regular file holds data (lseek SEEK_DATA/SEEK_HOLE): its holes read as zeros and need
-// not be read at all. nullopt for a block device, or a file system that cannot tell.
-Result<std::optional<std::vector<Extent>>> file_data_extents(const std::string& path);
 
 using ProgressSink = std::function<void(const Progress&)>;
 
@@ -46,9 +46,6 @@ struct DiskJob {
   const DiskRecord* base = nullptr;  // the same disk in the previous backup, for an incremental
   // The chunks to read when the base is given (from the dirty bitmap); nullopt: read them all.
   std::optional<std::vector<std::uint64_t>> dirty_chunks;
-  // Where the disk holds data (NBD base:allocation), if known: a chunk outside every data extent
-  // is recorded as zero without being read.
-  std::optional<std::vector<Extent>> data;
 };
 
 struct RunOptions {

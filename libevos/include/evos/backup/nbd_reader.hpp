@@ -37,8 +37,8 @@ class NbdReader final : public BlockReader {
 
   // Extents the dirty bitmap marks (only with source.dirty_bitmap_context set).
   [[nodiscard]] Result<std::vector<Extent>> dirty_extents() const;
-  // Extents that hold data (not a hole, not known zero); none of the rest need be read.
-  [[nodiscard]] Result<std::vector<Extent>> data_extents() const;
+  // Extents that hold data (base:allocation: not known zero); none of the rest need be read.
+  [[nodiscard]] Result<std::optional<std::vector<Extent>>> data_extents() const override;
 
  private:
   struct Pool;

@@ -1,5 +1,7 @@
 // evos::backup::VmHost: what a VM backup or restore asks of the hypervisor, as a port
-// (virt::LibvirtHypervisor implements it over libvirt's backup, checkpoint and metadata APIs).
+// (virt::LibvirtHypervisor implements it over libvirt's backup, checkpoint and metadata APIs; the
+// calls vm::Hypervisor has too, define, start, resume, abort_job, backup_running, are the same
+// functions).
 #pragma once
 
 #include <evos/error.hpp>
@@ -27,18 +29,18 @@ class VmHost {
   virtual Result<bool> freeze(const std::string& vm) = 0;
   virtual Result<void> thaw(const std::string& vm) = 0;
   virtual Result<void> pause(const std::string& vm) = 0;
-  virtual Result<void> unpause(const std::string& vm) = 0;
+  virtual Result<void> resume(const std::string& vm) = 0;
   virtual Result<std::vector<std::string>> checkpoints(const std::string& vm) = 0;
   virtual Result<void> redefine_checkpoint(const std::string& vm, const std::string& xml) = 0;
   virtual Result<std::string> checkpoint_xml(const std::string& vm, const std::string& name) = 0;
   virtual Result<void> delete_checkpoint(const std::string& vm, const std::string& name) = 0;
-  // virDomainBackupBegin (pull mode: the NBD export stays until end_backup) / virDomainAbortJob.
+  // virDomainBackupBegin (pull mode: the NBD export stays until abort_job) / virDomainAbortJob.
   virtual Result<void> begin_backup(const std::string& vm, const std::string& backup_xml, const std::string& checkpoint_xml) = 0;
-  virtual Result<void> end_backup(const std::string& vm) = 0;
+  virtual Result<void> abort_job(const std::string& vm) = 0;
   // A backup job runs on the domain now (libvirt would make a second begin wait 30 s, then fail).
   virtual Result<bool> backup_running(const std::string& vm) = 0;
-  virtual Result<void> define_domain(const std::string& xml) = 0;
-  virtual Result<void> start_domain(const std::string& vm) = 0;
+  virtual Result<void> define(const std::string& xml) = 0;
+  virtual Result<void> start(const std::string& vm) = 0;
 };
 
 }  // namespace evos::backup

@@ -19,6 +19,8 @@ struct WriteOptions {
   bool replace = true;                   // false: an existing target is an error, checked atomically
                                          // (link(2), which never replaces)
   std::optional<unsigned> create_parent; // create a missing parent directory (one level) with this mode
+  bool sync_directory = true;            // false: the caller fsyncs the directory later, once for many
+                                         // files (the backup store's chunks, before their manifest)
 };
 
 // Errors name the file and the reason: Errc::invalid_argument "<path> exists" when !replace and

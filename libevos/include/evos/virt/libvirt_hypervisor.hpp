@@ -62,15 +62,11 @@ class LibvirtHypervisor final : public vm::Hypervisor, public backup::VmHost {
   Result<bool> freeze(const std::string& vm) override;
   Result<void> thaw(const std::string& vm) override;
   Result<void> pause(const std::string& vm) override;
-  Result<void> unpause(const std::string& vm) override;
   Result<std::vector<std::string>> checkpoints(const std::string& vm) override;
   Result<void> redefine_checkpoint(const std::string& vm, const std::string& xml) override;
   Result<std::string> checkpoint_xml(const std::string& vm, const std::string& name) override;
   Result<void> delete_checkpoint(const std::string& vm, const std::string& name) override;
   Result<void> begin_backup(const std::string& vm, const std::string& backup_xml, const std::string& checkpoint_xml) override;
-  Result<void> end_backup(const std::string& vm) override;
-  Result<void> define_domain(const std::string& xml) override;
-  Result<void> start_domain(const std::string& vm) override;
 
  private:
   struct Impl;
