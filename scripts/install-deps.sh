@@ -15,6 +15,9 @@ PACKAGES=(
   libssl-dev libzstd-dev libnbd-dev  # backups: OpenSSL (SHA-256/HMAC/AES-GCM), zstd, libnbd (reading libvirt backups)
   # virtualization (real libvirtd + QEMU TCG) and the tiny test guest
   libvirt-daemon-system libvirt-clients qemu-system-x86 qemu-utils busybox-static tini
+  # VM operations: NAT networks (libvirt runs dnsmasq for their DHCP), reflink file systems for
+  # copy-on-write clones (XFS with reflink=1, btrfs), tested on loop devices
+  dnsmasq-base xfsprogs btrfs-progs
   # cluster stack and conformance tools
   corosync pacemaker pacemaker-cli-utils resource-agents crmsh pcs fence-agents
   libxml2-utils
