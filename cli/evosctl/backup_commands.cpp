@@ -7,6 +7,7 @@
 #include <evos/backup/schedule_io.hpp>
 #include <evos/backup/verify.hpp>
 #include <evos/backup/vm_backup.hpp>
+#include <evos/vm/domain_copy.hpp>
 #include <evos/virt/libvirt_hypervisor.hpp>
 
 #include <fmt/core.h>
@@ -233,7 +234,7 @@ int run_create(const BackupOptions& o, const GlobalOptions& g) {
 
 int run_list(const BackupOptions& o, const GlobalOptions& g) {
   if (!o.vm.empty())
-    if (auto p = backup::vm_name_problem(o.vm)) return fail(Error(Errc::invalid_argument, *p));
+    if (auto p = evos::vm::name_problem(o.vm)) return fail(Error(Errc::invalid_argument, *p));
   auto store = open_store(o);
   if (!store) return fail(store.error());
   auto ids = store->list_backups(o.vm.empty() ? std::nullopt : std::optional(o.vm));
@@ -367,7 +368,7 @@ int run_restore(const BackupOptions& o, const GlobalOptions& g) {
 
 int run_prune(const BackupOptions& o, const GlobalOptions& g) {
   if (!o.vm.empty())
-    if (auto p = backup::vm_name_problem(o.vm)) return fail(Error(Errc::invalid_argument, *p));
+    if (auto p = evos::vm::name_problem(o.vm)) return fail(Error(Errc::invalid_argument, *p));
   auto store = open_store(o);
   if (!store) return fail(store.error());
   auto results = backup::prune_backups(*store, o.vm.empty() ? std::nullopt : std::optional(o.vm), o.keep, o.dry_run);

@@ -1,5 +1,7 @@
 #include <evos/backup/manifest.hpp>
 
+#include <evos/vm/domain_copy.hpp>
+
 #include <nlohmann/json.hpp>
 
 #include <ctime>
@@ -52,18 +54,6 @@ std::string_view to_string(Consistency c) noexcept {
 
 std::string_view to_string(ReadMethod m) noexcept { return m == ReadMethod::full ? "full" : "dirty-bitmap"; }
 
-std::optional<std::string> vm_name_problem(std::string_view name) {
-  if (name.empty()) return "a VM name is empty";
-  if (name.size() > 128) return "a VM name is longer than 128 characters";
-  if (name.front() == '.' || name.front() == '-') return fmt::format("VM name '{}' starts with '{}'", name, name.front());
-  for (char c : name) {
-    const bool ok = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '.' || c == '_' ||
-                    c == '-' || c == '+';
-    if (!ok) return fmt::format("VM name '{}' holds a character other than A-Z a-z 0-9 . _ - +", name);
-  }
-  return std::nullopt;
-}
-
 std::string format_backup_time(std::int64_t unix_ms) {
   const std::time_t seconds = static_cast<std::time_t>(unix_ms / 1000);
   std::tm tm{};
@@ -106,7 +96,7 @@ Result<BackupId> parse_backup_id(std::string_view text) {
   if (slash == std::string_view::npos)
     return make_error(Errc::invalid_argument, "'{}' is not a backup id (VM/TIME, as `evosctl backup list` prints)", text);
   BackupId id{std::string(text.substr(0, slash)), std::string(text.substr(slash + 1))};
-  if (auto p = vm_name_problem(id.vm)) return Error(Errc::invalid_argument, *p);
+  if (auto p = vm::name_problem(id.vm)) return Error(Errc::invalid_argument, *p);
   if (auto t = parse_backup_time(id.time); !t) return std::move(t).error();
   return id;
 }
@@ -173,7 +163,7 @@ Result<Manifest> parse_manifest(std::string_view text, std::string_view what) {
                          version ? nullptr : &version.error(), xml ? nullptr : &xml.error(),
                          chunk_size ? nullptr : &chunk_size.error(), duration ? nullptr : &duration.error()})
     if (e) return *e;
-  if (auto p = vm_name_problem(*vm)) return field_error(what, "vm", *p);
+  if (auto p = vm::name_problem(*vm)) return field_error(what, "vm", *p);
   if (!parse_backup_time(*time)) return field_error(what, "time", fmt::format("'{}' is not a backup time", *time));
   auto parsed_mode = parse_mode(*mode);
   if (!parsed_mode) return field_error(what, "mode", fmt::format("'{}' is unknown", *mode));

@@ -1,6 +1,7 @@
 #include <evos/backup/operations.hpp>
 
 #include <evos/file/atomic_write.hpp>
+#include <evos/vm/domain_copy.hpp>
 
 #include <fcntl.h>
 #include <sys/stat.h>
@@ -25,7 +26,7 @@ Result<std::optional<Manifest>> latest_backup(const Store& store, const std::str
 }
 
 Result<Manifest> back_up_image(const Store& store, const ImageBackupRequest& request, const RunOptions& options) {
-  if (auto p = vm_name_problem(request.name)) return Error(Errc::invalid_argument, *p);
+  if (auto p = vm::name_problem(request.name)) return Error(Errc::invalid_argument, *p);
   auto lock = store.lock_vm(request.name, fmt::format("a backup of {}", request.name));
   if (!lock) return std::move(lock).error();
   auto reader = open_file_reader(request.path);

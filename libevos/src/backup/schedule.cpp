@@ -1,6 +1,7 @@
 #include <evos/backup/schedule.hpp>
 
 #include <evos/backup/manifest.hpp>
+#include <evos/vm/domain_copy.hpp>
 
 #include <nlohmann/json.hpp>
 
@@ -32,7 +33,7 @@ std::string keep_args(const RetentionPolicy& k) {
 }  // namespace
 
 std::optional<std::string> schedule_problem(const Schedule& s) {
-  if (auto p = vm_name_problem(s.vm)) return p;
+  if (auto p = vm::name_problem(s.vm)) return p;
   if (auto p = path_problem(s.store, "--store")) return p;
   if (!s.key_file.empty())
     if (auto p = path_problem(s.key_file, "--key-file")) return p;

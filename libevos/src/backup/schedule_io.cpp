@@ -3,6 +3,7 @@
 #include <evos/backup/store.hpp>
 #include <evos/file/atomic_write.hpp>
 #include <evos/proc/run.hpp>
+#include <evos/vm/domain_copy.hpp>
 
 #include <dirent.h>
 #include <sys/stat.h>
@@ -71,7 +72,7 @@ Result<std::vector<Schedule>> list_schedules(const std::string& unit_dir) {
 }
 
 Result<ScheduleChange> remove_schedule(const std::string& unit_dir, const std::string& vm, Deadline deadline) {
-  if (auto p = vm_name_problem(vm)) return Error(Errc::invalid_argument, *p);
+  if (auto p = vm::name_problem(vm)) return Error(Errc::invalid_argument, *p);
   const std::string base = unit_base_name(vm);
   ScheduleChange change;
   change.units.timer_name = base + ".timer";

@@ -1,11 +1,12 @@
 #include <evos/backup/store.hpp>
 
 #include <evos/file/atomic_write.hpp>
+#include <evos/file/fd.hpp>
+#include <evos/vm/domain_copy.hpp>
 
 #include <nlohmann/json.hpp>
 
 #include <dirent.h>
-#include <evos/file/fd.hpp>
 
 #include <fcntl.h>
 #include <signal.h>
@@ -343,7 +344,7 @@ Result<std::vector<BackupId>> Store::list_backups(const std::optional<std::strin
     Dir d(dir_ + "/backups");
     if (!d.get()) return os_error("list", dir_ + "/backups", errno);
     while (const dirent* e = ::readdir(d.get()))
-      if (!vm_name_problem(e->d_name)) vms.emplace_back(e->d_name);
+      if (!vm::name_problem(e->d_name)) vms.emplace_back(e->d_name);
   }
   for (const auto& name : vms) {
     Dir d(fmt::format("{}/backups/{}", dir_, name));
@@ -395,7 +396,7 @@ Result<StoreLock> Store::take_lock(const std::string& name, const std::string& w
 }
 
 Result<StoreLock> Store::lock_vm(const std::string& vm, const std::string& what) const {
-  if (auto p = vm_name_problem(vm)) return Error(Errc::invalid_argument, *p);
+  if (auto p = vm::name_problem(vm)) return Error(Errc::invalid_argument, *p);
   return take_lock("vm-" + vm, what);
 }
 

@@ -2,6 +2,7 @@
 
 #include <evos/backup/nbd_reader.hpp>
 #include <evos/backup/vm_plan.hpp>
+#include <evos/vm/domain_copy.hpp>
 
 #include <openssl/rand.h>
 
@@ -93,7 +94,7 @@ Result<VmBackupResult> offline(const Store& store, const RunOptions& options, Ma
 }  // namespace
 
 Result<VmBackupResult> back_up_vm(const Store& store, VmHost& host, const VmBackupRequest& r, const RunOptions& options) {
-  if (auto p = vm_name_problem(r.vm)) return Error(Errc::invalid_argument, *p);
+  if (auto p = vm::name_problem(r.vm)) return Error(Errc::invalid_argument, *p);
   if (r.mode != Mode::snapshot && r.mode != Mode::suspend)
     return make_error(Errc::invalid_argument, "a VM backup's mode is snapshot or suspend, not {}", to_string(r.mode));
   auto state = host.run_state(r.vm);
@@ -234,7 +235,7 @@ Result<VmBackupResult> back_up_vm(const Store& store, VmHost& host, const VmBack
 }
 
 Result<VmRestoreResult> restore_vm(const Store& store, VmHost& host, const VmRestoreRequest& r, const RunOptions& options) {
-  if (auto p = vm_name_problem(r.new_name)) return Error(Errc::invalid_argument, *p);
+  if (auto p = vm::name_problem(r.new_name)) return Error(Errc::invalid_argument, *p);
   auto m = store.read_manifest(r.backup);
   if (!m) return std::move(m).error();
   if (m->domain_xml.empty()) return make_error(Errc::invalid_argument, "backup {} is an image backup, not a VM's: restore its disk with backup restore", m->id());

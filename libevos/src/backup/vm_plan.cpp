@@ -1,5 +1,7 @@
 #include <evos/backup/vm_plan.hpp>
 
+#include <evos/vm/domain_copy.hpp>
+
 #include <pugixml.hpp>
 
 #include <set>
@@ -135,57 +137,11 @@ std::optional<std::string> parse_run_token(std::string_view metadata_xml) {
 
 Result<std::string> domain_for_restore(std::string_view domain_xml, std::string_view new_name,
                                        const std::map<std::string, std::string>& disk_files, std::string_view file_dir) {
-  if (auto p = vm_name_problem(new_name)) return Error(Errc::invalid_argument, *p);
-  auto doc = load(domain_xml, "the backed-up domain XML");
-  if (!doc) return std::move(doc).error();
-  auto domain = doc->child("domain");
-  if (!domain) return Error(Errc::invalid_config, "the backed-up domain XML has no <domain>");
-  if (!domain.child("name")) domain.prepend_child("name");
-  domain.child("name").text().set(std::string(new_name).c_str());
-  domain.remove_child("uuid");
-  domain.remove_child("metadata");  // evos's and others' per-VM metadata belong to the original
-  auto devices = domain.child("devices");
-  std::vector<pugi::xml_node> drop;
-  std::set<std::string> placed;
-  for (auto disk : devices.children("disk")) {
-    if (std::string(disk.attribute("device").as_string("disk")) != "disk") continue;
-    const std::string target = disk.child("target").attribute("dev").as_string();
-    auto file = disk_files.find(target);
-    if (file == disk_files.end()) {
-      drop.push_back(disk);
-      continue;
-    }
-    placed.insert(target);
-    disk.attribute("type") ? (void)disk.attribute("type").set_value("file") : (void)(disk.append_attribute("type") = "file");
-    disk.remove_child("source");
-    disk.remove_child("backingStore");
-    auto source = disk.insert_child_before("source", disk.child("target"));
-    source.append_attribute("file") = file->second.c_str();
-    auto driver = disk.child("driver");
-    if (!driver) {
-      driver = disk.prepend_child("driver");
-      driver.append_attribute("name") = "qemu";
-    }
-    driver.attribute("type") ? (void)driver.attribute("type").set_value("raw") : (void)(driver.append_attribute("type") = "raw");
-  }
-  for (auto& d : drop) devices.remove_child(d);
-  for (const auto& [target, file] : disk_files)
-    if (!placed.count(target)) return make_error(Errc::invalid_config, "the backed-up domain has no disk {}", target);
-  for (auto iface : devices.children("interface")) iface.remove_child("mac");
-  // A console is often the serial port again (the same file): one new file per original path.
-  std::map<std::string, std::string> moved;
-  for (const char* kind : {"serial", "console", "parallel", "channel"}) {
-    unsigned n = 0;
-    for (auto dev : devices.children(kind)) {
-      if (std::string(dev.attribute("type").as_string()) != "file") continue;
-      auto path = dev.child("source").attribute("path");
-      if (!path) continue;
-      auto [it, fresh] = moved.try_emplace(path.as_string(), fmt::format("{}/{}.{}-{}.log", file_dir, new_name, kind, n));
-      if (fresh) ++n;
-      path.set_value(it->second.c_str());
-    }
-  }
-  return dump(domain);
+  vm::DomainCopy copy{.new_name = std::string(new_name), .drop_other_disks = true, .file_dir = std::string(file_dir)};
+  for (const auto& [target, file] : disk_files) copy.disks[target] = vm::CopiedDisk{.file = file, .format = "raw"};
+  auto xml = vm::copy_domain(domain_xml, copy);
+  if (!xml) return Error(xml.error().code(), "the backed-up domain: " + xml.error().message());
+  return xml;
 }
 
 }  // namespace evos::backup

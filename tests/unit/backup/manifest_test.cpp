@@ -1,4 +1,5 @@
 #include <evos/backup/manifest.hpp>
+
 #include <evos/backup/store_config.hpp>
 
 #include <catch2/catch.hpp>
@@ -123,10 +124,6 @@ TEST_CASE("backup ids and VM names are checked before they become paths") {
   CHECK(id->vm == "web1");
   for (const char* bad : {"web1", "../x/20261206T221005.123Z", "web1/../../etc", "/20261206T221005.123Z", "a b/20261206T221005.123Z"})
     CHECK_FALSE(parse_backup_id(bad));
-  CHECK_FALSE(vm_name_problem("web-1.example_2+x"));
-  CHECK(vm_name_problem(".hidden"));
-  CHECK(vm_name_problem("a/b"));
-  CHECK(vm_name_problem(std::string(129, 'a')));
 }
 
 TEST_CASE("the store configuration round-trips; newer and malformed ones are named") {

@@ -76,8 +76,6 @@ struct Manifest {
 std::string format_manifest(const Manifest& m);
 Result<Manifest> parse_manifest(std::string_view text, std::string_view what);
 
-// A VM name usable as a directory of the store, or the problem with it.
-std::optional<std::string> vm_name_problem(std::string_view name);
 // A backup id as given on a command line: "VM/TIME", both parts checked.
 struct BackupId {
   std::string vm;
