@@ -470,7 +470,7 @@ void add_backup_commands(CLI::App& app, GlobalOptions& global, std::function<int
     c->add_option("--key-file", o->key_file, "The store's key file, for an encrypted store");
     c->add_flag("--json", global.json, "Print JSON");
     if (long_running) {
-      c->add_option("--threads", o->threads, "Parallel workers (default: one per core, at most 8)")->check(CLI::Range(1u, 64u));
+      c->add_option("--threads", o->threads, "Parallel workers (default: create two per core, at most 16; the others one per core, at most 8)")->check(CLI::Range(1u, 64u));
       c->add_option("--timeout", o->timeout, "Deadline for the whole command (default 600m)")->capture_default_str();
     }
   };

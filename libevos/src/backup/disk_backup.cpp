@@ -70,6 +70,11 @@ unsigned worker_count(unsigned threads) {
   return std::clamp(std::thread::hardware_concurrency(), 1u, 8u);
 }
 
+unsigned backup_worker_count(unsigned threads) {
+  if (threads) return std::min(threads, 64u);
+  return std::clamp(2 * std::thread::hardware_concurrency(), 2u, 16u);
+}
+
 Result<std::unique_ptr<BlockReader>> open_file_reader(const std::string& path) {
   const int fd = ::open(path.c_str(), O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
   if (fd < 0)
@@ -142,7 +147,7 @@ Result<DiskRecord> back_up_disk(const Store& store, const DiskJob& job, const Ru
     to_read = std::move(kept);
   }
 
-  const unsigned workers = worker_count(options.threads);
+  const unsigned workers = backup_worker_count(options.threads);
   std::vector<std::vector<std::uint8_t>> buffers(workers);
   std::atomic<std::uint64_t> read_bytes{0}, stored_bytes{0}, new_chunks{0}, covered{0};
   // Progress covers the whole disk: chunks taken from the base count as done at once.

@@ -79,7 +79,7 @@ Result<VmBackupResult> offline(const Store& store, const RunOptions& options, Ma
   m.plan = "the VM is shut off: its images read through qemu-nbd, every block";
   const auto started = Clock::now();
   for (const auto& d : disks) {
-    auto reader = NbdReader::open({.image = d.source, .format = d.format}, worker_count(options.threads));
+    auto reader = NbdReader::open({.image = d.source, .format = d.format}, backup_worker_count(options.threads));
     if (!reader) return std::move(reader).error().context(fmt::format("disk {}", d.target));
     auto disk = back_up_disk(store, {d.target, reader->get(), nullptr, std::nullopt}, options);
     if (!disk) return std::move(disk).error();
@@ -203,7 +203,7 @@ Result<VmBackupResult> back_up_vm(const Store& store, VmHost& host, const VmBack
     const DiskRecord* old = plan.incremental && d.bitmap_capable() ? find_disk(base_manifest, d.target) : nullptr;
     NbdSource source{.socket = socket, .export_name = d.target};
     if (old) source.dirty_bitmap_context = "qemu:dirty-bitmap:backup-" + d.target;
-    auto reader = NbdReader::open(source, worker_count(options.threads));
+    auto reader = NbdReader::open(source, backup_worker_count(options.threads));
     if (!reader) return std::move(reader).error().context(fmt::format("disk {}", d.target));
     DiskJob disk_job{d.target, reader->get(), nullptr, std::nullopt};
     if (old && old->size == (*reader)->size()) {

@@ -49,13 +49,19 @@ struct DiskJob {
 };
 
 struct RunOptions {
-  unsigned threads = 0;  // 0: one per core, at most 8
+  unsigned threads = 0;  // 0: the default of worker_count / backup_worker_count
   ProgressSink progress;  // called from the calling thread about every 250 ms, and once at the end
 };
 
 Result<DiskRecord> back_up_disk(const Store& store, const DiskJob& job, const RunOptions& options);
 
-// The number of workers for `threads` (0: the cores, at most 8).
+// The number of workers for `threads` (0: the cores, at most 8): restore and verify, whose work is
+// all CPU (decompress, hash) and page-cache writes.
 unsigned worker_count(unsigned threads);
+
+// The number of workers a backup uses for `threads` (0: two per core, at most 16). A backup's
+// worker waits for each new chunk's fdatasync (docs/backup-format.md: a chunk that exists is
+// whole) and, for a VM, for its NBD reads; a second worker per core compresses meanwhile.
+unsigned backup_worker_count(unsigned threads);
 
 }  // namespace evos::backup
