@@ -4,8 +4,10 @@
 One ext4 image made from a real directory tree (mkfs.ext4 -d), backed up by evos (a plain store
 and an encrypted one), restic and borg (unencrypted and repokey) in the same run: a first backup,
 backups after 1% and 10% of the image's used 4 KiB blocks were overwritten (scattered, fixed
-seed), a restore (compared byte for byte with the image it came from) and a verify of the whole
-repository. Each run starts every tool from a fresh, empty repository, so runs are comparable;
+seed), backups after 1% and 10% of its data was rewritten in place (whole 4 MiB regions, as a
+database or a rewritten file changes its own extents), a restore (compared byte for byte with the
+image it came from) and a verify of the whole repository. The same writes go into a running TCG
+guest whose disk is that image, backed up by evos through QEMU's dirty bitmap (vm_row.py). Each run starts every tool from a fresh, empty repository, so runs are comparable;
 tools alternate inside every phase and their order rotates from run to run.
 
 Every command runs under /usr/bin/time (peak RSS) and is timed here with a monotonic clock. A
@@ -28,16 +30,20 @@ CHUNK = 4 * 1024 * 1024
 # Where the image's files come from: Debian system directories, a mix of shared libraries and
 # binaries (compress ~2-3x) and text, locales and documentation (compress more).
 TREE_ROOTS = ("/usr/lib/x86_64-linux-gnu", "/usr/share", "/usr/bin")
-PHASES = ("first", "incr1", "incr10", "restore", "verify")
+BACKUP_PHASES = ("first", "incr1", "incr10", "reg1", "reg10")
+PHASES = BACKUP_PHASES + ("restore", "verify")
 PHASE_TITLES = {
     "first": "first backup",
     "incr1": "backup after 1% of the used blocks changed",
     "incr10": "backup after 10% of the used blocks changed",
+    "reg1": "backup after 1% of the data was rewritten in place (whole 4 MiB regions)",
+    "reg10": "backup after 10% of the data was rewritten in place (whole 4 MiB regions)",
     "restore": "restore of the last backup",
     "verify": "verify (read and check the whole repository)",
 }
-SEEDS = {"incr1": 1301, "incr10": 1310}
-PERCENT = {"incr1": 1, "incr10": 10}
+SEEDS = {"incr1": 1301, "incr10": 1310, "reg1": 2301, "reg10": 2310}
+PERCENT = {"incr1": 1, "incr10": 10, "reg1": 1, "reg10": 10}
+LAST = BACKUP_PHASES[-1]  # the image the restore is compared with
 
 
 def log(msg):
@@ -135,20 +141,57 @@ def used_blocks(image):
     return used
 
 
-def mutated_copy(image, used, percent, seed, path):
-    """A copy of image with percent% of its used blocks overwritten with random bytes, chosen
-    uniformly (fixed seed): changes scattered over the data, as a running guest's writes are."""
-    sh(["cp", "--sparse=always", image, path])
+def scattered_writes(used, percent, seed):
+    """percent% of the used blocks overwritten with random bytes, chosen uniformly (fixed seed):
+    changes scattered over the data. With 4 MiB chunks this touches nearly every chunk."""
     rng = random.Random(seed)
     picked = sorted(rng.sample(used, round(len(used) * percent / 100)))
+    return [(b * BLOCK, rng.randbytes(BLOCK)) for b in picked]
+
+
+def region_writes(image, used, percent, seed):
+    """percent% of the data rewritten in place: whole 4 MiB regions that hold data, chosen at
+    random (fixed seed) until their used blocks add up to percent% of all used blocks. Each gets
+    the content of another region with data (so it compresses like real data), its 4 KiB blocks
+    each changed in their first 8 bytes (so no chunk is a duplicate)."""
+    rng = random.Random(seed)
+    per_region = {}
+    for b in used:
+        per_region[b * BLOCK // CHUNK] = per_region.get(b * BLOCK // CHUNK, 0) + 1
+    regions = sorted(per_region)
+    order = regions[:]
+    rng.shuffle(order)
+    goal, total, picked = round(len(used) * percent / 100), 0, []
+    for r in order:
+        if total >= goal:
+            break
+        picked.append(r)
+        total += per_region[r]
+    size = os.path.getsize(image)
+    writes = []
+    with open(image, "rb") as f:
+        for r in sorted(picked):
+            f.seek(rng.choice(regions) * CHUNK)
+            data = bytearray(f.read(CHUNK))
+            data = data[:min(CHUNK, size - r * CHUNK)]
+            for o in range(0, len(data), BLOCK):
+                data[o:o + 8] = rng.randbytes(8)
+            writes.append((r * CHUNK, bytes(data)))
+    return writes
+
+
+def mutated_copy(image, writes, path):
+    """A sparse copy of image with the writes applied."""
+    sh(["cp", "--sparse=always", image, path])
     with open(path, "r+b") as f:
-        for b in picked:
-            f.seek(b * BLOCK)
-            f.write(rng.randbytes(BLOCK))
+        for offset, data in writes:
+            f.seek(offset)
+            f.write(data)
         f.flush()
         os.fsync(f.fileno())
-    chunks = len({b * BLOCK // CHUNK for b in picked})
-    return {"blocks": len(picked), "bytes": len(picked) * BLOCK, "chunks_4mib_touched": chunks}
+    touched = {c for offset, data in writes for c in range(offset // CHUNK, (offset + len(data) - 1) // CHUNK + 1)}
+    written = sum(len(d) for _, d in writes)
+    return {"writes": len(writes), "bytes": written, "blocks": written // BLOCK, "chunks_4mib_touched": len(touched)}
 
 
 def warm(path):
@@ -336,7 +379,7 @@ def make_tools(work, run, evosctl, key_file):
 # One run
 
 
-def one_run(run, args, work, images, disk, key_file, logs):
+def one_run(run, args, work, images, disk, key_file, logs, vm_row, writes):
     tools = make_tools(work, run, args.evosctl, key_file)
     shift = run % len(tools)
     tools = tools[shift:] + tools[:shift]  # rotate the order from run to run
@@ -359,7 +402,8 @@ def one_run(run, args, work, images, disk, key_file, logs):
             results[t.key]["init"] = r
             log(f"run {run + 1} {t.name} init: FAILED: {r.get('stderr_tail', '').strip()[-400:]}")
 
-    for phase, src in (("first", images["orig"]), ("incr1", images["incr1"]), ("incr10", images["incr10"])):
+    for phase in BACKUP_PHASES:
+        src = images["orig" if phase == "first" else phase]
         place(src, disk)
         warm(disk)
         for t in tools:
@@ -383,11 +427,11 @@ def one_run(run, args, work, images, disk, key_file, logs):
         argv, cwd, restored = t.restore(target, disk)
         r = measure(argv, t.env, os.path.join(logs, f"{run}-{t.key}-restore"), cwd=cwd)
         if r["ok"]:
-            same = subprocess.run(["cmp", "-s", restored, images["incr10"]]).returncode == 0
+            same = subprocess.run(["cmp", "-s", restored, images[LAST]]).returncode == 0
             r["identical"] = same
             r["restored_allocated"] = du_bytes(restored)
             if not same:
-                mismatches.append(f"run {run} {t.name}: {restored} differs from {images['incr10']}")
+                mismatches.append(f"run {run} {t.name}: {restored} differs from {images[LAST]}")
                 log(f"run {run + 1} {t.name} restore: DIFFERS from the image (cmp)")
         results[t.key]["restore"] = r
         if not r["ok"]:
@@ -409,7 +453,12 @@ def one_run(run, args, work, images, disk, key_file, logs):
 
     for t in tools:
         t.cleanup()
-    return results, sizes, mismatches, {t.key: t.name for t in tools}
+    names = {t.key: t.name for t in tools}
+    if vm_row:
+        results[vm_row.key] = vm_row.one_run(run, BACKUP_PHASES, {p: writes[p] for p in BACKUP_PHASES if p != "first"}, logs)
+        sizes[vm_row.key] = {}
+        names[vm_row.key] = vm_row.name
+    return results, sizes, mismatches, names
 
 
 # ---------------------------------------------------------------------------------------------
@@ -422,7 +471,7 @@ def summarize(all_results, all_sizes, names):
     for k in keys:
         s = {"name": names[k], "phases": {}, "store_bytes": {}}
         for phase in PHASES:
-            rs = [r[k].get(phase) for r in all_results if r[k].get(phase) is not None]
+            rs = [r[k].get(phase) for r in all_results if k in r and r[k].get(phase) is not None]
             ok = [r for r in rs if r.get("ok")]
             secs = [r["seconds"] for r in ok]
             rss = [r["rss_kib"] for r in ok if r.get("rss_kib")]
@@ -433,9 +482,10 @@ def summarize(all_results, all_sizes, names):
                 "median": statistics.median(secs) if secs else None,
                 "min": min(secs) if secs else None,
                 "rss_max_kib": max(rss) if rss else None,
+                "bytes_read": [r["bytes_read"] for r in ok if "bytes_read" in r],
             }
-        for phase in ("first", "incr1", "incr10"):
-            v = [sz[k][phase] for sz in all_sizes if phase in sz[k]]
+        for phase in BACKUP_PHASES:
+            v = [sz[k][phase] for sz in all_sizes if k in sz and phase in sz[k]]
             s["store_bytes"][phase] = int(statistics.median(v)) if v else None
         summary[k] = s
     return summary
@@ -460,45 +510,64 @@ def report(summary, info):
     p("")
     p(f"Image: {info['image_size'] / 2**30:.2f} GiB ext4 (mkfs.ext4 -d) with {info['tree_bytes'] / 2**20:.0f} MiB of files"
       f" ({info['tree_entries']} entries of {', '.join(TREE_ROOTS)}); {info['used_bytes'] / 2**20:.0f} MiB of it non-zero"
-      f" ({info['used_blocks']} blocks of 4 KiB). 1%: {info['mutations']['incr1']['blocks']} blocks overwritten"
-      f" ({info['mutations']['incr1']['chunks_4mib_touched']} of the 4 MiB chunks touched); 10%:"
-      f" {info['mutations']['incr10']['blocks']} blocks ({info['mutations']['incr10']['chunks_4mib_touched']} chunks).")
+      f" ({info['used_blocks']} blocks of 4 KiB).")
+    for phase in BACKUP_PHASES[1:]:
+        m = info["mutations"][phase]
+        p(f"- {PHASE_TITLES[phase]}: {m['writes']} writes, {m['bytes'] / 2**20:.1f} MiB, {m['chunks_4mib_touched']} of the"
+          f" 4 MiB chunks touched")
     p(f"Runs: {info['runs']} (fresh repositories each run). Load average: {info['load_before']} before,"
       f" {info['load_after']} after. Versions: {info['versions']['restic']}; {info['versions']['borg']}.")
     p("")
-    evos = summary.get("evos")
-    enc = summary.get("evos_enc")
+    bases = [(k, summary[k]) for k in ("evos", "evos_enc", "evos_vm") if k in summary]
     for phase in PHASES:
         use_min = phase == "restore"
         p(f"### {PHASE_TITLES[phase]}" + (" (minimum of the runs; median beside it)" if use_min else " (median of the runs)"))
         p("")
-        p("| tool | seconds | " + ("median | " if use_min else "min | ") + "÷ evos | ÷ evos, encrypted | peak RSS | runs ok/failed |")
-        p("|---|---|---|---|---|---|---|")
         pick = "min" if use_min else "median"
         other = "median" if use_min else "min"
+        cols = [(k, b) for k, b in bases if b["phases"][phase]["runs_ok"]]
+        p("| tool | seconds | " + ("median | " if use_min else "min | ") + "".join(f"÷ {b['name']} | " for _, b in cols)
+          + "peak RSS | runs ok/failed |")
+        p("|---|---|---|" + "---|" * len(cols) + "---|---|")
         for k, s in summary.items():
             ph = s["phases"][phase]
+            if not ph["runs_ok"] and not ph["runs_failed"] and not ph["runs_skipped"]:
+                continue  # a row that has no such phase (the VM row: restore, verify)
             v = ph[pick]
-            r1 = ratio(v, evos["phases"][phase][pick]) if evos else None
-            r2 = ratio(v, enc["phases"][phase][pick]) if enc else None
+            rs = "".join(f"{fmt_r(ratio(v, b['phases'][phase][pick]))} | " for _, b in cols)
             rss = "—" if ph["rss_max_kib"] is None else f"{ph['rss_max_kib'] / 1024:.0f} MiB"
             fails = f"{ph['runs_ok']}/{ph['runs_failed']}" + (f" ({ph['runs_skipped']} skipped)" if ph["runs_skipped"] else "")
-            p(f"| {s['name']} | {fmt_s(v)} | {fmt_s(ph[other])} | {fmt_r(r1)} | {fmt_r(r2)} | {rss} | {fails} |")
-        if phase in ("incr1", "incr10"):
-            p("| evos, dirty bitmap of a running TCG guest | not measured yet: needs `evosctl backup create` of a VM | | | | | |")
+            p(f"| {s['name']} | {fmt_s(v)} | {fmt_s(ph[other])} | {rs}{rss} | {fails} |")
+        vm = summary.get("evos_vm")
+        if vm and vm["phases"][phase]["bytes_read"]:
+            reads = vm["phases"][phase]["bytes_read"]
+            p("")
+            p(f"{vm['name']}: read {statistics.median(reads) / 2**20:.0f} MiB over NBD (median); the plain-file rows"
+              f" read all of the image's data.")
+        p("")
+    vm = summary.get("evos_vm")
+    if vm:
+        def med(phase):
+            return vm["phases"][phase]["median"]
+        p("### Proportionality of the running VM's backups (median seconds, 10% ÷ 1%)")
+        p("")
+        for a, b, what in (("incr1", "incr10", "scattered blocks"), ("reg1", "reg10", "whole regions")):
+            p(f"- {what}: {fmt_s(med(a))} s → {fmt_s(med(b))} s: {fmt_r(ratio(med(b), med(a)))}")
         p("")
     p("### Store size on disk (du) after each backup, and data backed up ÷ store")
     p("")
-    p("| tool | after first | after +1% | after +10% | non-zero data ÷ store (first) | image ÷ store (first) | 3 images ÷ store |")
-    p("|---|---|---|---|---|---|---|")
+    p("| tool | after first | after +1% | after +10% | after regions +1% | after regions +10% | non-zero data ÷ store (first) | image ÷ store (first) | 5 images ÷ store |")
+    p("|---|---|---|---|---|---|---|---|---|")
     for k, s in summary.items():
         b = s["store_bytes"]
+        if b["first"] is None:
+            continue
 
         def mib(v):
             return "—" if v is None else f"{v / 2**20:.0f} MiB"
-        p(f"| {s['name']} | {mib(b['first'])} | {mib(b['incr1'])} | {mib(b['incr10'])} |"
+        p(f"| {s['name']} | {mib(b['first'])} | {mib(b['incr1'])} | {mib(b['incr10'])} | {mib(b['reg1'])} | {mib(b['reg10'])} |"
           f" {fmt_r(ratio(info['used_bytes'], b['first']))} | {fmt_r(ratio(info['image_size'], b['first']))} |"
-          f" {fmt_r(ratio(3 * info['image_size'], b['incr10']))} |")
+          f" {fmt_r(ratio(5 * info['image_size'], b['reg10']))} |")
     p("")
     return "\n".join(lines)
 
@@ -512,6 +581,8 @@ def main():
     ap.add_argument("--data-mib", type=int, default=600)
     ap.add_argument("--runs", type=int, default=3)
     ap.add_argument("--json")
+    ap.add_argument("--virt-hosts", help="tests/support/virt-hosts.sh: with --guest-dir, adds the running-VM row")
+    ap.add_argument("--guest-dir", help="the tiny test guest (tests/support/build-guest.sh output)")
     args = ap.parse_args()
     if args.runs < 1:
         ap.error("--runs must be at least 1")
@@ -529,26 +600,41 @@ def main():
     orig, chosen, tree_bytes = build_image(work, size, args.data_mib << 20)
     used = used_blocks(orig)
     images = {"orig": orig}
-    mutations = {}
-    for phase in ("incr1", "incr10"):
+    mutations, writes = {}, {}
+    for phase in BACKUP_PHASES[1:]:
         images[phase] = os.path.join(work, f"{phase}.img")
-        mutations[phase] = mutated_copy(orig, used, PERCENT[phase], SEEDS[phase], images[phase])
-        log(f"{phase}: {mutations[phase]['blocks']} blocks overwritten, {mutations[phase]['chunks_4mib_touched']} 4 MiB chunks touched")
+        if phase.startswith("incr"):
+            writes[phase] = scattered_writes(used, PERCENT[phase], SEEDS[phase])
+        else:
+            writes[phase] = region_writes(orig, used, PERCENT[phase], SEEDS[phase])
+        mutations[phase] = mutated_copy(orig, writes[phase], images[phase])
+        log(f"{phase}: {mutations[phase]['bytes'] / 2**20:.1f} MiB in {mutations[phase]['writes']} writes,"
+            f" {mutations[phase]['chunks_4mib_touched']} 4 MiB chunks touched")
     for img in images.values():
         warm(img)
     disk = os.path.join(work, "disk.img")
     key_file = os.path.join(work, "evos.key")
     sh([args.evosctl, "backup", "key", "create", key_file])
 
+    vm_row = None
+    if args.virt_hosts and args.guest_dir:
+        from vm_row import VmRow
+        vm_row = VmRow(work, args.evosctl, args.virt_hosts, args.guest_dir, log, sh, measure)
     all_results, all_sizes, mismatches, names = [], [], [], {}
-    for run in range(args.runs):
-        log(f"run {run + 1} of {args.runs}, load {' '.join(f'{x:.2f}' for x in os.getloadavg())}")
-        res, sizes, mm, n = one_run(run, args, work, images, disk, key_file, logs)
-        all_results.append(res)
-        all_sizes.append(sizes)
-        mismatches += mm
-        names.update(n)
-    order = [k for k in ("evos", "evos_enc", "restic", "borg", "borg_repokey") if k in names]
+    try:
+        if vm_row:
+            vm_row.start_hosts(orig)
+        for run in range(args.runs):
+            log(f"run {run + 1} of {args.runs}, load {' '.join(f'{x:.2f}' for x in os.getloadavg())}")
+            res, sizes, mm, n = one_run(run, args, work, images, disk, key_file, logs, vm_row, writes)
+            all_results.append(res)
+            all_sizes.append(sizes)
+            mismatches += mm
+            names.update(n)
+    finally:
+        if vm_row:
+            vm_row.stop_hosts()
+    order = [k for k in ("evos", "evos_enc", "evos_vm", "restic", "borg", "borg_repokey") if k in names]
     names = {k: names[k] for k in order}
     summary = summarize(all_results, all_sizes, names)
     info = {
@@ -562,6 +648,7 @@ def main():
         "options": {
             "evos": "store init (4 MiB chunks, zstd 1, SHA-256), create --image, default --threads",
             "evos_enc": "store init --key-file (AES-256-GCM, HMAC chunk names)",
+            "evos_vm": "create VM (libvirt pull-mode backup over NBD, checkpoints), the image as the qcow2 disk of a running TCG guest",
             "restic": "repository v2 (compression auto, AES-256-CTR + Poly1305), content-defined chunks, restore without --verify",
             "borg": "init -e none; create --chunker-params fixed,4194304 --compression zstd,1; extract --sparse",
             "borg_repokey": "init -e repokey (AES-256-CTR + HMAC-SHA256), otherwise as borg",
