@@ -7,6 +7,7 @@
 #include <evos/backup/schedule_io.hpp>
 #include <evos/backup/verify.hpp>
 #include <evos/backup/vm_backup.hpp>
+#include <evos/cluster/duration.hpp>
 #include <evos/vm/domain_copy.hpp>
 #include <evos/virt/libvirt_hypervisor.hpp>
 
@@ -44,6 +45,7 @@ struct BackupOptions {
   std::string timeout = "600m";
   std::string safety_margin = "5m";
   std::string mode = "snapshot";
+  std::string stop_timeout = "10m";
   std::string scratch_dir = "/var/lib/libvirt/qemu";
   bool only_if_running = false;
   std::string as;
@@ -207,7 +209,18 @@ int run_create(const BackupOptions& o, const GlobalOptions& g) {
   } else {
     auto host = evos::virt::connect_libvirt(g.hypervisor);
     if (!host) return fail(host.error());
-    auto r = backup::back_up_vm(*store, **host, {o.vm, *mode, o.scratch_dir, o.only_if_running}, {o.threads, progress.sink()});
+    backup::VmBackupRequest request{o.vm, *mode, o.scratch_dir, o.only_if_running};
+    std::unique_ptr<backup::VmStopControl> stop_control;
+    if (*mode == backup::Mode::stop) {
+      auto t = evos::cluster::parse_duration(o.stop_timeout);
+      if (!t) return fail(Error(t.error().code(), "--stop-timeout: " + t.error().message()));
+      request.stop_timeout = *t;
+      auto c = backup::stop_control_for(**host, o.vm, evos::Deadline::after(std::chrono::seconds(30)));
+      if (!c) return fail(c.error());
+      stop_control = std::move(*c);
+      request.stop_control = stop_control.get();
+    }
+    auto r = backup::back_up_vm(*store, **host, request, {o.threads, progress.sink()});
     if (!r) return fail(r.error());
     warnings = r->warnings;
     if (!r->manifest) {
@@ -498,7 +511,8 @@ void add_backup_commands(CLI::App& app, GlobalOptions& global, std::function<int
   auto* create = b->add_subcommand("create", "Back up a VM (live), or a disk image under a name");
   common(create, true);
   create->add_option("VM", o->vm, "The libvirt domain to back up");
-  create->add_option("--mode", o->mode, "snapshot (live, default) or suspend (paused for the instant the point in time is taken)");
+  create->add_option("--mode", o->mode, "snapshot (live, default), suspend (paused for the instant the point in time is taken) or stop (shut down, backed up, started again; an HA VM through Pacemaker)");
+  create->add_option("--stop-timeout", o->stop_timeout, "Mode stop: how long the VM may take to shut down before the backup is given up and the VM left running (default 10m)");
   create->add_option("--scratch-dir", o->scratch_dir, "Where the job's NBD socket and QEMU's scratch files go (default /var/lib/libvirt/qemu)");
   create->add_flag("--only-if-running", o->only_if_running, "Skip (exit 0) a VM that is not running on this host");
   create->add_option("--image", o->image, "A disk image (file or block device) to back up instead of a VM");
@@ -556,7 +570,7 @@ void add_backup_commands(CLI::App& app, GlobalOptions& global, std::function<int
   sched_add->add_option("--store", o->store, "The store")->required();
   sched_add->add_option("--key-file", o->key_file, "The store's key file");
   sched_add->add_option("--calendar", o->calendar, "When: an OnCalendar= expression (systemd.time(7)): daily, 'Mon..Fri 22:00'")->required();
-  sched_add->add_option("--mode", o->mode, "snapshot (default) or suspend");
+  sched_add->add_option("--mode", o->mode, "snapshot (default), suspend or stop");
   sched_add->add_option("--keep-last", o->keep.last, "After each backup, prune: keep the N newest");
   sched_add->add_option("--keep-hourly", o->keep.hourly, "... and the newest of each of the last N hours");
   sched_add->add_option("--keep-daily", o->keep.daily, "... days");

@@ -4,6 +4,8 @@
 # guest wrote (QEMU's dirty bitmap over NBD), an incremental on the other host after a live
 # migration (the checkpoint redefined there), a full read after a restart, an offline backup of the
 # shut-off VM through qemu-nbd that restores byte for byte (cmp against qemu-img convert), a
+# mode-stop backup (the guest shut down by ACPI, read offline with its last tick, started again;
+# a guest that ignores the request left running without a backup), a
 # restore as a new VM on the other host that boots with the counter of the backup's moment, and a
 # store that verifies after gc.
 # A Pacemaker migration (the VM agent's migrate_to) during a backup waits for it, then ends it: the
@@ -119,8 +121,9 @@ cat > "$base/held.xml" <<XML
 <domainbackup mode='pull'><server transport='unix' socket='$base/held/nbd.sock'/>
   <disks><disk name='vda' backup='yes' type='file'><scratch file='$base/held/vda.qcow2'/></disk></disks></domainbackup>
 XML
-hosts virsh 2 backup-begin "$dom" --backupxml "$base/held.xml" >/dev/null 2>&1 || fail "cannot begin a held backup job"
-if hosts virsh 2 domjobinfo "$dom" 2>/dev/null | grep -q 'Operation: *Backup'; then
+begun=$(hosts virsh 2 backup-begin "$dom" --backupxml "$base/held.xml" 2>&1) || fail "cannot begin a held backup job: $begun"
+jobinfo=$(hosts virsh 2 domjobinfo "$dom" 2>&1)
+if grep -q 'Operation: *Backup' <<<"$jobinfo"; then
   pass "a backup job is running on host 2"
   if out=$(E -c "$uri2" backup create "$dom" --store "$store" --scratch-dir "$base/scratch" 2>&1); then
     fail "a second backup job was allowed"
@@ -139,7 +142,8 @@ if hosts virsh 2 domjobinfo "$dom" 2>/dev/null | grep -q 'Operation: *Backup'; t
   [ "$ms" -ge 9000 ] && pass "the backup had its half of the time first" || fail "migrate_to took only $ms ms"
   [ "$(hosts virsh 1 domstate "$dom" 2>/dev/null | head -1)" = running ] && pass "the VM runs on host 1" || fail "the VM does not run on host 1"
 else
-  fail "no backup job to migrate through"
+  # what virsh said, to find out why (seen once, on a machine with load 9; not reproduced)
+  fail "no backup job to migrate through: backup-begin said '$begun'; domjobinfo: $(tr '\n' ' ' <<<"$jobinfo")"
 fi
 after=$(E backup list --store "$store" --vm "$dom" --json 2>/dev/null | json 'len(d)')
 [ "$after" = "$before" ] && pass "no backup was added meanwhile" || fail "backups: $before -> $after"
@@ -156,7 +160,8 @@ grep -q "started since" <<<"$(field 'd["plan"]')" && pass "and says why" || fail
 hosts virsh 1 destroy "$dom" >/dev/null
 backup 1
 offline=$(field 'd["id"]')
-[ "$(field 'd["mode"]')" = stop ] && [ "$(field 'd["consistency"]')" = offline ] && pass "a shut-off VM is backed up offline" || fail "offline: $out"
+[ "$(field 'd["mode"]')" = stop ] && [ "$(field 'd["consistency"]')" = offline ] && pass "mode stop: an offline backup of a running VM" \
+  || fail "mode stop: $out"
 E backup restore --store "$store" "$offline" --to "$base/offline.raw" >/dev/null 2>&1 || fail "restore of the offline backup"
 qemu-img convert -f qcow2 -O raw "$shared/$dom.qcow2" "$base/expected.raw" || die "qemu-img convert"
 cmp -s "$base/expected.raw" "$base/offline.raw" && pass "the offline backup restores byte-identical to the image's content" \
@@ -164,9 +169,49 @@ cmp -s "$base/expected.raw" "$base/offline.raw" && pass "the offline backup rest
 out=$(E -c "$uri1" backup create "$dom" --store "$store" --scratch-dir "$base/scratch" --only-if-running 2>&1) \
   && grep -q "skipped" <<<"$out" && pass "--only-if-running skips a VM that is not running here" || fail "only-if-running: $out"
 
+# --- mode stop: shut down (a guest that answers ACPI), read offline, started again ---
+# (the harness's domains have no ACPI: it is switched on here, with the guest's power-button watcher)
+sed -e 's|<cmdline>|<cmdline>evos_acpi=1 |' -e 's|</os>|</os><features><acpi/></features>|' "$shared/$dom.xml" >"$base/acpi.xml"
+hosts virsh 1 define "$base/acpi.xml" >/dev/null || die "cannot redefine $dom with evos_acpi=1"
+mark=$(hosts serial-mark "$shared" "$dom")
+hosts virsh 1 start "$dom" >/dev/null || die "cannot start $dom"
+hosts wait-boot "$shared" "$dom" "$mark" 60 >/dev/null || die "the guest did not boot and tick"
+backup 1 --mode stop --stop-timeout 60s
+stopped_id=$(field 'd["id"]')
+[ "$(field 'd["mode"]')" = stop ] && [ "$(field 'd["consistency"]')" = offline ] && pass "mode stop: an offline backup of a running VM"   || fail "mode stop: $out"
+grep -q "through libvirt" <<<"$(field 'd["plan"]')" && pass "outside a cluster it was stopped through libvirt" || fail "plan: $out"
+[ "$(hosts virsh 1 domstate "$dom" 2>/dev/null | head -1)" = running ] && pass "and runs again after the backup" || fail "not running after mode stop"
+for _ in $(seq 60); do [ "$(hosts boots "$shared" "$dom" "$mark")" -ge 2 ] && break; sleep 1; done
+[ "$(hosts boots "$shared" "$dom" "$mark")" = 2 ] && pass "it shut down and booted again" || fail "boots after mark: $(hosts boots "$shared" "$dom" "$mark")"
+# The backup holds the counter at the shutdown: the boot's last printed tick (written to disk
+# before it is printed), or the next one if the power went between its write and its line.
+last=$(tail -c +"$((mark + 1))" "$shared/$dom.serial.log" |
+  awk '/^EVOS-INIT-START/ { if (++boot == 2) exit } /^EVOS-TICK [0-9]+ / { n = $2 } END { print n }')
+E backup restore --store "$store" "$stopped_id" --to "$base/stopped.raw" >/dev/null 2>&1 || fail "restore of the stop-mode backup"
+got=$(head -c 20 "$base/stopped.raw" | tr -dc 0-9)
+if [ -n "$last" ] && [ -n "$got" ] && { [ "$got" = "$last" ] || [ "$got" = $((last + 1)) ]; }; then
+  pass "the stop-mode backup has the counter at the shutdown ($got; last tick printed $last)"
+else
+  fail "counter in the backup '$got', last tick of that boot '$last'"
+fi
+# a guest that ignores the request: given back running, no backup
+hosts virsh 1 destroy "$dom" >/dev/null
+hosts virsh 1 define "$shared/$dom.xml" >/dev/null || die "cannot redefine $dom"
+hosts virsh 1 start "$dom" >/dev/null
+before=$(E backup list --store "$store" --vm "$dom" --json 2>/dev/null | json 'len(d)')
+if out=$(E -c "$uri1" backup create "$dom" --store "$store" --scratch-dir "$base/scratch" --mode stop --stop-timeout 3s 2>&1); then
+  fail "mode stop succeeded on a guest that ignores shutdown requests: $out"
+else
+  grep -q "left running" <<<"$out" && pass "a guest that does not shut down in time: ${out##*evosctl: }" || fail "message: $out"
+fi
+[ "$(hosts virsh 1 domstate "$dom" 2>/dev/null | head -1)" = running ] && pass "it is left running" || fail "not running"
+after=$(E backup list --store "$store" --vm "$dom" --json 2>/dev/null | json 'len(d)')
+[ "$after" = "$before" ] && pass "and no backup was added" || fail "backups: $before -> $after"
+hosts virsh 1 destroy "$dom" >/dev/null
+
 # --- the store ---
 out=$(E backup verify --store "$store" --json 2>/dev/null) && pass "the store verifies" || fail "verify: $out"
-[ "$(json 'len(d["checked"])' <<<"$out")" = 6 ] && pass "six backups checked" || fail "verify: $out"
+[ "$(json 'len(d["checked"])' <<<"$out")" = 7 ] && pass "seven backups checked" || fail "verify: $out"
 E backup gc --store "$store" --safety-margin 0s >/dev/null 2>&1 || fail "gc"
 E backup verify --store "$store" >/dev/null 2>&1 && pass "and still after gc" || fail "verify after gc"
 E backup restore --store "$store" "$first" --to "$base/first.raw" >/dev/null 2>&1 && pass "the first backup still restores" || fail "restore first"

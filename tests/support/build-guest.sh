@@ -21,6 +21,10 @@
 #                                       migration, restart and failover onto another host.
 #   Kernel command line option evos_dirty_mb=M: rewrite M MiB of guest RAM in a loop (load for
 #   migration tests); prints "EVOS-DIRTY M MiB".
+#   Kernel command line option evos_acpi=1: the ACPI power button (a libvirt/virsh shutdown
+#   request) powers the guest off: prints "EVOS-POWEROFF" (may be lost: the power goes at once),
+#   syncs, poweroff -f. Without it the
+#   guest ignores shutdown requests, as a guest without ACPI support does.
 #   The counter is stored as ASCII decimal, left-aligned, padded with spaces to 20 bytes, then
 #   '\n', then zeros up to 512 bytes.
 #
@@ -36,7 +40,8 @@ mkdir -p "$1" || die "cannot create $1"
 OUT=$(readlink -f "$1")
 META=linux-image-cloud-amd64
 # the virtio modules needed to see /dev/vda (in dependency order after sorting, see below)
-MODULES=(virtio_ring virtio virtio_pci_modern_dev virtio_pci_legacy_dev virtio_pci virtio_blk)
+MODULES=(virtio_ring virtio virtio_pci_modern_dev virtio_pci_legacy_dev virtio_pci virtio_blk
+         button evdev)  # the ACPI power button as an input device (evos_acpi=1)
 
 fresh() { [ "$OUT/vmlinuz" -nt "$SCRIPT" ] && [ "$OUT/initrd.gz" -nt "$SCRIPT" ]; }
 
@@ -163,6 +168,14 @@ if [ -b /dev/vda ]; then
   echo "EVOS-DISK present start_counter=$n" > $C
 else
   echo "EVOS-DISK absent" > $C
+fi
+if grep -q 'evos_acpi=1' /proc/cmdline; then
+  # a minimal acpid: the first input event of a "Power Button" device powers off
+  for e in /sys/class/input/event*; do
+    [ "$(cat "$e/device/name" 2>/dev/null)" = "Power Button" ] || continue
+    ( dd if="/dev/input/${e##*/}" of=/dev/null bs=24 count=1 2>/dev/null
+      echo "EVOS-POWEROFF" > $C; sync; poweroff -f ) &
+  done
 fi
 dm=$(sed -n 's/.*evos_dirty_mb=\([0-9][0-9]*\).*/\1/p' /proc/cmdline)
 if [ -n "$dm" ]; then

@@ -37,7 +37,8 @@ std::optional<std::string> schedule_problem(const Schedule& s) {
   if (auto p = path_problem(s.store, "--store")) return p;
   if (!s.key_file.empty())
     if (auto p = path_problem(s.key_file, "--key-file")) return p;
-  if (s.mode != "snapshot" && s.mode != "suspend") return fmt::format("mode '{}' is neither snapshot nor suspend", s.mode);
+  if (s.mode != "snapshot" && s.mode != "suspend" && s.mode != "stop")
+    return fmt::format("mode '{}' is not snapshot, suspend or stop", s.mode);
   if (s.calendar.empty() || s.calendar.size() > 256) return "--calendar is empty or longer than 256 characters";
   for (char c : s.calendar) {
     const bool ok = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||

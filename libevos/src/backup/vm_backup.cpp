@@ -73,10 +73,11 @@ const DiskRecord* find_disk(const Manifest* m, const std::string& target) {
   return nullptr;
 }
 
-Result<VmBackupResult> offline(const Store& store, const RunOptions& options, Manifest m, const std::vector<VmDisk>& disks) {
+Result<VmBackupResult> offline(const Store& store, const RunOptions& options, Manifest m, const std::vector<VmDisk>& disks,
+                               std::string plan = "the VM is shut off: its images read through qemu-nbd, every block") {
   m.mode = Mode::stop;
   m.consistency = Consistency::offline;
-  m.plan = "the VM is shut off: its images read through qemu-nbd, every block";
+  m.plan = std::move(plan);
   const auto started = Clock::now();
   for (const auto& d : disks) {
     auto reader = NbdReader::open({.image = d.source, .format = d.format}, backup_worker_count(options.threads));
@@ -91,12 +92,34 @@ Result<VmBackupResult> offline(const Store& store, const RunOptions& options, Ma
   return VmBackupResult{std::move(m), "", {}};
 }
 
+// Mode stop of a running VM: stop it, read it offline, start it again whatever the backup did.
+Result<VmBackupResult> stopped(const Store& store, const VmBackupRequest& r, const RunOptions& options, Manifest m,
+                               const std::string& inactive_xml) {
+  if (!r.stop_control) return Error(Errc::invalid_argument, "mode stop needs a way to stop the VM (stop control)");
+  auto disks = backup_disks(inactive_xml);
+  if (!disks) return std::move(disks).error();
+  const std::string how = r.stop_control->describe();
+  if (auto s = r.stop_control->stop(Deadline::after(r.stop_timeout)); !s)
+    return std::move(s).error().context(fmt::format("stop {} for its backup ({})", r.vm, how));
+  auto backup = offline(store, options, std::move(m), *disks,
+                        fmt::format("stopped {}, its images read through qemu-nbd, every block, then started again", how));
+  auto started = r.stop_control->start(Deadline::after(r.start_timeout));
+  if (!started) {
+    if (backup)
+      return make_error(started.error().code(), "backup {} was taken, but {} did not start again: {}", backup->manifest->id(),
+                        r.vm, started.error().message());
+    return make_error(backup.error().code(), "{}; and {} did not start again: {}", backup.error().message(), r.vm,
+                      started.error().message());
+  }
+  return backup;
+}
+
 }  // namespace
 
 Result<VmBackupResult> back_up_vm(const Store& store, VmHost& host, const VmBackupRequest& r, const RunOptions& options) {
   if (auto p = vm::name_problem(r.vm)) return Error(Errc::invalid_argument, *p);
-  if (r.mode != Mode::snapshot && r.mode != Mode::suspend)
-    return make_error(Errc::invalid_argument, "a VM backup's mode is snapshot or suspend, not {}", to_string(r.mode));
+  if (r.mode != Mode::snapshot && r.mode != Mode::suspend && r.mode != Mode::stop)
+    return make_error(Errc::invalid_argument, "a VM backup's mode is snapshot, suspend or stop, not {}", to_string(r.mode));
   auto state = host.run_state(r.vm);
   // The HA VM agent defines a VM only on the node that runs it: elsewhere it is unknown.
   if (!state && state.error().code() == Errc::not_found && r.only_if_running)
@@ -126,6 +149,7 @@ Result<VmBackupResult> back_up_vm(const Store& store, VmHost& host, const VmBack
     if (!disks) return std::move(disks).error();
     return offline(store, options, std::move(m), *disks);
   }
+  if (r.mode == Mode::stop) return stopped(store, r, options, std::move(m), *inactive_xml);
 
   const auto started = Clock::now();
   VmBackupResult result;

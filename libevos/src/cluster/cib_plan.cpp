@@ -171,6 +171,22 @@ Result<pugi::xml_node> add_top_level(const pugi::xml_node& config, std::string_v
 
 }  // namespace
 
+Result<std::optional<PrimitiveInConfig>> find_primitive(std::string_view configuration_xml, std::string_view resource_id) {
+  auto c = parse(configuration_xml);
+  if (!c) return std::move(c).error();
+  for (const auto& x : c->node.select_nodes(".//primitive")) {
+    const auto p = x.node();
+    if (resource_id != p.attribute("id").value()) continue;
+    PrimitiveInConfig out;
+    out.agent = std::string(p.attribute("class").value()) + ":";
+    if (p.attribute("provider")) out.agent += std::string(p.attribute("provider").value()) + ":";
+    out.agent += p.attribute("type").value();
+    out.target_role = nvpair(p, "meta_attributes", "target-role");
+    return std::optional(out);
+  }
+  return std::optional<PrimitiveInConfig>();
+}
+
 Result<CibRemoval> plan_vm_removal(std::string_view configuration_xml, std::string_view resource_id) {
   auto c = parse(configuration_xml);
   if (!c) return std::move(c).error();

@@ -83,6 +83,19 @@ Result<std::string> query_configuration(Deadline deadline) {
   return std::move(r->out);
 }
 
+Result<std::optional<std::string>> query_configuration_if_running(Deadline deadline) {
+  constexpr int not_connected = 102;  // crm_exit_t CRM_EX_NOT_CONNECTED (include/crm/common/results.h)
+  const std::vector<std::string> argv{"cibadmin", "--query", "--scope", "configuration"};
+  auto r = proc::run(argv, deadline);
+  if (!r && r.error().code() == Errc::not_installed) return std::optional<std::string>();
+  if (!r) return std::move(r).error().context("read the cluster configuration");
+  if (r->exit_code == not_connected) return std::optional<std::string>();
+  if (!r->ok())
+    return make_error(Errc::backend, "read the cluster configuration: {} exited with {}: {}", proc::describe(argv),
+                      r->exit_code, r->err.empty() ? r->out : r->err);
+  return std::optional(std::move(r->out));
+}
+
 Result<void> remove_from_cib(const CibRemoval& removal, Deadline deadline) {
   auto r = tool({"cibadmin", "--delete", "--force", "--delete-all", "--xpath", removal.xpath}, deadline);
   if (!r) return std::move(r).error().context("remove from the configuration");

@@ -67,7 +67,7 @@ TEST_CASE("schedules that systemd would read differently are refused, naming the
       {"--key-file", [](Schedule& s) { s.key_file = "/root/k;ey"; }},
       {"--calendar", [](Schedule& s) { s.calendar = "daily\nExecStart=/bin/sh"; }},
       {"--calendar", [](Schedule& s) { s.calendar = ""; }},
-      {"mode", [](Schedule& s) { s.mode = "stop"; }},
+      {"mode", [](Schedule& s) { s.mode = "shutdown"; }},
   };
   for (const auto& row : rows) {
     Schedule s = sample();

@@ -197,3 +197,23 @@ TEST_CASE("the race's removal without saved state: fence-race out of each level,
   REQUIRE_FALSE(none);
   CHECK(none.error().code() == Errc::not_found);
 }
+
+TEST_CASE("a primitive is found with its agent and target-role") {
+  auto web1 = find_primitive(config, "vm-web1");
+  REQUIRE(web1);
+  REQUIRE(*web1);
+  CHECK((*web1)->agent == "ocf:evos:vm");
+  CHECK((*web1)->target_role.empty());
+  auto grouped = find_primitive(config, "vm-grouped");
+  REQUIRE(grouped);
+  CHECK(*grouped);
+  auto none = find_primitive(config, "vm-web10");
+  REQUIRE(none);
+  CHECK_FALSE(*none);
+  const std::string stopped = R"(<configuration><resources><primitive id="vm-x" class="ocf" provider="evos" type="vm">
+    <meta_attributes id="vm-x-meta"><nvpair id="vm-x-tr" name="target-role" value="Stopped"/></meta_attributes>
+    </primitive><primitive id="st" class="stonith" type="fence_x"/></resources></configuration>)";
+  CHECK((*find_primitive(stopped, "vm-x"))->target_role == "Stopped");
+  CHECK((*find_primitive(stopped, "st"))->agent == "stonith:fence_x");
+  CHECK_FALSE(find_primitive("<nodes/>", "vm-x"));
+}

@@ -11,10 +11,13 @@
 // (after a live migration) is redefined from the manifest; after a success the older evos
 // checkpoints are deleted, so a VM carries one bitmap per disk.
 //
-// A VM that is shut off is read through qemu-nbd (its images, read-only), every block.
+// A VM that is shut off is read through qemu-nbd (its images, read-only), every block. Mode stop
+// shuts a running VM down first (stop_control.hpp: through Pacemaker for an HA VM), reads it so,
+// and starts it again, also when the backup failed.
 #pragma once
 
 #include <evos/backup/operations.hpp>
+#include <evos/backup/stop_control.hpp>
 #include <evos/backup/vm_host.hpp>
 
 #include <map>
@@ -23,11 +26,16 @@ namespace evos::backup {
 
 struct VmBackupRequest {
   std::string vm;
-  Mode mode = Mode::snapshot;  // snapshot or suspend
+  Mode mode = Mode::snapshot;  // snapshot, suspend or stop
   // Where the private directory for the NBD socket and QEMU's scratch files is made (it takes this
   // directory's owner, so an unprivileged QEMU can use it, and mode 0700).
   std::string scratch_dir = "/var/lib/libvirt/qemu";
   bool only_if_running = false;  // a VM not running (or not defined) on this host is skipped (scheduled backups of HA VMs)
+  // Mode stop: how a running VM is stopped and started again (required then), and how long its
+  // shutdown may take (vzdump's "stopwait" is 10 minutes too).
+  VmStopControl* stop_control = nullptr;
+  Millis stop_timeout = std::chrono::minutes(10);
+  Millis start_timeout = std::chrono::minutes(2);
 };
 
 struct VmBackupResult {

@@ -20,6 +20,15 @@
 
 namespace evos::cluster {
 
+// A primitive as the configuration has it: its agent ("ocf:evos:vm") and its meta attribute
+// target-role ("" when it has none, i.e. Pacemaker's default Started).
+struct PrimitiveInConfig {
+  std::string agent;
+  std::string target_role;
+};
+// nullopt when the configuration has no primitive with that id.
+Result<std::optional<PrimitiveInConfig>> find_primitive(std::string_view configuration_xml, std::string_view resource_id);
+
 struct CibRemoval {
   std::vector<std::string> ids;  // the elements removed, for messages (configuration order)
   std::string xpath;             // all of them, one union

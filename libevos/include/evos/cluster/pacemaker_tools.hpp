@@ -32,6 +32,9 @@ Result<void> delete_primitive(const std::string& resource, Deadline deadline);
 
 // The configuration section: `cibadmin --query --scope configuration`.
 Result<std::string> query_configuration(Deadline deadline);
+// The same, or nullopt when no Pacemaker runs on this node: cibadmin is not installed, or exits
+// with CRM_EX_NOT_CONNECTED (102, "Could not connect to the CIB").
+Result<std::optional<std::string>> query_configuration_if_running(Deadline deadline);
 
 // Every element of the plan in one CIB change: `cibadmin --delete --force --delete-all --xpath`.
 // (--force: cibadmin calls any XPath delete dangerous; the plan names each element by id.)
