@@ -10,6 +10,8 @@
 #              on the other node
 #   restore    that backup restored on the OTHER node as a new VM, which boots with the counter
 #              of the backup's moment while the original runs on
+#   stop       a mode-stop backup of the HA VM: stopped and started again through Pacemaker
+#              (target-role), its target-role as before, the backup holding the counter at the stop
 #   failover   the VM's node loses power; the VM restarts on the survivor, where the scheduled
 #              job now backs it up (a full read: the VM restarted), and the store verifies
 # Prints ok:/FAIL: lines and "scenario_backup: N passed, M failed". Needs root.
@@ -133,6 +135,34 @@ n=$(grep -ao 'EVOS-DISK present start_counter=[0-9]*' "$copylog" 2>/dev/null | h
 [[ $(domstate "$a") == running ]] && pass "the original runs on $a meanwhile" || fail "the original does not run on $a"
 X "$b" virsh -c qemu:///system destroy "${vm}copy" >/dev/null 2>&1
 X "$b" virsh -c qemu:///system undefine "${vm}copy" >/dev/null 2>&1
+
+# ----------------------------------------------------------------------------------------- stop
+# mode stop of an HA VM: through Pacemaker (target-role Stopped, then as it was), never behind its back
+fresh_tick || fail "the guest does not tick"
+c_before=$(counter)
+boots=$(init_count)
+out=$(X "$a" timeout 600 evosctl backup create "$vm" --store "$store" --mode stop --stop-timeout 120s --json 2>"$work/err") ||
+    fail "mode stop on $a: $(cat "$work/err")"
+[[ $(json 'd.get("mode", "")' <<<"$out") == stop && $(json 'd.get("consistency", "")' <<<"$out") == offline ]] &&
+    pass "mode stop: an offline backup of the HA VM" || fail "mode stop: $out"
+grep -q "through Pacemaker (resource vm-$vm)" <<<"$(json 'd.get("plan", "")' <<<"$out")" &&
+    pass "stopped and started through Pacemaker: $(json 'd["plan"]' <<<"$out")" || fail "plan: $out"
+wait_for 120 holder >/dev/null && pass "the VM runs again (on $(holder))" || fail "the VM does not run after mode stop"
+wait_for 120 tick_after_boot $((boots + 1)) || fail "the guest does not tick after mode stop"
+if X "$a" cibadmin --query --xpath "//primitive[@id='vm-$vm']//nvpair[@name='target-role']" >/dev/null 2>&1; then
+    fail "vm-$vm keeps a target-role: $(X "$a" cibadmin --query --xpath "//primitive[@id='vm-$vm']//nvpair[@name='target-role']" 2>&1)"
+else
+    pass "vm-$vm has no target-role again, as before the backup"
+fi
+E_restore=$shared/stopped.raw
+X "$a" timeout 300 evosctl backup restore --store "$store" "$(json 'd["id"]' <<<"$out")" --to "$E_restore" >/dev/null 2>"$work/err" ||
+    fail "restore of the mode-stop backup: $(cat "$work/err")"
+n=$(head -c 20 "$E_restore" 2>/dev/null | tr -dc 0-9)
+[[ -n $n && $n -ge $c_before ]] && pass "the mode-stop backup holds the counter at the stop ($n >= $c_before)" ||
+    fail "counter in the mode-stop backup '$n', before the stop $c_before"
+rm -f "$E_restore"
+a=$(holder) || die "the VM does not run on one node"
+b=$(other "$a")
 
 # ------------------------------------------------------------------------------------- failover
 fresh_tick || fail "the guest does not tick"
