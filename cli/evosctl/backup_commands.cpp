@@ -122,7 +122,8 @@ nlohmann::json manifest_json(const backup::Manifest& m, bool with_chunks) {
   return {{"id", m.id()}, {"vm", m.vm}, {"time", m.time}, {"mode", std::string(backup::to_string(m.mode))},
           {"consistency", std::string(backup::to_string(m.consistency))}, {"node", m.node},
           {"base", m.base ? nlohmann::json(*m.base) : nlohmann::json(nullptr)}, {"size", size},
-          {"duration_ms", m.duration_ms}, {"disks", disks}};
+          {"duration_ms", m.duration_ms},
+          {"checkpoint", m.checkpoint ? nlohmann::json(*m.checkpoint) : nlohmann::json(nullptr)}, {"disks", disks}};
 }
 
 void print_backup_line(const backup::Manifest& m) {
