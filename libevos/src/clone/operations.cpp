@@ -149,10 +149,29 @@ Result<std::string> read_definition(const std::string& storage, const std::strin
   return text.str();
 }
 
-Result<BackingChain> read_backing_chain(const std::string& file, const std::string& format, Deadline deadline) {
-  auto r = qemu_img({"info", "-f", format, "--backing-chain", "-U", "--output=json", file}, deadline);
+namespace {
+
+// qemu's raw_check_lock_bytes: 'Failed to get "write" lock' / 'Failed to get shared "write" lock'.
+bool lock_refused(const std::string& err) {
+  return err.find("Failed to get") != std::string::npos && err.find("lock") != std::string::npos;
+}
+
+Error in_use(const std::string& target, const std::string& file, const std::string& err) {
+  const std::string what = target.empty() ? file : fmt::format("disk {} ({})", target, file);
+  return make_error(Errc::invalid_argument, "{} is in use: a running VM holds its image lock ({})", what, first_line(err));
+}
+
+}  // namespace
+
+Result<BackingChain> read_backing_chain(const std::string& file, const std::string& format, Deadline deadline, Share share) {
+  std::vector<std::string> args{"info", "-f", format, "--backing-chain", "--output=json", file};
+  if (share == Share::force) args.insert(args.begin() + 4, "-U");
+  auto r = qemu_img(args, deadline);
   if (!r) return std::move(r).error();
-  if (!r->ok()) return make_error(Errc::backend, "qemu-img info {}: {}", file, first_line(r->err));
+  if (!r->ok()) {
+    if (share == Share::lock && lock_refused(r->err)) return in_use("", file, r->err);
+    return make_error(Errc::backend, "qemu-img info {}: {}", file, first_line(r->err));
+  }
   auto chain = parse_backing_chain(r->out);
   if (!chain) return std::move(chain).error().context(file);
   return chain;
@@ -162,10 +181,7 @@ Result<void> check_not_in_use(const DomainDisk& disk, Deadline deadline) {
   auto r = qemu_img({"info", "-f", disk.format, "--output=json", disk.file}, deadline);
   if (!r) return std::move(r).error();
   if (r->ok()) return {};
-  // qemu's raw_check_lock_bytes: 'Failed to get "write" lock' / 'Failed to get shared "write" lock'.
-  if (r->err.find("Failed to get") != std::string::npos && r->err.find("lock") != std::string::npos)
-    return make_error(Errc::invalid_argument, "disk {} ({}) is in use: a running VM holds its image lock ({})", disk.target,
-                      disk.file, first_line(r->err));
+  if (lock_refused(r->err)) return in_use(disk.target, disk.file, r->err);
   return make_error(Errc::backend, "qemu-img info {}: {}", disk.file, first_line(r->err));
 }
 
@@ -186,13 +202,15 @@ Result<CloneResult> clone_vm(const CloneRequest& q) {
   auto templ = is_template(facts.definition);
   if (!templ) return std::move(templ).error();
   for (const auto& d : *disks) {
-    // A template's disks are read-only and only read by its linked clones' QEMUs: no lock to ask.
-    if (!*templ) {
-      if (auto used = check_not_in_use(d, q.deadline); !used)
-        return std::move(used).error().context(fmt::format("clone {} (shut it off first)", q.source));
+    // One qemu-img call reads the chain and, unless the source is a template, asks for the image
+    // lock (a template's disks are read-only, only read by its linked clones' QEMUs).
+    auto chain = read_backing_chain(d.file, d.format, q.deadline, *templ ? Share::force : Share::lock);
+    if (!chain) {
+      if (chain.error().code() == Errc::invalid_argument)
+        return Error(Errc::invalid_argument, fmt::format("clone {}: disk {}: {} (shut it off first)", q.source, d.target,
+                                                         chain.error().message()));
+      return std::move(chain).error().context(fmt::format("clone {}: disk {}", q.source, d.target));
     }
-    auto chain = read_backing_chain(d.file, d.format, q.deadline);
-    if (!chain) return std::move(chain).error().context(fmt::format("clone {}: disk {}", q.source, d.target));
     facts.chains[d.file] = std::move(*chain);
   }
   auto plan = plan_clone(*src, *dst, q.kind, facts);

@@ -16,8 +16,11 @@ namespace evos::clone {
 // `qemu-img info -f FORMAT --backing-chain -U --output=json FILE` parsed. The format is always
 // given (from the definition): qemu-img never probes it, so a raw image whose guest wrote a qcow2
 // header into it is never read as an overlay on some host file (qemu-img(1), "-f").
-// -U (force share): reads the metadata of an image a running VM holds.
-Result<BackingChain> read_backing_chain(const std::string& file, const std::string& format, Deadline deadline);
+// Share::force (-U) reads the metadata of an image a running VM holds; Share::lock asks for the
+// image's lock as check_not_in_use does (one qemu-img call for both), and refuses a disk in use.
+enum class Share { force, lock };
+Result<BackingChain> read_backing_chain(const std::string& file, const std::string& format, Deadline deadline,
+                                        Share share = Share::force);
 
 // Refuses an image a running QEMU holds open: `qemu-img info` without -U must get the image's
 // lock (QEMU's image locking, fcntl OFD locks on the file: held by a QEMU on this node, and on
