@@ -162,5 +162,17 @@ cmp -s "$storage/tpl/tpl-vda.qcow2" "$rc1" && fail "rc1 still equals the templat
 counter_after=$(qemu-io -r -U -f qcow2 -c 'read -v 0 20' "$storage/tpl/tpl-vda.qcow2" | awk '/^00000000:/ {for (i = 2; i <= 17; i++) if ($i ~ /^3[0-9]$/) printf "%s", substr($i, 2); else break}')
 [ "$counter_after" = "$counter" ] && pass "the template's disk is unchanged (counter $counter)" || fail "the template's counter is now $counter_after"
 
+# A template started behind evosctl's back (virsh) holds its lock: it is not cloned while it runs.
+for c in lc1 lc2; do hosts virsh 1 destroy $c >/dev/null 2>&1; done
+hosts virsh 2 destroy rc1 >/dev/null 2>&1
+if hosts virsh 1 define "$storage/tpl/tpl.xml" >/dev/null && hosts virsh 1 start tpl >/dev/null; then
+  out=$(E vm clone tpl rc3 --storage "$storage" 2>&1); rc=$?
+  [ $rc = 2 ] && grep -q "is in use" <<<"$out" && [ ! -e "$storage/rc3" ] && pass "a template that runs is not cloned" \
+    || fail "clone of a running template: rc $rc: $out"
+  hosts virsh 1 destroy tpl >/dev/null 2>&1
+else
+  fail "cannot start the template with virsh"
+fi
+
 echo "vm_clone_real: $passes passed, $fails failed"
 [ "$fails" = 0 ]

@@ -199,12 +199,11 @@ Result<CloneResult> clone_vm(const CloneRequest& q) {
   facts.definition = std::move(*definition);
   auto disks = domain_disks(facts.definition);
   if (!disks) return std::move(disks).error().context(src->definition());
-  auto templ = is_template(facts.definition);
-  if (!templ) return std::move(templ).error();
   for (const auto& d : *disks) {
-    // One qemu-img call reads the chain and, unless the source is a template, asks for the image
-    // lock (a template's disks are read-only, only read by its linked clones' QEMUs).
-    auto chain = read_backing_chain(d.file, d.format, q.deadline, *templ ? Share::force : Share::lock);
+    // One qemu-img call reads the chain and asks for the image lock. A template's disk passes
+    // while its linked clones run (their QEMUs open it read-only and share reading), and fails
+    // if someone started the template itself.
+    auto chain = read_backing_chain(d.file, d.format, q.deadline, Share::lock);
     if (!chain) {
       if (chain.error().code() == Errc::invalid_argument)
         return Error(Errc::invalid_argument, fmt::format("clone {}: disk {}: {} (shut it off first)", q.source, d.target,
