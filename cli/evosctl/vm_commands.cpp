@@ -2,6 +2,7 @@
 
 #include "exit_codes.hpp"
 #include "output.hpp"
+#include "vm_snapshot_commands.hpp"
 
 #include <evos/virt/libvirt_hypervisor.hpp>
 
@@ -55,6 +56,7 @@ CLI::App& add_vm_commands(CLI::App& app, GlobalOptions& global, std::function<in
   st->add_option("NAME", *name, "Domain name")->required();
   st->add_flag("--json", global.json, "Print JSON");
   st->callback([&, name] { run = [&, name] { return status(global, *name); }; });
+  add_vm_snapshot_commands(*vm, global, run);
   return *vm;
 }
 
