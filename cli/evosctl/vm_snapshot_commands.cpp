@@ -52,9 +52,10 @@ int run_create(const SnapshotOptions& o, const GlobalOptions& g) {
   if (g.json) {
     fmt::print("{}\n", nlohmann::json{{"vm", o.vm}, {"snapshot", o.snap}, {"already_exists", r->already_exists},
                                       {"consistency", r->already_exists ? nlohmann::json(nullptr) : nlohmann::json(std::string(snapshot::to_string(r->consistency)))},
-                                      {"place", place_json(r->place)}, {"overlays", r->overlays}}.dump());
+                                      {"place", place_json(r->place)}, {"overlays", r->overlays}, {"warnings", r->warnings}}.dump());
     return ok;
   }
+  for (const auto& w : r->warnings) fmt::print(stderr, "evosctl: warning: {}\n", w);
   if (r->already_exists) {
     fmt::print("snapshot {} of VM {} already exists\n", o.snap, o.vm);
     return ok;

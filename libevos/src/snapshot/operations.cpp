@@ -250,6 +250,7 @@ Result<Place> locate(const Target& t, const vm::VmLayout& l, const std::optional
   p.hypervisor = t.hypervisor;
   if (ha) {
     p.ha_resource = ha->resource.id;
+    p.target_role = ha->resource.target_role;
     if (ha->status.active && !ha->status.nodes.empty()) {
       p.running = true;
       p.node = ha->status.nodes.front();
@@ -271,11 +272,14 @@ Result<Place> locate(const Target& t, const vm::VmLayout& l, const std::optional
   return p;
 }
 
-Result<std::optional<Ha>> find_ha_noted(const vm::VmLayout& l, Deadline deadline, Place* into = nullptr) {
+Result<Place> where(const Target& t, const vm::VmLayout& l, Deadline deadline) {
   std::vector<std::string> notes;
   auto ha = find_ha(l, deadline, notes);
-  if (into) into->notes = notes;
-  return ha;
+  if (!ha) return std::move(ha).error();
+  auto p = locate(t, l, *ha, deadline);
+  if (!p) return std::move(p).error();
+  p->notes = std::move(notes);
+  return p;
 }
 
 // A live, disk-only snapshot without libvirt metadata (formatsnapshot.html; flags of
@@ -308,16 +312,67 @@ void remove_files(const std::vector<std::string>& files) {
   for (const auto& f : files) ::unlink(f.c_str());
 }
 
-// Sets the resource's target-role (the previous value back: nullopt deletes it) and waits until
-// Pacemaker reports it active (Started) or inactive.
-Result<void> set_role(const std::string& id, const std::optional<std::string>& role, bool active, Deadline deadline) {
-  if (auto r = cluster::set_resource_meta(id, "target-role", role.value_or(""), deadline); !r) return r;
-  auto st = cluster::wait_for_resource(id, deadline, [&](const cluster::ResourceStatus* s) {
-    return active ? (s && s->active && !s->nodes.empty()) : (!s || !s->active);
-  });
-  if (!st) return std::move(st).error().context(fmt::format("wait for {} to {}", id, active ? "start" : "stop"));
-  return {};
-}
+// The Actions port over libvirt, qemu-img, Pacemaker and the files in the VM's directory.
+class IoActions final : public Actions {
+ public:
+  IoActions(const vm::VmLayout& l, const Place& p, Deadline d) : l_(l), place_(p), deadline_(d) {}
+
+  Result<bool> freeze() override {
+    auto hv = connection();
+    if (!hv) return std::move(hv).error();
+    return (*hv)->freeze(l_.name);
+  }
+  Result<void> thaw() override {
+    auto hv = connection();
+    if (!hv) return std::move(hv).error();
+    return (*hv)->thaw(l_.name);
+  }
+  Result<void> live_snapshot(const std::string& xml) override { return snapshot::live_snapshot(place_.hypervisor, l_.name, xml); }
+  Result<void> make_overlays(const std::vector<NewOverlay>& overlays) override { return snapshot::make_overlays(overlays, deadline_); }
+  void remove_files(const std::vector<std::string>& files) override { snapshot::remove_files(files); }
+  Result<void> check_not_in_use(const std::map<std::string, std::string>& disks) override {
+    return snapshot::check_not_in_use(disks, deadline_);
+  }
+  Result<void> write_definition(const std::string& xml) override { return snapshot::write_definition(l_, xml); }
+  Result<void> redefine(const std::string& xml) override { return redefine_if_defined(place_.hypervisor, l_.name, xml); }
+  Result<void> save_catalogue(const Catalogue& c) override { return snapshot::save_catalogue(l_, c); }
+  Result<void> stop_vm() override {
+    auto hv = connection();
+    if (!hv) return std::move(hv).error();
+    return (*hv)->destroy(l_.name, false);
+  }
+  Result<void> start_vm() override {
+    auto hv = connection();
+    if (!hv) return std::move(hv).error();
+    return (*hv)->start(l_.name);
+  }
+  Result<void> set_ha_role(const std::string& id, const std::optional<std::string>& role, bool active, bool wait) override {
+    // Without a wait (putting the previous role back after a failure) the deadline may have
+    // passed already: a short one of its own.
+    const Deadline d = wait ? deadline_ : Deadline::after(30s);
+    if (auto r = cluster::set_resource_meta(id, "target-role", role.value_or(""), d); !r) return r;
+    if (!wait) return {};
+    auto st = cluster::wait_for_resource(id, d, [&](const cluster::ResourceStatus* s) {
+      return active ? (s && s->active && !s->nodes.empty()) : (!s || !s->active);
+    });
+    if (!st) return std::move(st).error().context(fmt::format("wait for {} to {}", id, active ? "start" : "stop"));
+    return {};
+  }
+
+ private:
+  Result<virt::LibvirtHypervisor*> connection() {
+    if (!hv_) {
+      auto hv = virt::connect_libvirt(place_.hypervisor);
+      if (!hv) return std::move(hv).error();
+      hv_ = std::move(*hv);
+    }
+    return hv_.get();
+  }
+  const vm::VmLayout& l_;
+  const Place& place_;
+  Deadline deadline_;
+  std::unique_ptr<virt::LibvirtHypervisor> hv_;
+};
 
 }  // namespace
 
@@ -347,44 +402,18 @@ Result<CreateResult> create_snapshot(const Target& t, const std::string& name, D
     out.already_exists = true;
     return out;
   }
-  auto ha = find_ha_noted(*l, deadline, &out.place);
-  if (!ha) return std::move(ha).error();
-  auto notes = out.place.notes;
-  auto place = locate(t, *l, *ha, deadline);
+  auto place = where(t, *l, deadline);
   if (!place) return std::move(place).error();
   out.place = std::move(*place);
-  out.place.notes = notes;
   SnapshotInfo info{.name = name, .created = utc_now(), .node = out.place.running ? out.place.node : hostname(),
                     .running = out.place.running};
   auto plan = plan_create(before, *l, *xml, info, files_in(l->snapshots_dir()));
   if (!plan) return std::move(plan).error();
-  if (out.place.running) {
-    auto hv = virt::connect_libvirt(out.place.hypervisor);
-    if (!hv) return std::move(hv).error();
-    // The guest agent's fsfreeze, as backups use it (VSS writers on Windows); no agent: crash-consistent.
-    auto frozen = (*hv)->freeze(l->name);
-    if (!frozen) return std::move(frozen).error();
-    auto taken = live_snapshot(out.place.hypervisor, l->name, live_snapshot_xml(name, plan->overlays));
-    if (*frozen)
-      if (auto th = (*hv)->thaw(l->name); !th && taken) return th.error().context("the snapshot was taken; thaw");
-    if (!taken) return taken.error();
-    out.consistency = *frozen ? Consistency::frozen : Consistency::crash_consistent;
-  } else {
-    if (auto r = make_overlays(plan->overlays, deadline); !r) return r.error();
-    out.consistency = Consistency::offline;
-  }
-  plan->after.snapshots.back().consistency = out.consistency;
-  // The definition first, then the catalogue: interrupted in between, the VM runs on the new
-  // overlay and the old image is merely not listed yet (check_definition then says so). The other
-  // order would let the VM start on the snapshot's image and write into it.
-  if (auto r = write_definition(*l, plan->definition_xml); !r) {
-    if (!out.place.running) unmake(plan->overlays);
-    return r.error();
-  }
-  if (!out.place.ha_resource)
-    if (auto r = redefine_if_defined(out.place.hypervisor, l->name, plan->definition_xml); !r)
-      return r.error().context("the snapshot was taken and the definition file updated; redefine the domain");
-  if (auto r = save_catalogue(*l, plan->after); !r) return r.error();
+  IoActions actions(*l, out.place, deadline);
+  auto done = execute_create(*plan, out.place, actions);
+  if (!done) return std::move(done).error();
+  out.consistency = done->consistency;
+  out.warnings = done->warnings;
   out.overlays = files_of(plan->overlays);
   return out;
 }
@@ -421,58 +450,16 @@ Result<RevertResult> revert_snapshot(const Target& t, const std::string& name, D
   auto plan = plan_revert(before, *l, name, files_in(l->snapshots_dir()));
   if (!plan) return std::move(plan).error();
   RevertResult out;
-  auto ha = find_ha_noted(*l, deadline, &out.place);
-  if (!ha) return std::move(ha).error();
-  auto notes = out.place.notes;
-  auto place = locate(t, *l, *ha, deadline);
+  auto place = where(t, *l, deadline);
   if (!place) return std::move(place).error();
   out.place = std::move(*place);
-  out.place.notes = notes;
 
-  // A running VM is stopped, reverted and started again, as libvirt >= 9.9 does it: its state is
-  // thrown away by the revert, so a hard stop loses nothing that would be kept. An HA VM only
-  // through Pacemaker (target-role), never behind its back.
-  const bool was_running = out.place.running;
-  if (was_running) {
-    if (*ha) {
-      if (auto r = set_role(out.place.ha_resource.value(), "Stopped", false, deadline); !r) {
-        // Not stopped in time: give Pacemaker its previous target back; nothing was reverted.
-        (void)cluster::set_resource_meta(*out.place.ha_resource, "target-role", (*ha)->resource.target_role.value_or(""),
-                                         Deadline::after(30s));
-        return r.error().context(fmt::format("stop {} for the revert (nothing was reverted)", *out.place.ha_resource));
-      }
-    } else {
-      auto hv = virt::connect_libvirt(out.place.hypervisor);
-      if (!hv) return std::move(hv).error();
-      if (auto r = (*hv)->destroy(l->name, false); !r) return r.error().context("stop the VM for the revert");
-    }
-  }
-  auto restart = [&]() -> Result<void> {
-    if (!was_running) return {};
-    if (*ha) return set_role(*out.place.ha_resource, (*ha)->resource.target_role, true, deadline);
-    auto hv = virt::connect_libvirt(out.place.hypervisor);
-    if (!hv) return std::move(hv).error();
-    return (*hv)->start(l->name);
-  };
-  auto fail = [&](Error e) -> Error {
-    if (auto r = restart(); !r)
-      return Error(e.code(), fmt::format("{} (and starting the VM again failed: {})", e.message(), r.error().message()));
-    return e;
-  };
-  if (auto r = check_not_in_use(before.current, deadline); !r) return fail(r.error());
-  if (auto r = make_overlays(plan->overlays, deadline); !r) return fail(r.error());
-  if (auto r = write_definition(*l, plan->definition_xml); !r) {
-    unmake(plan->overlays);
-    return fail(r.error());
-  }
-  if (!*ha)
-    if (auto r = redefine_if_defined(out.place.hypervisor, l->name, plan->definition_xml); !r) return fail(r.error());
-  if (auto r = save_catalogue(*l, plan->after); !r) return fail(r.error());
-  remove_files(plan->remove);
+  IoActions actions(*l, out.place, deadline);
+  auto restarted = execute_revert(*plan, before, out.place, actions);
+  if (!restarted) return std::move(restarted).error();
+  out.restarted = *restarted;
   out.overlays = files_of(plan->overlays);
   out.removed = plan->remove;
-  if (auto r = restart(); !r) return r.error().context("reverted, but starting the VM again failed");
-  out.restarted = was_running;
   return out;
 }
 

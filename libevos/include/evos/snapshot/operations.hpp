@@ -8,6 +8,7 @@
 #include <evos/deadline.hpp>
 #include <evos/error.hpp>
 #include <evos/snapshot/catalogue.hpp>
+#include <evos/snapshot/execute.hpp>
 
 #include <optional>
 #include <string>
@@ -24,20 +25,12 @@ struct Target {
   std::string remote_hypervisor = "qemu+tcp://%n/system";
 };
 
-// Where the VM is, as the command found it.
-struct Place {
-  std::optional<std::string> ha_resource;  // the Pacemaker resource, if HA-managed
-  bool running = false;
-  std::string node;                        // where it runs ("" when shut off)
-  std::string hypervisor;                  // the URI used
-  std::vector<std::string> notes;          // what the user should know (e.g. no cluster on this node)
-};
-
 struct CreateResult {
   bool already_exists = false;
   Place place;
   Consistency consistency = Consistency::offline;
   std::vector<std::string> overlays;  // the new current images
+  std::vector<std::string> warnings;
 };
 Result<CreateResult> create_snapshot(const Target& t, const std::string& name, Deadline deadline);
 
