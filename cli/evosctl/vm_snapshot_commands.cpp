@@ -50,9 +50,11 @@ int run_create(const SnapshotOptions& o, const GlobalOptions& g) {
   auto r = snapshot::create_snapshot(target(o, g), o.snap, g.deadline);
   if (!r) return fail(r.error());
   if (g.json) {
+    const auto consistency =
+        r->already_exists ? nlohmann::json(nullptr) : nlohmann::json(std::string(snapshot::to_string(r->consistency)));
     fmt::print("{}\n", nlohmann::json{{"vm", o.vm}, {"snapshot", o.snap}, {"already_exists", r->already_exists},
-                                      {"consistency", r->already_exists ? nlohmann::json(nullptr) : nlohmann::json(std::string(snapshot::to_string(r->consistency)))},
-                                      {"place", place_json(r->place)}, {"overlays", r->overlays}, {"warnings", r->warnings}}.dump());
+                                      {"consistency", consistency}, {"place", place_json(r->place)}, {"overlays", r->overlays},
+                                      {"warnings", r->warnings}}.dump());
     return ok;
   }
   for (const auto& w : r->warnings) fmt::print(stderr, "evosctl: warning: {}\n", w);
@@ -101,15 +103,15 @@ int run_list(const SnapshotOptions& o, const GlobalOptions& g) {
   return ok;
 }
 
-Error needs_yes(const SnapshotOptions& o, std::string_view what) {
-  return Error(Errc::invalid_argument, fmt::format("{} snapshot {} of VM {}: {}; add --yes to go ahead", what == "revert" ? "reverting to" : "deleting",
-                                                   o.snap, o.vm,
-                                                   what == "revert" ? "the VM's state since the snapshot is thrown away, and a running VM is restarted"
-                                                                    : "the snapshot cannot be taken back"));
+Error needs_yes(const SnapshotOptions& o, bool revert) {
+  return evos::make_error(Errc::invalid_argument, "{} snapshot {} of VM {}: {}; add --yes to go ahead",
+                    revert ? "reverting to" : "deleting", o.snap, o.vm,
+                    revert ? "the VM's state since the snapshot is thrown away, and a running VM is restarted"
+                           : "the snapshot cannot be taken back");
 }
 
 int run_revert(const SnapshotOptions& o, const GlobalOptions& g) {
-  if (!o.yes) return fail(needs_yes(o, "revert"));
+  if (!o.yes) return fail(needs_yes(o, true));
   auto r = snapshot::revert_snapshot(target(o, g), o.snap, g.deadline);
   if (!r) return fail(r.error());
   if (g.json) {
@@ -127,7 +129,7 @@ int run_revert(const SnapshotOptions& o, const GlobalOptions& g) {
 }
 
 int run_delete(const SnapshotOptions& o, const GlobalOptions& g) {
-  if (!o.yes) return fail(needs_yes(o, "delete"));
+  if (!o.yes) return fail(needs_yes(o, false));
   auto r = snapshot::delete_snapshot(target(o, g), o.snap, g.deadline);
   if (!r) return fail(r.error());
   if (g.json) {
@@ -189,7 +191,8 @@ void add_vm_snapshot_commands(CLI::App& vm, GlobalOptions& global, std::function
     return [&run, o, &global, fn] { run = [o, &global, fn] { return fn(*o, global); }; };
   };
 
-  auto* create = s->add_subcommand("create", "Take a snapshot (live when the VM runs: frozen through the guest agent, or crash-consistent)");
+  auto* create = s->add_subcommand(
+      "create", "Take a snapshot (live when the VM runs: frozen through the guest agent, or crash-consistent)");
   common(create, true, true);
   remote(create);
   create->callback(action(run_create));

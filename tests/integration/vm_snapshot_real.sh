@@ -43,8 +43,8 @@ S() { local uri=$1; shift; E -c "$uri" vm snapshot "$@" --storage "$storage"; }
 counter() { ln -sfn "$1" "$base/view/c.qcow2"; hosts counter "$base/view" c; }
 # start_counter LOG MARK: the count the guest found on its disk at its first boot after MARK
 start_counter() {
-  local n="" i
-  for i in $(seq 1 120); do
+  local n=""
+  for _ in $(seq 1 120); do
     n=$(tail -c +$(($2 + 1)) "$1" 2>/dev/null | grep -ao 'EVOS-DISK present start_counter=[0-9]*' | head -1 | sed 's/.*=//')
     [ -n "$n" ] && break
     sleep 0.5

@@ -44,7 +44,8 @@ Result<std::map<std::string, std::string>> disk_map(const json& j, const char* k
 
 Result<void> known_images(const Catalogue& c, const std::map<std::string, std::string>& disks, std::string_view where) {
   for (const auto& [target, file] : disks)
-    if (!c.images.count(file)) return bad(fmt::format("{}: disk {} names image {}, which the catalogue does not list", where, target, file));
+    if (!c.images.count(file))
+      return bad(fmt::format("{}: disk {} names image {}, which the catalogue does not list", where, target, file));
   return {};
 }
 
@@ -183,7 +184,8 @@ Result<Catalogue> parse_catalogue(std::string_view text, std::string_view vm) {
     // Parents come before their children (the order snapshots are taken in): no loops possible.
     if (*parent && !c.find(**parent)) return bad(fmt::format("{}: parent '{}' is not listed before it", where, **parent));
     snap.parent = *parent;
-    for (auto [key, field] : {std::pair{"created", &snap.created}, std::pair{"node", &snap.node}, std::pair{"domain_xml", &snap.domain_xml}}) {
+    for (auto [key, field] :
+         {std::pair{"created", &snap.created}, std::pair{"node", &snap.node}, std::pair{"domain_xml", &snap.domain_xml}}) {
       auto v = text_field(s, key, where);
       if (!v) return std::move(v).error();
       *field = *v;

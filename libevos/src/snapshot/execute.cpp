@@ -18,7 +18,7 @@ Result<CreateOutcome> execute_create(CreatePlan& plan, const Place& place, Actio
   if (place.running) {
     // Freeze, snapshot, thaw: the same guest-agent freeze the backups use (VSS on Windows). The
     // thaw runs whatever the snapshot did: a guest left frozen hangs every writer in it.
-    auto frozen = a.freeze();
+    auto frozen = place.paused ? Result<bool>(false) : a.freeze();
     if (!frozen) return std::move(frozen).error();
     auto taken = a.live_snapshot(live_snapshot_xml(plan.after.snapshots.back().name, plan.overlays));
     if (*frozen)
@@ -43,7 +43,8 @@ Result<CreateOutcome> execute_create(CreatePlan& plan, const Place& place, Actio
       a.remove_files(files_of(plan.overlays));
       return r.error();
     }
-    return std::move(r).error().context(fmt::format("the VM already writes {}; write its definition file", files_of(plan.overlays).front()));
+    return std::move(r).error().context(
+        fmt::format("the VM already writes {}; write its definition file", files_of(plan.overlays).front()));
   }
   if (!place.ha_resource)
     if (auto r = a.redefine(plan.definition_xml); !r)

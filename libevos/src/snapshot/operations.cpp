@@ -267,6 +267,7 @@ Result<Place> locate(const Target& t, const vm::VmLayout& l, const std::optional
   }
   if (*st != backup::VmRunState::shut_off) {
     p.running = true;
+    p.paused = *st == backup::VmRunState::paused;
     p.node = hostname();
   }
   return p;
@@ -290,7 +291,8 @@ Result<void> live_snapshot(const std::string& uri, const std::string& domain, co
   if (!conn) return virt::detail::last_error(fmt::format("connect to {}", uri));
   virt::DomainPtr dom(virDomainLookupByName(conn.get(), domain.c_str()));
   if (!dom) return virt::detail::last_error(fmt::format("look up domain '{}'", domain));
-  const unsigned flags = VIR_DOMAIN_SNAPSHOT_CREATE_DISK_ONLY | VIR_DOMAIN_SNAPSHOT_CREATE_NO_METADATA | VIR_DOMAIN_SNAPSHOT_CREATE_ATOMIC;
+  const unsigned flags =
+      VIR_DOMAIN_SNAPSHOT_CREATE_DISK_ONLY | VIR_DOMAIN_SNAPSHOT_CREATE_NO_METADATA | VIR_DOMAIN_SNAPSHOT_CREATE_ATOMIC;
   virDomainSnapshotPtr snap = virDomainSnapshotCreateXML(dom.get(), xml.c_str(), flags);
   if (!snap) return virt::detail::last_error(fmt::format("snapshot '{}'", domain));
   virDomainSnapshotFree(snap);
@@ -500,7 +502,8 @@ Result<BootResult> boot_snapshot(const Target& t, const std::string& name, const
   if (!*loaded) return make_error(Errc::not_found, "VM '{}' has no snapshot '{}' (it has no snapshots)", l->name, name);
   auto plan = plan_boot(**loaded, t.storage, name, new_name);
   if (!plan) return std::move(plan).error();
-  BootResult out{.already_exists = plan->already_exists, .vm = new_name, .definition = plan->copy.definition(), .hypervisor = hypervisor};
+  BootResult out{.already_exists = plan->already_exists, .vm = new_name, .definition = plan->copy.definition(),
+                 .hypervisor = hypervisor};
   if (plan->already_exists) return out;
   if (::access(plan->copy.dir().c_str(), F_OK) == 0)
     return make_error(Errc::invalid_argument, "{} exists: VM '{}' (or something of that name) is on the storage already",

@@ -160,7 +160,8 @@ Result<BootPlan> plan_boot(const Catalogue& before, std::string_view storage, st
   const Snapshot* snap = before.find(name);
   if (!snap) return no_snapshot(before, name);
   if (new_name == before.vm)
-    return make_error(Errc::invalid_argument, "a snapshot booted as a VM needs a new name, not '{}' (revert goes back to it)", new_name);
+    return make_error(Errc::invalid_argument, "a snapshot booted as a VM needs a new name, not '{}' (revert goes back to it)",
+                      new_name);
   BootPlan plan;
   plan.copy = *copy;
   plan.after = before;
@@ -216,8 +217,8 @@ Result<std::optional<HaResource>> find_ha_resource(std::string_view cib_xml, con
   // Primitives anywhere under <resources> (in groups and clones too).
   for (auto x : config.child("resources").select_nodes(".//primitive")) {
     auto p = x.node();
-    if (std::string_view(p.attribute("class").as_string()) != "ocf" || std::string_view(p.attribute("provider").as_string()) != "evos" ||
-        std::string_view(p.attribute("type").as_string()) != "vm")
+    auto is = [&](const char* attribute, std::string_view value) { return std::string_view(p.attribute(attribute).as_string()) == value; };
+    if (!is("class", "ocf") || !is("provider", "evos") || !is("type", "vm"))
       continue;
     bool ours = false;
     for (auto set : p.children("instance_attributes"))

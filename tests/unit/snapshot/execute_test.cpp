@@ -118,6 +118,19 @@ TEST_CASE("without a guest agent a live snapshot is crash-consistent and nothing
   CHECK(a.calls == std::vector<std::string>{"freeze", "live_snapshot", "write_definition", "save_catalogue"});
 }
 
+TEST_CASE("a paused VM is snapshotted without asking its guest agent") {
+  Fixture f;
+  auto plan = create_plan(f.c, f.xml, "s3");
+  FakeActions a;
+  a.agent = true;
+  Place p = running_plain;
+  p.paused = true;
+  auto r = execute_create(plan, p, a);
+  REQUIRE(r);
+  CHECK(r->consistency == Consistency::crash_consistent);
+  CHECK(a.calls == std::vector<std::string>{"live_snapshot", "write_definition", "redefine", "save_catalogue"});
+}
+
 TEST_CASE("a frozen guest is thawed even when the snapshot fails, and nothing is recorded") {
   Fixture f;
   auto plan = create_plan(f.c, f.xml, "s3");

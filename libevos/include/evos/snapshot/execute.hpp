@@ -18,7 +18,8 @@ namespace evos::snapshot {
 struct Place {
   std::optional<std::string> ha_resource;  // the Pacemaker resource, if HA-managed
   std::optional<std::string> target_role;  // its target-role meta attribute (nullopt: unset)
-  bool running = false;
+  bool running = false;                    // running or paused
+  bool paused = false;                     // paused: no guest agent can answer a freeze
   std::string node;                        // where it runs ("" when shut off)
   std::string hypervisor;                  // the libvirt URI used for it
   std::vector<std::string> notes;          // what the user should know (e.g. no cluster on this node)
