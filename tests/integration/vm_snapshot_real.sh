@@ -8,7 +8,8 @@
 # snapshot taken on host 2; the same listing whichever host is asked; a revert of the running
 # original to the first snapshot (it boots again from the snapshot's count); delete refusals
 # (no --yes, children, a booted copy) and deletes that free exactly the images nothing needs; an
-# offline snapshot of the shut-off VM; a held lock.
+# offline snapshot of the shut-off VM; a held lock; a snapshot and a revert asked of the host that
+# does not run the VM, refused because QEMU's image lock shows the image is written.
 # Usage: vm_snapshot_real.sh BUILD_DIR EVOSCTL. Needs root (namespaces, libvirtd).
 set -uo pipefail
 build=$(cd "$1" && pwd)
@@ -29,6 +30,7 @@ passes=0 fails=0
 pass() { passes=$((passes+1)); echo "ok: $*"; }
 fail() { fails=$((fails+1)); echo "FAIL: $*"; }
 die() { echo "FAIL: $*"; echo "vm_snapshot_real: $passes passed, $((fails+1)) failed"; exit 1; }
+# Never `cmd | grep -q` here: with pipefail, grep's early exit can fail the pipeline (SIGPIPE).
 json() { python3 -c "import json,sys; d=json.load(sys.stdin); print($1)"; }
 [ "$(id -u)" = 0 ] || { echo "SKIP: needs root (namespaces, libvirtd)"; exit 77; }
 
@@ -67,7 +69,7 @@ out=$(S "$uri1" create "$dom" s1 --json 2>"$base/err") || die "live snapshot fai
 overlay1=$(json 'd["overlays"][0]' <<<"$out")
 [ "$overlay1" = "$dir/snapshots/$dom-vda.1.qcow2" ] && [ -s "$overlay1" ] && pass "the VM now writes the new overlay $overlay1" || fail "overlay: $out"
 grep -q "$overlay1" "$dir/$dom.xml" && pass "the definition file points at it" || fail "definition: $(grep source "$dir/$dom.xml")"
-hosts virsh 1 domblklist "$dom" | grep -q "$overlay1" && pass "so does the running domain" || fail "domblklist: $(hosts virsh 1 domblklist "$dom")"
+grep -q "$overlay1" <<<"$(hosts virsh 1 domblklist "$dom")" && pass "so does the running domain" || fail "domblklist: $(hosts virsh 1 domblklist "$dom")"
 [ -z "$(hosts virsh 1 snapshot-list "$dom" --name 2>&1 | tr -d '[:space:]')" ] && pass "libvirt holds no snapshot metadata" \
   || fail "libvirt lists snapshots: $(hosts virsh 1 snapshot-list "$dom" --name 2>&1)"
 snapval=$(counter "$dir/$dom.qcow2")
@@ -93,6 +95,15 @@ orig=$(counter "$(current_file)")
 out=$(S "$uri1" boot "$dom" s1 --as "$copy" --hypervisor "$uri2" 2>&1) && grep -q "already booted" <<<"$out" &&
   pass "booting it again: already booted" || fail "boot again: $out"
 
+# --- asked on the wrong host: host 2 does not run the VM, but the image lock shows QEMU writes it ---
+cur=$(current_file)
+out=$(S "$uri2" create "$dom" wrong 2>&1); rc=$?
+[ $rc != 0 ] && grep -q "in use by a running QEMU" <<<"$out" && [ "$(current_file)" = "$cur" ] &&
+  pass "a snapshot asked of host 2, where the VM does not run, is refused: the image is in use" || fail "wrong host create: rc $rc $out"
+out=$(S "$uri2" revert "$dom" s1 --yes 2>&1); rc=$?
+[ $rc != 0 ] && grep -q "in use by a running QEMU" <<<"$out" && [ -e "$cur" ] && [ "$(hosts virsh 1 domstate "$dom" | head -1)" = running ] &&
+  pass "so is a revert there; the VM runs on, on its image" || fail "wrong host revert: rc $rc $out"
+
 # --- live migration with snapshots: to host 2, a snapshot there, and back ---
 hosts in-net 1 virsh -c "$uri1" migrate --live --p2p --persistent --undefinesource --unsafe "$dom" qemu+tcp://198.19.0.2/system \
   >"$base/err" 2>&1 && pass "live migration to host 2 with a snapshot" || die "migration refused: $(cat "$base/err")"
@@ -106,7 +117,7 @@ hosts in-net 2 virsh -c "$uri2" migrate --live --p2p --persistent --undefinesour
 l1=$(S "$uri1" list "$dom" --json) l2=$(S "$uri2" list "$dom" --json)
 [ "$l1" = "$l2" ] && [ "$(json '[s["name"] for s in d["snapshots"]]' <<<"$l1")" = "['s1', 's2']" ] &&
   [ "$(json 'd["snapshots"][1]["parent"]' <<<"$l1")" = s1 ] && pass "both hosts list s1 and its child s2" || fail "lists: $l1 / $l2"
-S "$uri1" list "$dom" | grep -q "s2 .*<- current state" && pass "the text list marks what the current state descends from" || fail "list text"
+grep -q "s2 .*<- current state" <<<"$(S "$uri1" list "$dom")" && pass "the text list marks what the current state descends from" || fail "list text"
 
 # --- revert the running original to s1 ---
 out=$(S "$uri1" revert "$dom" s1 2>&1) && fail "a revert without --yes went ahead" || { [ $? = 2 ] && pass "revert needs --yes (exit 2)" || fail "revert without --yes: $out"; }
@@ -117,7 +128,7 @@ n=$(start_counter "$dir/$dom.serial.log" "$mark")
 [ "$n" = "$snapval" ] && pass "it boots again from the snapshot's count ($n)" || fail "after the revert the guest found '$n', the snapshot has $snapval"
 [ ! -e "$overlay2" ] && pass "the discarded state's overlay was removed" || fail "$overlay2 is still there"
 [ -e "$overlay1" ] && pass "s2's image stays" || fail "$overlay1 (s2's image) was removed"
-hosts virsh 1 domblklist "$dom" | grep -q "$(current_file)" && pass "the domain runs on the new overlay" || fail "domblklist after revert"
+grep -q "$(current_file)" <<<"$(hosts virsh 1 domblklist "$dom")" && pass "the domain runs on the new overlay" || fail "domblklist after revert"
 
 # --- delete: refusals, then what may go ---
 out=$(S "$uri1" delete "$dom" s2 2>&1); rc=$?
@@ -142,8 +153,8 @@ hosts virsh 1 destroy "$dom" >/dev/null
 out=$(S "$uri1" create "$dom" s3 --json 2>"$base/err") || die "offline snapshot failed: $(cat "$base/err")"
 [ "$(json 'd["consistency"]' <<<"$out")" = offline ] && pass "a shut-off VM's snapshot is offline" || fail "s3: $out"
 cur=$(json 'd["overlays"][0]' <<<"$out")
-qemu-img info "$cur" 2>/dev/null | grep -q "backing file: " && pass "made by qemu-img on the image" || fail "qemu-img info $cur"
-hosts virsh 1 dumpxml --inactive "$dom" | grep -q "$cur" && pass "the defined domain was redefined on the new overlay" || fail "dumpxml after offline snapshot"
+grep -q "backing file: " <<<"$(qemu-img info "$cur" 2>/dev/null)" && pass "made by qemu-img on the image" || fail "qemu-img info $cur"
+grep -q "$cur" <<<"$(hosts virsh 1 dumpxml --inactive "$dom")" && pass "the defined domain was redefined on the new overlay" || fail "dumpxml after offline snapshot"
 off=$(counter "$cur")
 mark=$(hosts serial-mark "$dir" "$dom")
 hosts virsh 1 start "$dom" >/dev/null || fail "cannot start $dom after the offline snapshot"

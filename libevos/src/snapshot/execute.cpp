@@ -31,6 +31,9 @@ Result<CreateOutcome> execute_create(CreatePlan& plan, const Place& place, Actio
     if (!taken) return taken.error();
     out.consistency = *frozen ? Consistency::frozen : Consistency::crash_consistent;
   } else {
+    // Not running where evos looked: nothing may write the images that become the snapshot's
+    // (`qemu-img create -b` itself opens its backing file without taking the image lock).
+    if (auto r = a.check_not_in_use(plan.after.snapshots.back().disks); !r) return r.error();
     if (auto r = a.make_overlays(plan.overlays); !r) return r.error();
     out.consistency = Consistency::offline;
   }

@@ -157,9 +157,8 @@ Result<void> run_tool(const std::vector<std::string>& argv, Deadline deadline) {
   return {};
 }
 
-// `qemu-img create` opens the backing file to learn its size, without -U: if a QEMU anywhere
-// still writes it (the VM running where evos did not look), the image lock makes this fail
-// instead of turning a written image into a snapshot's.
+// `qemu-img create -f qcow2 -b BACKING -F FORMAT FILE` (its size is the backing file's). It does
+// not take the backing file's image lock: callers check with check_not_in_use first.
 Result<void> make_overlays(const std::vector<NewOverlay>& overlays, Deadline deadline) {
   std::vector<std::string> made;
   for (const auto& o : overlays) {

@@ -163,7 +163,19 @@ TEST_CASE("an offline snapshot whose definition cannot be written leaves no over
   a.fail = {"write_definition"};
   auto r = execute_create(plan, shut_off, a);
   REQUIRE_FALSE(r);
-  CHECK(a.calls == std::vector<std::string>{"make_overlays", "write_definition", "remove /srv/web1/snapshots/web1-vda.3.qcow2"});
+  CHECK(a.calls == std::vector<std::string>{"check_not_in_use", "make_overlays", "write_definition",
+                                            "remove /srv/web1/snapshots/web1-vda.3.qcow2"});
+  CHECK_FALSE(a.saved);
+}
+
+TEST_CASE("an offline snapshot of images a QEMU still writes is refused before anything is made") {
+  Fixture f;
+  auto plan = create_plan(f.c, f.xml, "s3");
+  FakeActions a;
+  a.fail = {"check_not_in_use"};
+  auto r = execute_create(plan, shut_off, a);
+  REQUIRE_FALSE(r);
+  CHECK(a.calls == std::vector<std::string>{"check_not_in_use"});
   CHECK_FALSE(a.saved);
 }
 
