@@ -4,7 +4,8 @@
 # primitive whose config is its definition; while the CIB says it is stopped, snapshots and
 # reverts work offline and leave Pacemaker's configuration alone; while the CIB says it runs on
 # hs-n1, a revert sets target-role=Stopped and waits for Pacemaker, which (a file) never stops
-# it: at the deadline nothing is reverted and the previous target-role is back.
+# it: at the deadline nothing is reverted and the previous target-role is back. Bad names, an
+# unknown VM, a relative storage path and a damaged or newer catalogue are refused by name.
 # Usage: vm_snapshot_ha.sh EVOSCTL
 set -uo pipefail
 evosctl=$(readlink -f "$1")
@@ -82,6 +83,26 @@ out=$(S "$tmp/stopped.xml" revert hs1 s1 --yes --json 2>"$tmp/err") || fail "rev
 [ "$(json 'd["restarted"]' <<<"$out")" = False ] && [ "$(json 'len(d["removed"])' <<<"$out")" = 1 ] &&
   pass "the stopped HA VM is reverted offline, not started, its old overlay removed" || fail "revert: $out"
 [ -z "$(role "$tmp/stopped.xml")" ] && pass "and Pacemaker was not asked to start it" || fail "target-role: $(role "$tmp/stopped.xml")"
+
+# --- bad input: named, with its exit code, nothing changed ---
+expect() {  # expect RC TEXT WHAT CMD...: the command exits RC and says TEXT
+  local rc=$1 text=$2 what=$3; shift 3
+  out=$("$@" 2>&1); got=$?
+  [ "$got" = "$rc" ] && grep -q -- "$text" <<<"$out" && pass "$what: exit $rc, ${out##*evosctl: }" || fail "$what: rc $got: $out"
+}
+expect 2 "snapshot name 'a/b'" "a bad snapshot name" S "$tmp/stopped.xml" create hs1 a/b
+expect 2 "VM name '../x'" "a bad VM name" S "$tmp/stopped.xml" list ../x
+expect 3 "has no definition" "an unknown VM" S "$tmp/stopped.xml" list nosuchvm
+expect 2 "VM name 'x y'" "a bad new VM name for boot" S "$tmp/stopped.xml" boot hs1 s1 --as "x y"
+expect 2 "not both" "--hypervisor with --node" S "$tmp/stopped.xml" boot hs1 s1 --as hs2 --node n2 --hypervisor test:///default
+expect 2 "is not an absolute path" "a relative storage directory" \
+  env CIB_file="$tmp/stopped.xml" "$evosctl" vm snapshot list hs1 --storage relative/dir
+cp "$dir/snapshots/catalogue.json" "$tmp/cat.good"
+printf '{"format": "evos-vm-snapshots", "version": 7}' > "$dir/snapshots/catalogue.json"
+expect 2 "version 7 (this evos reads version 1; written by a newer evos)" "a catalogue of a newer version" S "$tmp/stopped.xml" list hs1
+head -c 100 "$tmp/cat.good" > "$dir/snapshots/catalogue.json"
+expect 2 "snapshot catalogue: not JSON" "a truncated catalogue" S "$tmp/stopped.xml" create hs1 s9
+[ ! -e "$dir/snapshots/lock" ] && pass "the refused create left no lock" || fail "lock left"
 
 echo "vm_snapshot_ha: $passes passed, $fails failed"
 [ "$fails" = 0 ]
