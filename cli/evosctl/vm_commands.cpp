@@ -3,6 +3,7 @@
 #include "exit_codes.hpp"
 #include "output.hpp"
 #include "vm_clone_commands.hpp"
+#include "vm_snapshot_commands.hpp"
 
 #include <evos/virt/libvirt_hypervisor.hpp>
 
@@ -57,6 +58,7 @@ CLI::App& add_vm_commands(CLI::App& app, GlobalOptions& global, std::function<in
   st->add_flag("--json", global.json, "Print JSON");
   st->callback([&, name] { run = [&, name] { return status(global, *name); }; });
   add_vm_clone_commands(*vm, global, run);
+  add_vm_snapshot_commands(*vm, global, run);
   return *vm;
 }
 
