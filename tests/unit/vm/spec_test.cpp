@@ -1,3 +1,4 @@
+#include <evos/vm/domain_copy.hpp>
 #include <evos/vm/spec.hpp>
 
 #include <catch2/catch.hpp>
@@ -319,4 +320,18 @@ TEST_CASE("the file disks of a definition, CD-ROMs left out") {
   CHECK((*disks)[0].format == "qcow2");
   CHECK(defined_disks("<domain><devices><disk type='block' device='disk'><source dev='/dev/sdb'/></disk></devices></domain>")->empty());
   CHECK(defined_disks("<pool/>").error().code() == Errc::invalid_config);
+}
+
+TEST_CASE("a copy of a created VM (clone, snapshot boot) logs its pty serial to a file of its own") {
+  auto s = plan_vm(kernel_request());
+  REQUIRE(s);
+  auto copy = copy_domain(domain_xml(*s, id),
+                          {.new_name = "web2",
+                           .disks = {{"vda", {"/srv/vms/web2/web2-vda.qcow2", "qcow2"}}, {"vdb", {"/srv/vms/web2/web2-vdb.qcow2", "qcow2"}}},
+                           .file_dir = "/srv/vms/web2"});
+  REQUIRE(copy);
+  CHECK(copy->find("/srv/vms/web1/web1.serial.log") == std::string::npos);
+  CHECK(copy->find("file=\"/srv/vms/web2/web2.serial-0.log\"") != std::string::npos);
+  CHECK(copy->find(id.uuid) == std::string::npos);
+  CHECK(copy->find(id.mac) == std::string::npos);
 }
