@@ -37,6 +37,7 @@ struct CreateArgs {
   evos::vm::VmRequest request;
   bool ha = false;
   bool migration_unsafe = false;
+  int shutdown_timeout_s = 0;
   bool start = false;
   std::string template_dir;
   int timeout_s = 600;
@@ -55,7 +56,8 @@ struct LifeArgs {
 int create(const GlobalOptions& g, const CreateArgs& a) {
   auto spec = evos::vm::plan_vm(a.request);
   if (!spec) return fail(spec.error());
-  evos::vm::CreateOptions o{.ha = a.ha, .ha_template = {}, .migration_unsafe = a.migration_unsafe, .start = a.start, .deadline = g.deadline};
+  evos::vm::CreateOptions o{.ha = a.ha, .ha_template = {}, .migration_unsafe = a.migration_unsafe,
+                            .shutdown_timeout_s = a.shutdown_timeout_s, .start = a.start, .deadline = g.deadline};
   if (a.ha) {
     auto text = evos::cluster::read_template(template_dir(a.template_dir), "vm-shared.crm");
     if (!text) return fail(text.error());
@@ -179,6 +181,9 @@ void add_vm_create_commands(CLI::App& vm, GlobalOptions& global, std::function<i
   cr->add_option("--virt-type", q.virt_type, "kvm (default) or qemu (emulation, where there is no KVM)");
   cr->add_flag("--ha", c->ha, "Put it under the cluster (crm-templates/vm-shared.crm), as vm ha enable");
   cr->add_flag("--migration-unsafe", c->migration_unsafe, "With --ha: storage libvirt cannot recognise as shared");
+  cr->add_option("--shutdown-timeout", c->shutdown_timeout_s,
+                 "With --ha: seconds of graceful shutdown before the cluster destroys it (0: until the stop timeout)")
+      ->check(CLI::Range(0, 86400));
   cr->add_flag("--start", c->start, "Start it once created (with --ha: through the cluster)");
   cr->add_option("--template-dir", c->template_dir, "Load the templates from this directory instead of the installed ones (for testing staged templates)");
   cr->add_option("--timeout", c->timeout_s, "Seconds for the whole create, disk copies included (default 600)")->check(CLI::Range(1, 86400));

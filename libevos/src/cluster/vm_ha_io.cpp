@@ -17,6 +17,7 @@ Result<VmHaView> view_vm_ha(const std::string& definition, Deadline deadline, co
   auto r = proc::run({"cibadmin", "--query", "--scope", "configuration"}, deadline);
   if (!r) {
     if (r.error().code() != Errc::not_installed) return std::move(r).error().context("read the cluster configuration");
+    v.installed = false;
     v.why_no_cluster = "Pacemaker is not installed on this node";
     return v;
   }

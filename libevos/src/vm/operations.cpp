@@ -113,6 +113,8 @@ std::string canonical_or_same(const std::string& p) {
 Result<Created> create_vm(const VmSpec& spec, const CreateOptions& o, virt::LibvirtHypervisor& hv, Log& log) {
   const auto& l = spec.layout;
   Created out{.spec = spec};
+  if (!o.ha && (o.migration_unsafe || o.shutdown_timeout_s != 0))
+    return Error(Errc::invalid_argument, "--migration-unsafe and --shutdown-timeout are settings of the cluster resource: they need --ha");
   std::error_code ec;
   if (fs::exists(l.definition(), ec)) {
     auto existing = read_domain_xml(l.definition());
@@ -170,7 +172,7 @@ Result<Created> create_vm(const VmSpec& spec, const CreateOptions& o, virt::Libv
   if (o.ha) {
     auto id = cluster::enable_vm_ha(o.ha_template,
                                     {.name = l.name, .config = l.definition(), .migration_unsafe = o.migration_unsafe,
-                                     .force_stop = false, .shutdown_timeout_s = 0},
+                                     .force_stop = false, .shutdown_timeout_s = o.shutdown_timeout_s},
                                     o.start, o.deadline);
     if (!id) return std::move(id).error().context(fmt::format("put {} under the cluster", l.name));
     out.resource = *id;
@@ -202,7 +204,7 @@ Result<VmFacts> vm_facts(const VmLayout& layout, bool no_cluster, Deadline deadl
   if (no_cluster) return f;
   auto view = cluster::view_vm_ha(layout.definition(), deadline);
   if (!view) return std::move(view).error();
-  if (!view->cluster && view->why_no_cluster.find("not installed") == std::string::npos)
+  if (!view->cluster && view->installed)
     return make_error(Errc::not_installed,
                       "cannot tell whether the cluster manages VM {}: {}; --no-cluster acts through libvirt on this node alone",
                       layout.name, view->why_no_cluster);

@@ -15,6 +15,7 @@ namespace evos::cluster {
 // What the cluster on this node says about a VM.
 struct VmHaView {
   bool cluster = false;              // Pacemaker installed and its CIB reachable from this node
+  bool installed = true;             // Pacemaker's tools are installed here (cibadmin found)
   std::string why_no_cluster;        // when !cluster: cibadmin's words
   std::optional<std::string> resource;  // the VM's ocf:evos:vm primitive (find_vm_resource)
   bool active = false;

@@ -25,6 +25,7 @@ struct CreateOptions {
   bool ha = false;                 // put it under Pacemaker (vm-shared.crm)
   std::string ha_template;         // vm-shared.crm's text, when ha
   bool migration_unsafe = false;   // the template's migration_unsafe
+  int shutdown_timeout_s = 0;      // the template's shutdown_timeout (0: until the stop timeout)
   bool start = false;
   Deadline deadline = Deadline::after(Millis(600000));
 };
