@@ -13,6 +13,8 @@
 #     defined: it boots and its disk counter goes on (the definition is host-independent); restart;
 #   - half-way failures (initrd missing after the kernel was copied, an --import that is not
 #     there, a read-only storage directory) leave nothing: no directory, no libvirt domain;
+#   - vm console (virsh console exec'd on a pty) shows the guest's serial output; refused on the
+#     host that does not run it;
 #   - delete refuses without --yes, while running, and while another VM's image has one of its
 #     disks as backing file; delete --yes then removes the directory and the definition.
 # The HA path (--ha, start/stop through target-role) needs a cluster: not covered here.
@@ -115,6 +117,14 @@ if t1=$(hosts wait-boot "$vmdir" "$dom" "$mark" 90); then pass "the guest boots 
 else fail "no boot and tick on host 1"; hosts serial-report "$vmdir" "$dom" "$mark" | sed 's/^/    /'; fi
 expect 0 "start again" 1 vm start "$dom" --storage "$storage" --no-cluster
 says "already started" "start again says it already runs"
+
+# --- console: virsh console exec'd in evosctl's place, on a pty (script(1)); it shows the guest's
+# serial output until timeout(1) ends it (Ctrl+] would, at a terminal) ---------------------
+con=$(timeout -s KILL 8 script -qec "$evosctl -c '$uri1' vm console $dom --storage '$storage' --no-cluster" /dev/null 2>&1)
+grep -q "Ctrl+]" <<<"$con" && pass "console names its escape key" || fail "console output: $con"
+grep -qa "EVOS-TICK [0-9]" <<<"$con" && pass "console shows the guest's serial output" || fail "no tick on the console: $con"
+expect 2 "console of a VM that does not run here is refused" 2 vm console "$dom" --storage "$storage" --no-cluster
+says "does not run on this node" "the console refusal says why"
 
 # --- delete refusals ------------------------------------------------------------------------
 expect 2 "delete without --yes is refused" 1 vm delete "$dom" --storage "$storage" --no-cluster
