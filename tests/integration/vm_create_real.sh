@@ -17,8 +17,10 @@
 #     host that does not run it;
 #   - delete refuses without --yes, while running, and while another VM's image has one of its
 #     disks as backing file; delete --yes then removes the directory and the definition.
-# The HA path (--ha, start/stop through target-role) needs a cluster: not covered here.
+# The HA path (--ha, start/stop through target-role) needs a cluster: lab/vm-create-ha.
 # Usage: vm_create_real.sh BUILD_DIR EVOSCTL. Needs root (namespaces, libvirtd); skips (77) without.
+# "A && pass || fail" is intended (pass never fails)
+# shellcheck disable=SC2015,SC2001
 set -uo pipefail
 [ "$(id -u)" = 0 ] || { echo "SKIPPED: needs root (namespaces, libvirtd)"; exit 77; }
 build=$(cd "$1" && pwd)
@@ -48,7 +50,7 @@ done
 "$here/tests/support/build-guest.sh" "$guest" || die "cannot build the test guest"
 mkdir -p "$storage"
 hosts up || die "the libvirt hosts did not come up"
-uri1=$(hosts uri 1) uri2=$(hosts uri 2)
+uri1=$(hosts uri 1)
 
 # on N ARGS...: evosctl against host N; output in $OUT, exit code in $RC
 on() { local n=$1; shift; OUT=$("$evosctl" -c "$(hosts uri "$n")" "$@" 2>&1); RC=$?; }
@@ -61,7 +63,7 @@ says() { if grep -q -- "$1" <<<"$OUT"; then pass "$2"; else fail "$2: no '$1' in
 defined() { hosts virsh "$1" dominfo "$2" >/dev/null 2>&1; }
 nothing_left() {  # nothing_left NAME WHAT
   if [ ! -e "$storage/$1" ] && ! defined 1 "$1"; then pass "$2 leaves nothing (no $storage/$1, no domain)"
-  else fail "$2 left something behind:"; ls -la "$storage/$1" 2>&1 | sed 's/^/    /'; fi
+  else fail "$2 left something behind:"; find "$storage/$1" 2>&1 | sed 's/^/    /'; fi
 }
 create() {  # create N NAME [ARGS...]: the tiny guest by direct kernel boot
   local n=$1 name=$2; shift 2

@@ -14,7 +14,8 @@
 #   6. delete --yes removes the resource from the CIB and the VM's directory;
 #   7. lab down (also from the EXIT trap); nothing of the lab may be left.
 # Needs root. EVOS_LAB_NAME overrides the random lab name (v + 4 digits).
-# shellcheck disable=SC2015  # "A && pass || fail" is intended: pass never fails
+# "A && pass || fail" is intended (pass never fails)
+# shellcheck disable=SC2015,SC2001
 set -uo pipefail
 build=$(cd "${1:?usage: vm_create_ha.sh BUILD_DIR}" && pwd)
 src=$(cd "$(dirname "$0")/../.." && pwd)
@@ -31,7 +32,7 @@ work=$(mktemp -d "$build/vm-create-ha.$name.XXXXXX")
 stage=$work/stage
 lab=$stage/libexec/evos/evos-lab
 guest=$build/guest-cache
-# shellcheck source=../support/lab-leftovers.sh
+# shellcheck source-path=SCRIPTDIR source=../support/lab-leftovers.sh
 source "$src/tests/support/lab-leftovers.sh"
 
 passes=0 fails=0
