@@ -12,7 +12,8 @@
 #     written through the pty's <log>); stop; start the same file on host 2, where it was never
 #     defined: it boots and its disk counter goes on (the definition is host-independent); restart;
 #   - half-way failures (initrd missing after the kernel was copied, an --import that is not
-#     there, a read-only storage directory) leave nothing: no directory, no libvirt domain;
+#     there or broken, a network or bridge this host lacks, a read-only storage directory) leave
+#     nothing: no directory, no libvirt domain;
 #   - vm console (virsh console exec'd on a pty) shows the guest's serial output; refused on the
 #     host that does not run it;
 #   - delete refuses without --yes, while running, and while another VM's image has one of its
@@ -166,6 +167,12 @@ printf 'QFI\373garbage that is no qcow2 header at all' > "$base/broken.qcow2"
 on 1 vm create evc3 --memory 128M --import "$base/broken.qcow2" --disk 64M --virt-type qemu --storage "$storage"
 [ "$RC" = 1 ] && pass "create importing a broken image fails (exit 1)" || fail "broken import: exit $RC: $OUT"
 nothing_left evc3 "a create whose qemu-img convert failed"
+for net in "--network hrnonet" "--bridge hrnobr0"; do
+  # shellcheck disable=SC2086  # a word list by construction
+  create 1 evc7 $net
+  [ "$RC" = 3 ] && pass "create with $net that this host lacks fails (exit 3)" || fail "$net: exit $RC: $OUT"
+  nothing_left evc7 "a create with $net"
+done
 mkdir -p "$base/ro"
 mount --bind "$base/ro" "$base/ro" && mount -o remount,bind,ro "$base/ro" || die "cannot make a read-only directory"
 on 1 vm create evc4 --memory 128M --disk 64M --kernel "$guest/vmlinuz" --initrd "$guest/initrd.gz" --virt-type qemu --storage "$base/ro"

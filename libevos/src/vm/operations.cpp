@@ -138,6 +138,15 @@ Result<Created> create_vm(const VmSpec& spec, const CreateOptions& o, virt::Libv
   if (here->power != Power::absent)
     return make_error(Errc::invalid_argument, "libvirt on this node has a domain {} already (not from {}): choose another name", l.name,
                       l.definition());
+  // A network or bridge that is not on this node would only fail the first start (for a
+  // cluster-managed VM: on whichever node the cluster picks); refused here, before anything.
+  if (spec.net == NetKind::network) {
+    auto has = hv.has_network(spec.net_source);
+    if (!has) return std::move(has).error();
+    if (!*has) return make_error(Errc::not_found, "--network {}: libvirt on this node has no such network", spec.net_source);
+  }
+  if (spec.net == NetKind::bridge && !fs::is_directory("/sys/class/net/" + spec.net_source + "/bridge", ec))
+    return make_error(Errc::not_found, "--bridge {}: this node has no such bridge", spec.net_source);
   if (o.ha) {
     // Pacemaker's id rules are stricter than libvirt's (a letter first, at most 64): checked
     // before anything is made, not when the resource is loaded at the end.
