@@ -10,8 +10,9 @@
 #      nothing;
 #   4. delete is refused while the cluster runs it (from either node);
 #   5. `vm stop` on the other node stops it through the cluster (target-role=Stopped), it runs
-#      nowhere; `vm restart` starts it again through the cluster; stop;
-#   6. delete --yes removes the resource from the CIB and the VM's directory;
+#      nowhere; `vm restart` starts it again through the cluster (a new boot); stop;
+#   6. delete --yes removes the resource from the CIB and the VM's directory; a second VM made
+#      with create --ha --start runs at once (through the cluster), then stop and delete;
 #   7. lab down (also from the EXIT trap); nothing of the lab may be left.
 # Needs root. EVOS_LAB_NAME overrides the random lab name (v + 4 digits).
 # "A && pass || fail" is intended (pass never fails)
@@ -126,8 +127,11 @@ expect 0 "stop on $other, the node that does not run it" "$other" vm stop "$vm" 
 says "through the cluster" "stop went through the cluster"
 runs_nowhere && pass "it runs nowhere" || fail "located: '$(located)'"
 [[ $(domstate "$where") != running ]] && pass "libvirt on $where no longer runs it" || fail "still running in libvirt on $where"
+boots=$(grep -ac EVOS-INIT-START "$serial")
 expect 0 "restart" "$n1" vm restart "$vm" --storage "$shared" --timeout 180
 runs_once && pass "it runs again after the restart ($(located))" || fail "located after restart: '$(located)'"
+booted_again() { (( $(grep -ac EVOS-INIT-START "$serial") > boots )); }
+wait_for 90 booted_again && pass "the guest booted again (a new EVOS-INIT-START in its serial log)" || fail "no new boot after the restart"
 expect 0 "stop" "$n1" vm stop "$vm" --storage "$shared" --timeout 120
 
 # --- 6. delete --------------------------------------------------------------------------------
@@ -135,6 +139,17 @@ expect 0 "delete --yes" "$n2" vm delete "$vm" --storage "$shared" --yes
 says "cluster resource $rsc" "delete removed the cluster resource"
 X "$n1" cibadmin --query --scope resources 2>/dev/null | grep -q "id=\"$rsc\"" && fail "$rsc is still in the CIB" || pass "$rsc is gone from the CIB"
 [[ ! -e $shared/$vm ]] && pass "the VM's directory is gone" || fail "$shared/$vm is still there"
+
+# --- create --ha --start: created and started through the cluster in one step -------------------
+vm2=${name}v2 rsc2=vm-${name}v2
+expect 0 "create --ha --start" "$n2" vm create "$vm2" --memory 128M --disk 64M --kernel "$guest/vmlinuz" --initrd "$guest/initrd.gz" \
+  --cmdline "console=ttyS0 quiet panic=-1" --virt-type qemu --storage "$shared" --ha --migration-unsafe --shutdown-timeout 2 --start
+says "started" "create --ha --start says it started"
+where2=$(X "$n1" timeout 20 crm_resource --locate --resource "$rsc2" --quiet 2>/dev/null | xargs)
+[[ $where2 == "$n1" || $where2 == "$n2" ]] && pass "it runs on one node ($where2)" || fail "$rsc2 located: '$where2'"
+expect 0 "stop it" "$n1" vm stop "$vm2" --storage "$shared" --timeout 120
+expect 0 "delete it" "$n1" vm delete "$vm2" --storage "$shared" --yes
+[[ ! -e $shared/$vm2 ]] && pass "its directory is gone" || fail "$shared/$vm2 is still there"
 
 # --- 7. down ----------------------------------------------------------------------------------
 L down --timeout 30 >/dev/null 2>&1 && pass "lab down" || fail "lab down failed"

@@ -50,8 +50,10 @@ Result<std::string> vm_shared_stopped(std::string_view crm) {
 }
 
 bool vm_resource_reached(const ResourceStatus* r, bool started) {
-  if (!started) return !r || !r->active;
-  return r && r->active && r->nodes.size() == 1;
+  // crm_mon shows an action in flight as role Starting/Stopping with active="true" (and a stop
+  // asked for during a start may be reported before it begins): only the final roles count.
+  if (!started) return !r || (!r->active && (r->role.empty() || r->role == "Stopped"));
+  return r && r->active && r->role == "Started" && r->nodes.size() == 1;
 }
 
 }  // namespace evos::cluster

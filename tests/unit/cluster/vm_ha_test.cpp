@@ -65,12 +65,21 @@ TEST_CASE("vm-shared.crm rendered stopped gets target-role=Stopped in its meta p
 }
 
 TEST_CASE("the cluster reports a VM started on exactly one node, stopped nowhere") {
-  ResourceStatus r{.id = "vm-web1", .active = true, .nodes = {"n1"}};
+  ResourceStatus r{.id = "vm-web1", .role = "Started", .active = true, .nodes = {"n1"}};
   CHECK(vm_resource_reached(&r, true));
   CHECK_FALSE(vm_resource_reached(&r, false));
   r.nodes = {"n1", "n2"};
   CHECK_FALSE(vm_resource_reached(&r, true));
+  // crm_mon 2.1 while an action is in flight: role Starting/Stopping, active="true"
+  r = ResourceStatus{.id = "vm-web1", .role = "Starting", .active = true, .nodes = {"n1"}};
+  CHECK_FALSE(vm_resource_reached(&r, true));
+  CHECK_FALSE(vm_resource_reached(&r, false));
+  r.role = "Stopping";
+  CHECK_FALSE(vm_resource_reached(&r, true));
+  CHECK_FALSE(vm_resource_reached(&r, false));
   r.active = false;
+  CHECK_FALSE(vm_resource_reached(&r, false));
+  r.role = "Stopped";
   r.nodes.clear();
   CHECK(vm_resource_reached(&r, false));
   CHECK_FALSE(vm_resource_reached(&r, true));

@@ -28,8 +28,9 @@ Result<bool> has_id(std::string_view configuration_xml, std::string_view id);
 // primitive with a meta part (a template evosctl does not know).
 Result<std::string> vm_shared_stopped(std::string_view rendered_crm);
 
-// Whether the cluster reports the resource as asked: started = active on exactly one node;
-// stopped = not active anywhere (a resource that is not configured counts as stopped).
+// Whether the cluster reports the resource as asked: started = role Started, active on exactly
+// one node; stopped = role Stopped, not active anywhere (a resource that is not configured
+// counts as stopped). Starting and Stopping (an action in flight) are neither.
 bool vm_resource_reached(const ResourceStatus* r, bool started);
 
 }  // namespace evos::cluster
