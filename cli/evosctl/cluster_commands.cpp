@@ -10,6 +10,7 @@
 #include <evos/cluster/corosync_membership.hpp>
 #include <evos/cluster/pacemaker_tools.hpp>
 #include <evos/cluster/template_files.hpp>
+#include <evos/cluster/vm_ha_io.hpp>
 #include <evos/net/detail.hpp>
 
 #include <fmt/core.h>
@@ -51,11 +52,10 @@ evos::Result<std::string> read_template(const std::string& option, std::string_v
 int ha_enable(const HaOptions& o) {
   auto text = read_template(o.template_dir, "vm-shared.crm");
   if (!text) return fail(text.error());
-  auto config = cluster::render_vm_shared(*text, {o.name, o.config, o.migration_unsafe, o.force_stop, o.shutdown_timeout_s});
-  if (!config) return fail(config.error());
   const auto deadline = Deadline::after(std::chrono::seconds(o.timeout_s));
-  if (auto r = cluster::load_crm_configuration(*config, deadline); !r) return fail(r.error());
-  const std::string id = cluster::vm_resource_id(o.name);
+  auto loaded = cluster::enable_vm_ha(*text, {o.name, o.config, o.migration_unsafe, o.force_stop, o.shutdown_timeout_s}, true, deadline);
+  if (!loaded) return fail(loaded.error());
+  const std::string id = *loaded;
   if (o.no_wait) {
     fmt::print("{} configured\n", id);
     return ok;

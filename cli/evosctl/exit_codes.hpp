@@ -24,6 +24,7 @@ enum Exit : int {
   out_of_sync = 6,
   timeout = 7,
   damaged_data = 8,  // backup verify/list: a backup's manifest or a chunk it needs is damaged or missing
+  exists = 9,        // vm create: the VM exists already, as asked (nothing was changed)
 };
 
 inline int to_exit(evos::Errc code) {

@@ -5,6 +5,7 @@
 #include "lab_command.hpp"
 #include "mirror_commands.hpp"
 #include "vm_commands.hpp"
+#include "vm_create_commands.hpp"
 
 #include <evos/activity.hpp>
 #include <evos/proc/run.hpp>
@@ -80,6 +81,7 @@ int main(int argc, char** argv) {
   });
   auto& vm = evosctl::add_vm_commands(app, global, run);
   evosctl::add_cluster_commands(app, vm, global, run);
+  evosctl::add_vm_create_commands(vm, global, run);
   evosctl::add_mirror_commands(app, global, run);
   evosctl::add_backup_commands(app, global, run);
   app.add_subcommand("lab", "The two-node lab on this machine: up|down|status|exec NODE CMD...|kill NODE|boot NODE|"

@@ -1,7 +1,9 @@
 #!/bin/bash
 # crm-templates/vm-shared (with cluster-base) tested offline: no cluster, a CIB file.
 #  - the crmsh form, applied the way `evosctl vm ha enable` applies it (evosctl itself, CIB_file),
-#    and the pcs form (pcs -f) both give a configuration crm_verify accepts;
+#    and the pcs form (pcs -f) both give a configuration crm_verify accepts; `evosctl vm create
+#    --ha` loads it stopped with the VM's definition as config (and refuses an id the CIB has),
+#    `vm delete` takes it out again;
 #  - crm_simulate: the VM starts on one node; when its node fails, the node is fenced and the VM
 #    starts on the survivor only after the fencing (transition graph); a VM found active on
 #    both nodes is stopped on both and started once; a returning node does not pull the VM back.
@@ -64,6 +66,26 @@ out=$("$evosctl" vm ha enable 'web1;reboot' --config /srv/x.xml --no-wait 2>&1);
 [ $rc -eq 2 ] && grep -q "VM name" <<<"$out" && pass "a hostile VM name is refused" || fail "hostile name: rc $rc $out"
 out=$("$evosctl" vm ha enable web2 --config '/srv/$(id).xml' --no-wait 2>&1); rc=$?
 [ $rc -eq 2 ] && pass "a hostile config path is refused" || fail "hostile path: rc $rc $out"
+# vm create --ha loads the same template (libvirt's in-process test driver stands in for libvirtd:
+# a --ha create defines nothing there), created stopped; vm delete takes it out again.
+vms=$work/vms
+mkdir -p "$vms" && printf k > "$work/kernel" && printf i > "$work/initrd"
+vmcreate() { "$evosctl" -c test:///default vm create "$1" --memory 128M --disk 1M --kernel "$work/kernel" --initrd "$work/initrd" \
+               --virt-type qemu --storage "$vms" --ha "${@:2}" 2>&1; }
+out=$(vmcreate web1); rc=$?
+[ $rc -eq 2 ] && grep -q "vm-web1 already" <<<"$out" && [ ! -e "$vms/web1" ] \
+  && pass "vm create --ha refuses a resource id the CIB has, before making anything" || fail "create over vm-web1: rc $rc $out"
+out=$(vmcreate web4 --migration-unsafe --shutdown-timeout 3) && pass "vm create --ha web4" || fail "vm create --ha web4: $out"
+p4='//primitive[@id="vm-web4"]'
+[ "$(xmllint --xpath "string($p4//nvpair[@name=\"config\"]/@value)" "$CIB_file")" = "$vms/web4/web4.xml" ] \
+  && [ "$(xmllint --xpath "string($p4/meta_attributes/nvpair[@name=\"target-role\"]/@value)" "$CIB_file")" = Stopped ] \
+  && [ "$(xmllint --xpath "string($p4//nvpair[@name=\"shutdown_timeout\"]/@value)" "$CIB_file")" = 3 ] \
+  && [ "$(xmllint --xpath "string($p4//nvpair[@name=\"migration_unsafe\"]/@value)" "$CIB_file")" = true ] \
+  && pass "vm create --ha: config is the definition in the VM's directory, target-role=Stopped, the stop settings given" \
+  || fail "vm create --ha resource: $(xmllint --xpath "$p4" "$CIB_file" 2>&1)"
+out=$("$evosctl" -c test:///default vm delete web4 --storage "$vms" --yes 2>&1) && [ ! -e "$vms/web4" ] \
+  && ! xmllint --xpath "$p4" "$CIB_file" >/dev/null 2>&1 && pass "vm delete removes the resource and the VM's directory" \
+  || fail "vm delete web4: $out"
 unset CIB_file
 crm_verify -x crm.xml && pass "crm_verify accepts the crmsh configuration" || fail "crm_verify (crmsh)"
 primitive=$(xmllint --xpath '//primitive[@id="vm-web1"]' crm.xml 2>/dev/null)

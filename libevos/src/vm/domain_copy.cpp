@@ -78,12 +78,15 @@ Result<std::string> copy_domain(std::string_view domain_xml, const DomainCopy& c
   for (const char* kind : {"serial", "console", "parallel", "channel"}) {
     unsigned n = 0;
     for (auto dev : devices.children(kind)) {
-      if (std::string(dev.attribute("type").as_string()) != "file") continue;
-      auto path = dev.child("source").attribute("path");
-      if (!path) continue;
-      auto [it, fresh] = moved.try_emplace(path.as_string(), fmt::format("{}/{}.{}-{}.log", c.file_dir, c.new_name, kind, n));
-      if (fresh) ++n;
-      path.set_value(it->second.c_str());
+      // A file device's own file, and the <log file> any device (a pty for the console) keeps.
+      for (auto path : {std::string(dev.attribute("type").as_string()) == "file" ? dev.child("source").attribute("path")
+                                                                                 : pugi::xml_attribute(),
+                        dev.child("log").attribute("file")}) {
+        if (!path) continue;
+        auto [it, fresh] = moved.try_emplace(path.as_string(), fmt::format("{}/{}.{}-{}.log", c.file_dir, c.new_name, kind, n));
+        if (fresh) ++n;
+        path.set_value(it->second.c_str());
+      }
     }
   }
   std::ostringstream out;

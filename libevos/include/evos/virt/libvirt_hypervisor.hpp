@@ -54,6 +54,13 @@ class LibvirtHypervisor final : public vm::Hypervisor, public backup::VmHost {
   Result<void> redefine_snapshot(const std::string& domain, const vm::SnapshotMetadata& snapshot) override;
   Result<bool> backup_running(const std::string& domain) override;
   Result<void> abort_job(const std::string& domain) override;
+  // Removes the persistent definition of a domain that is not running, with its managed save,
+  // snapshot and checkpoint metadata (`vm delete`; src/virt/libvirt_vm_admin.cpp). An unknown
+  // domain is Errc::not_found.
+  Result<void> undefine(const std::string& domain);
+  // Whether this host's libvirt has a network of that name (virNetworkLookupByName), defined
+  // whether or not it is active: `vm create --network` refuses one that does not exist here.
+  Result<bool> has_network(const std::string& network);
 
   Result<backup::VmRunState> run_state(const std::string& vm) override;
   Result<std::string> domain_xml(const std::string& vm, bool inactive) override;

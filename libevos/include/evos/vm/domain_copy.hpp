@@ -30,7 +30,8 @@ struct DomainCopy {
   // Disks (device='disk') of the original that are not in `disks`: left out of the copy, or an
   // error (a clone must copy every disk; a restore may take only some).
   bool drop_other_disks = false;
-  // Every serial, console, parallel or channel device writing to a file (type='file') is moved to
+  // Every serial, console, parallel or channel device writing to a file (type='file', or any type
+  // with a <log file>, as the pty serial of `evosctl vm create`) is moved to
   // FILE_DIR/NEW_NAME.KIND-N.log, so the copy never writes into the original's logs.
   std::string file_dir;
 };

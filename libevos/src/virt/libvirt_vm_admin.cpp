@@ -1,0 +1,27 @@
+// LibvirtHypervisor's calls for `evosctl vm create|delete` (virDomainUndefineFlags, virNetworkLookupByName).
+#include "libvirt_internal.hpp"
+
+namespace evos::virt {
+
+Result<void> LibvirtHypervisor::undefine(const std::string& domain) {
+  Activity a(fmt::format("libvirt: undefine domain '{}'", domain));
+  auto dom = impl_->lookup(domain);
+  if (!dom) return std::move(dom).error();
+  const unsigned flags = VIR_DOMAIN_UNDEFINE_MANAGED_SAVE | VIR_DOMAIN_UNDEFINE_SNAPSHOTS_METADATA |
+                         VIR_DOMAIN_UNDEFINE_CHECKPOINTS_METADATA | VIR_DOMAIN_UNDEFINE_NVRAM;
+  if (virDomainUndefineFlags(dom->get(), flags) < 0) return detail::last_error(fmt::format("undefine domain '{}'", domain));
+  return {};
+}
+
+Result<bool> LibvirtHypervisor::has_network(const std::string& network) {
+  Activity a(fmt::format("libvirt: look up network '{}' (virNetworkLookupByName)", network));
+  virNetworkPtr net = virNetworkLookupByName(impl_->conn.get(), network.c_str());
+  if (net) {
+    virNetworkFree(net);
+    return true;
+  }
+  if (detail::last_error_code() == VIR_ERR_NO_NETWORK) return false;
+  return detail::last_error(fmt::format("look up network '{}'", network));
+}
+
+}  // namespace evos::virt
