@@ -1,0 +1,130 @@
+#!/bin/bash
+# evosctl net on real libvirtd hosts (tests/support/virt-hosts.sh): a NAT network created on both
+# hosts through their URIs (libvirt's network driver, dnsmasq and iptables inside each host's
+# network namespace), listed as identical, a guest on it that gets its static DHCP address and
+# pings the gateway (EVOS-NET lines of tests/support/build-guest.sh), a second create that is
+# "already exists", a differing definition named, a delete refused while a domain uses the
+# network, and the VM agent refusing (validate-all, start: 5) a domain on a network its host lacks.
+# Usage: net_real.sh BUILD_DIR EVOSCTL VM_AGENT. Needs root (namespaces, libvirtd).
+set -uo pipefail
+[ "$(id -u)" = 0 ] || { echo "SKIP: needs root (network namespaces, libvirtd)"; exit 77; }
+build=$(cd "$1" && pwd)
+evosctl=$(readlink -f "$2")
+agent=$(readlink -f "$3")
+here=$(cd "$(dirname "$0")/../.." && pwd)
+prefix=${EVOS_TEST_PREFIX:-n$(printf '%04d' $((RANDOM % 10000)))}
+base=${EVOS_TEST_BASE:-/tmp/evos-$prefix}
+guest=$build/guest-cache
+shared=$base/shared
+dom=evn1
+mac=52:54:00:18:77:10
+export EVOS_TEST_PREFIX=$prefix EVOS_TEST_BASE=$base
+hosts() { "$here/tests/support/virt-hosts.sh" "$@"; }
+cleanup() { hosts down >/dev/null 2>&1; rm -rf "$base"; }
+trap cleanup EXIT
+trap 'exit 130' INT TERM
+passes=0 fails=0
+pass() { passes=$((passes+1)); echo "ok: $*"; }
+fail() { fails=$((fails+1)); echo "FAIL: $*"; }
+die() { echo "FAIL: $*"; echo "net_real: $passes passed, $((fails+1)) failed"; exit 1; }
+json() { python3 -c "import json,sys; d=json.load(sys.stdin); print($1)"; }
+
+"$here/tests/support/build-guest.sh" "$guest" || die "cannot build the test guest"
+mkdir -p "$shared"
+hosts up || die "the libvirt hosts did not come up"
+uri1=$(hosts uri 1) uri2=$(hosts uri 2)
+both=(--hypervisor "$uri1" --hypervisor "$uri2")
+E() { "$evosctl" "$@"; }
+# E_rc WANT WHAT ARGS...: evosctl's exit code and output ($OUT)
+E_rc() {
+  local want=$1 what=$2; shift 2
+  OUT=$(E "$@" 2>&1); local rc=$?
+  if [ "$rc" -eq "$want" ]; then pass "$what (rc $rc)"; else fail "$what: rc $rc, expected $want"; echo "$OUT" | sed 's/^/    /'; fi
+}
+
+# --- create on both hosts ---
+create=(net create evnat --nat 198.18.77.1/24 --dhcp-range 198.18.77.100-198.18.77.150 --host "$mac=198.18.77.10")
+E_rc 0 "net create on both hosts" "${create[@]}" "${both[@]}"
+[ "$(grep -c ': created$' <<<"$OUT")" = 2 ] && pass "created on both" || fail "create said: $OUT"
+for h in 1 2; do
+  info=$(hosts virsh "$h" net-info evnat 2>&1)
+  grep -Eq '^Active: +yes' <<<"$info" && pass "host $h: active" || fail "host $h: evnat not active: $info"
+  grep -Eq '^Autostart: +yes' <<<"$info" && pass "host $h: autostart" || fail "host $h: no autostart: $info"
+done
+list=$(E net list --json "${both[@]}") || fail "net list --json failed"
+[ "$(json '[n["identical"] for n in d["networks"] if n["name"]=="evnat"][0]' <<<"$list")" = True ] &&
+  pass "net list --json: identical on both" || fail "net list: $list"
+[ "$(json '[n for n in d["networks"] if n["name"]=="evnat"][0]["nodes"][1]["definition"]["hosts"][0]["ip"]' <<<"$list")" = 198.18.77.10 ] &&
+  pass "net list --json shows the static host" || fail "net list: $list"
+
+# --- a guest on it: its static DHCP address, the gateway answers ---
+hosts domain-xml "$dom" "$shared" "$guest" "$shared/$dom.xml" 128 || die "cannot write the domain XML"
+sed -i "s|  </devices>|    <interface type='network'><mac address='$mac'/><source network='evnat'/><model type='virtio'/></interface>\n  </devices>|" \
+  "$shared/$dom.xml"
+hosts virsh 1 define "$shared/$dom.xml" >/dev/null || die "cannot define $dom"
+mark=$(hosts serial-mark "$shared" "$dom")
+hosts virsh 1 start "$dom" >/dev/null || die "cannot start $dom"
+hosts wait-boot "$shared" "$dom" "$mark" 60 >/dev/null || die "the guest did not boot and tick"
+net_line() { tail -c +$((mark + 1)) "$shared/$dom.serial.log" 2>/dev/null | tr -d '\r' | grep -a "^EVOS-NET $1" | tail -n 1; }
+for _ in $(seq 1 600); do [ -n "$(net_line 'gw-ping\|dhcp')" ] && break; sleep 0.1; done
+lease=$(net_line ip=)
+[ "$lease" = "EVOS-NET ip=198.18.77.10 gw=198.18.77.1" ] && pass "the guest got its static DHCP address ($lease)" ||
+  fail "lease line: '$lease' ($(net_line 'dhcp'))"
+[ "$(net_line gw-ping)" = "EVOS-NET gw-ping ok" ] && pass "the guest pings the gateway" || fail "gateway ping: '$(net_line gw-ping)'"
+
+# --- again: already exists; a different definition is named ---
+E_rc 0 "net create again" "${create[@]}" "${both[@]}"
+[ "$(grep -c ': already exists$' <<<"$OUT")" = 2 ] && pass "again: 'already exists' on both" || fail "again said: $OUT"
+E_rc 2 "net create with another DHCP range" net create evnat --nat 198.18.77.1/24 --dhcp-range 198.18.77.100-198.18.77.160 \
+  --host "$mac=198.18.77.10" "${both[@]}"
+grep -q "DHCP range: 198.18.77.100-198.18.77.160 on the request, 198.18.77.100-198.18.77.150 on $uri1" <<<"$OUT" &&
+  pass "the difference is named" || fail "difference: $OUT"
+# A network defined differently on each host (by hand, or before evos): net list says how.
+E_rc 0 "a network on host 1 only" net create evdiff --nat 198.18.78.1/24 --hypervisor "$uri1"
+E_rc 0 "the same name on host 2, another range" net create evdiff --nat 198.18.78.1/24 --dhcp-range 198.18.78.10-198.18.78.20 --hypervisor "$uri2"
+list=$(E net list --json "${both[@]}")
+[ "$(json '[n["identical"] for n in d["networks"] if n["name"]=="evdiff"][0]' <<<"$list")" = False ] &&
+  pass "net list: evdiff is not identical" || fail "net list: $list"
+json '[n["problems"] for n in d["networks"] if n["name"]=="evdiff"][0][0]' <<<"$list" |
+  grep -q "^differs on $uri2: DHCP range: 198.18.78.128-198.18.78.254 on $uri1, 198.18.78.10-198.18.78.20 on $uri2" &&
+  pass "net list names the difference" || fail "problems: $list"
+E_rc 0 "delete evdiff" net delete evdiff --yes "${both[@]}"
+
+# --- delete refused while a domain uses the network ---
+E_rc 2 "net delete without --yes" net delete evnat "${both[@]}"
+E_rc 2 "net delete while $dom runs on it" net delete evnat --yes "${both[@]}"
+grep -q "in use by $dom (running) on $uri1" <<<"$OUT" && pass "the refusal names the domain" || fail "refusal: $OUT"
+hosts virsh 1 destroy "$dom" >/dev/null 2>&1
+E_rc 2 "net delete while $dom is defined on it" net delete evnat --yes "${both[@]}"
+grep -q "in use by $dom (defined)" <<<"$OUT" && pass "a defined domain counts too" || fail "refusal: $OUT"
+hosts virsh 1 undefine "$dom" >/dev/null 2>&1
+
+# --- the VM agent on a host without the network: validate-all and start are 5 ---
+ra() {
+  local n=$1 action=$2; shift 2
+  hosts in-net "$n" env -i PATH=/usr/sbin:/usr/bin:/sbin:/bin OCF_ROOT=/usr/lib/ocf HA_RSCTMP="$base/rsc$n" \
+    OCF_RESOURCE_INSTANCE=$dom OCF_RESKEY_config="$shared/$dom.xml" OCF_RESKEY_hypervisor="$(hosts uri "$n")" \
+    OCF_RESKEY_CRM_meta_timeout=60000 "$@" "$agent" "$action"
+}
+OUT=$(ra 2 validate-all OCF_CHECK_LEVEL=10 2>&1) && pass "validate-all on host 2 with evnat there (rc 0)" || fail "validate-all: $OUT"
+hosts virsh 2 net-destroy evnat >/dev/null || fail "cannot stop evnat on host 2"
+OUT=$(ra 2 validate-all OCF_CHECK_LEVEL=10 2>&1); rc=$?
+[ "$rc" = 5 ] && pass "validate-all on host 2 with evnat stopped: rc 5 (OCF_ERR_INSTALLED)" || fail "validate-all: rc $rc: $OUT"
+OUT=$(ra 2 start 2>&1); rc=$?
+[ "$rc" = 5 ] && pass "start on host 2 with evnat stopped: rc 5" || fail "start: rc $rc: $OUT"
+grep -q "'evnat' is defined but not active" <<<"$OUT" && pass "the agent names the network" || fail "agent said: $OUT"
+hosts virsh 2 dominfo "$dom" >/dev/null 2>&1 && fail "the refused start defined $dom on host 2" || pass "nothing defined on host 2"
+list=$(E net list --json "${both[@]}")
+json '[n["problems"] for n in d["networks"] if n["name"]=="evnat"][0]' <<<"$list" | grep -q "inactive on $uri2" &&
+  pass "net list: evnat inactive on host 2" || fail "net list: $list"
+E_rc 0 "net create starts it again on host 2" "${create[@]}" "${both[@]}"
+grep -q "$uri2: already exists, started" <<<"$OUT" && pass "said so" || fail "create said: $OUT"
+
+# --- delete ---
+E_rc 0 "net delete when nothing uses it" net delete evnat --yes "${both[@]}"
+[ "$(grep -c ': deleted$' <<<"$OUT")" = 2 ] && pass "deleted on both" || fail "delete said: $OUT"
+hosts virsh 1 net-info evnat >/dev/null 2>&1 && fail "evnat still on host 1" || pass "gone from host 1"
+E_rc 3 "net delete again: not found" net delete evnat --yes "${both[@]}"
+
+echo "net_real: $passes passed, $fails failed"
+[ "$fails" = 0 ]
