@@ -120,6 +120,7 @@ nlohmann::json spec_json(const network::NetworkSpec& s) {
   nlohmann::json hosts = nlohmann::json::array();
   for (const auto& h : s.hosts) hosts.push_back({{"mac", h.mac}, {"ip", h.ip}});
   nlohmann::json j = {{"kind", std::string(network::to_string(s.kind))}, {"forward_mode", s.forward_mode}, {"bridge", s.bridge}};
+  if (!s.mac.empty()) j["mac"] = s.mac;
   if (!s.address.empty()) {
     j["address"] = s.address;
     j["prefix"] = s.prefix;

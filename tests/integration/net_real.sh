@@ -2,7 +2,8 @@
 # evosctl net on real libvirtd hosts (tests/support/virt-hosts.sh): a NAT network created on both
 # hosts through their URIs (libvirt's network driver, dnsmasq and iptables inside each host's
 # network namespace), listed as identical, a guest on it that gets its static DHCP address and
-# pings the gateway (EVOS-NET lines of tests/support/build-guest.sh), a second create that is
+# pings the gateway (EVOS-NET lines of tests/support/build-guest.sh) and keeps its address across
+# a live migration to the other host, a second create that is
 # "already exists", a differing definition named, a delete refused while a domain uses the
 # network, and the VM agent refusing (validate-all, start: 5) a domain on a network its host lacks.
 # Usage: net_real.sh BUILD_DIR EVOSCTL VM_AGENT. Needs root (namespaces, libvirtd).
@@ -51,6 +52,9 @@ for h in 1 2; do
   grep -Eq '^Active: +yes' <<<"$info" && pass "host $h: active" || fail "host $h: evnat not active: $info"
   grep -Eq '^Autostart: +yes' <<<"$info" && pass "host $h: autostart" || fail "host $h: no autostart: $info"
 done
+m1=$(hosts virsh 1 net-dumpxml evnat | grep -o "<mac address='[^']*'")
+m2=$(hosts virsh 2 net-dumpxml evnat | grep -o "<mac address='[^']*'")
+[ -n "$m1" ] && [ "$m1" = "$m2" ] && pass "the gateway has the same MAC on both hosts ($m1)" || fail "gateway MACs: '$m1' '$m2'"
 list=$(E net list --json "${both[@]}") || fail "net list --json failed"
 [ "$(json '[n["identical"] for n in d["networks"] if n["name"]=="evnat"][0]' <<<"$list")" = True ] &&
   pass "net list --json: identical on both" || fail "net list: $list"
@@ -71,6 +75,14 @@ lease=$(net_line ip=)
 [ "$lease" = "EVOS-NET ip=198.18.77.10 gw=198.18.77.1" ] && pass "the guest got its static DHCP address ($lease)" ||
   fail "lease line: '$lease' ($(net_line 'dhcp'))"
 [ "$(net_line gw-ping)" = "EVOS-NET gw-ping ok" ] && pass "the guest pings the gateway" || fail "gateway ping: '$(net_line gw-ping)'"
+
+# --- live migration: the guest keeps its address, now behind host 2's NAT ---
+hosts in-net 1 ping -c 2 -W 2 198.18.77.10 >/dev/null 2>&1 && pass "host 1 reaches the guest on evnat" || fail "host 1 cannot ping the guest"
+hosts in-net 1 virsh -c "$uri1" migrate --live --p2p --persistent --undefinesource --unsafe "$dom" qemu+tcp://198.19.0.2/system \
+  >/dev/null 2>&1 || die "live migration failed"
+hosts in-net 2 ping -c 3 -W 2 198.18.77.10 >/dev/null 2>&1 && pass "after a live migration host 2 reaches the guest at the same address" ||
+  fail "host 2 cannot ping the guest after the migration"
+hosts in-net 1 ping -c 1 -W 1 198.18.77.10 >/dev/null 2>&1 && fail "host 1 still reaches the guest" || pass "host 1 no longer does"
 
 # --- again: already exists; a different definition is named ---
 E_rc 0 "net create again" "${create[@]}" "${both[@]}"
@@ -93,11 +105,11 @@ E_rc 0 "delete evdiff" net delete evdiff --yes "${both[@]}"
 # --- delete refused while a domain uses the network ---
 E_rc 2 "net delete without --yes" net delete evnat "${both[@]}"
 E_rc 2 "net delete while $dom runs on it" net delete evnat --yes "${both[@]}"
-grep -q "in use by $dom (running) on $uri1" <<<"$OUT" && pass "the refusal names the domain" || fail "refusal: $OUT"
-hosts virsh 1 destroy "$dom" >/dev/null 2>&1
+grep -q "in use by $dom (running) on $uri2" <<<"$OUT" && pass "the refusal names the domain and its host" || fail "refusal: $OUT"
+hosts virsh 2 destroy "$dom" >/dev/null 2>&1
 E_rc 2 "net delete while $dom is defined on it" net delete evnat --yes "${both[@]}"
-grep -q "in use by $dom (defined)" <<<"$OUT" && pass "a defined domain counts too" || fail "refusal: $OUT"
-hosts virsh 1 undefine "$dom" >/dev/null 2>&1
+grep -q "in use by $dom (defined) on $uri2" <<<"$OUT" && pass "a defined domain counts too" || fail "refusal: $OUT"
+hosts virsh 2 undefine "$dom" >/dev/null 2>&1
 
 # --- the VM agent on a host without the network: validate-all and start are 5 ---
 ra() {

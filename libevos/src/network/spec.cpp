@@ -125,11 +125,18 @@ Result<std::string> canonical_mac(std::string_view text) {
   return out;
 }
 
+std::string gateway_mac(std::string_view name) {
+  std::uint32_t h = 2166136261u;  // FNV-1a: stable across builds and hosts
+  for (unsigned char c : name) h = (h ^ c) * 16777619u;
+  return fmt::format("52:54:00:{:02x}:{:02x}:{:02x}", (h >> 16) & 255, (h >> 8) & 255, h & 255);
+}
+
 Result<NetworkSpec> nat_spec(const NatRequest& r) {
   NetworkSpec s;
   s.name = r.name;
   s.kind = Kind::nat;
   s.forward_mode = "nat";
+  s.mac = gateway_mac(r.name);
   const auto slash = r.cidr.find('/');
   if (slash == std::string::npos)
     return make_error(Errc::invalid_argument, "--nat '{}': give the gateway's address with its prefix, e.g. 192.168.100.1/24",
@@ -198,10 +205,12 @@ Result<void> validate(const NetworkSpec& s) {
                       s.forward_mode.empty() ? "isolated" : s.forward_mode);
   if (s.kind == Kind::bridge) {
     if (auto r = check_bridge_name(s.bridge); !r) return std::move(r).error().context(who);
-    if (!s.address.empty() || !s.dhcp_start.empty() || !s.hosts.empty())
+    if (!s.address.empty() || !s.mac.empty() || !s.dhcp_start.empty() || !s.hosts.empty())
       return make_error(Errc::invalid_argument, "{}: a bridge network has no addresses or DHCP of its own (the LAN's are used)", who);
     return {};
   }
+  if (!s.mac.empty())
+    if (auto m = canonical_mac(s.mac); !m) return std::move(m).error().context(fmt::format("{}: gateway MAC", who));
   auto gw = address_arg(s.address, "gateway address");
   if (!gw) return std::move(gw).error().context(who);
   if (s.prefix < 8 || s.prefix > 30)
@@ -264,6 +273,7 @@ std::string to_xml(const NetworkSpec& s) {
   net.append_child("name").text().set(s.name.c_str());
   if (!s.forward_mode.empty()) net.append_child("forward").append_attribute("mode") = s.forward_mode.c_str();
   if (!s.bridge.empty()) net.append_child("bridge").append_attribute("name") = s.bridge.c_str();
+  if (!s.mac.empty()) net.append_child("mac").append_attribute("address") = s.mac.c_str();
   if (!s.address.empty()) {
     auto ip = net.append_child("ip");
     ip.append_attribute("address") = s.address.c_str();
@@ -302,6 +312,8 @@ Result<NetworkSpec> parse_xml(std::string_view xml) {
   s.kind = s.forward_mode == "nat" ? Kind::nat : s.forward_mode == "bridge" ? Kind::bridge : Kind::other;
   // A nat network's bridge is chosen by each host's libvirtd (virbrN): not part of the definition.
   if (s.kind != Kind::nat) s.bridge = net.child("bridge").attribute("name").as_string();
+  s.mac = net.child("mac").attribute("address").as_string();
+  if (auto m = canonical_mac(s.mac)) s.mac = *m;
   for (auto ip : net.children("ip")) {
     const std::string family = ip.attribute("family").as_string("ipv4");
     if (family != "ipv4") continue;
@@ -342,6 +354,7 @@ std::vector<Difference> compare(const NetworkSpec& a, const NetworkSpec& b) {
   field("name", a.name, b.name);
   field("forward mode", a.forward_mode.empty() ? "none" : a.forward_mode, b.forward_mode.empty() ? "none" : b.forward_mode);
   field("bridge", a.bridge, b.bridge);
+  field("gateway MAC", a.mac, b.mac);
   field("address", cidr(a), cidr(b));
   field("DHCP range", range_text(a), range_text(b));
   std::map<std::string, std::string> ha, hb;

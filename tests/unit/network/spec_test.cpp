@@ -108,6 +108,11 @@ TEST_CASE("network: XML both ways", "[network]") {
   CHECK(xml.find("<range start=\"198.18.50.100\" end=\"198.18.50.150\" />") != std::string::npos);
   CHECK(xml.find("<host mac=\"52:54:00:12:34:56\" ip=\"198.18.50.10\" />") != std::string::npos);
   CHECK(xml.find("<uuid") == std::string::npos);
+  // the gateway's MAC: the same on every node, from the name
+  CHECK(xml.find("<mac address=\"" + gateway_mac("lan") + "\" />") != std::string::npos);
+  CHECK(gateway_mac("lan") == gateway_mac("lan"));
+  CHECK(gateway_mac("lan") != gateway_mac("lan2"));
+  CHECK(canonical_mac(gateway_mac("lan")));
   auto back = parse_xml(xml);
   REQUIRE(back);
   CHECK(*back == s);
@@ -138,7 +143,11 @@ TEST_CASE("network: libvirt's own XML reads as the spec it came from", "[network
 </network>)";
   auto s = parse_xml(libvirt_xml);
   REQUIRE(s);
-  CHECK(*s == nat("198.18.50.1/24", "198.18.50.100-198.18.50.150", {"52:54:00:12:34:56=198.18.50.10"}));
+  CHECK(s->mac == "52:54:00:aa:bb:cc");
+  auto want = nat("198.18.50.1/24", "198.18.50.100-198.18.50.150", {"52:54:00:12:34:56=198.18.50.10"});
+  CHECK(compare(want, *s) == std::vector<Difference>{{"gateway MAC", gateway_mac("lan"), "52:54:00:aa:bb:cc"}});
+  want.mac = s->mac;
+  CHECK(*s == want);
 
   auto isolated = parse_xml("<network><name>iso</name><ip address='10.9.0.1' prefix='24'/></network>");
   REQUIRE(isolated);
@@ -165,10 +174,11 @@ TEST_CASE("network: compare names every difference", "[network]") {
 
   const auto br = *bridge_spec("lan", "br0");
   const auto kinds = compare(nat("198.18.50.1/24"), br);
-  REQUIRE(kinds.size() == 4);
+  REQUIRE(kinds.size() == 5);
   CHECK(kinds[0] == Difference{"forward mode", "nat", "bridge"});
   CHECK(kinds[1] == Difference{"bridge", "", "br0"});
-  CHECK(kinds[2].what == "address");
-  CHECK(kinds[3].what == "DHCP range");
+  CHECK(kinds[2].what == "gateway MAC");
+  CHECK(kinds[3].what == "address");
+  CHECK(kinds[4].what == "DHCP range");
   CHECK(compare(br, *bridge_spec("lan", "br1")) == std::vector<Difference>{{"bridge", "br0", "br1"}});
 }

@@ -37,6 +37,10 @@ struct NetworkSpec {
   // bridge: the host bridge guests join. nat: left to libvirt (virbrN, chosen per host, never
   // seen by a guest), so not part of the definition evos compares.
   std::string bridge;
+  // nat: the MAC of the gateway (the bridge libvirt makes). The same on every node: a guest that
+  // migrates keeps the gateway's MAC in its ARP cache, and a bridge with another MAC would drop
+  // its frames until that entry expired (tens of seconds). Default: derived from the name.
+  std::string mac;
   // nat: the gateway's address on the network's bridge and the prefix length of its subnet.
   std::string address;
   int prefix = 0;
@@ -58,6 +62,9 @@ Result<void> check_name(std::string_view name);
 Result<void> check_bridge_name(std::string_view name);
 // A MAC address "52:54:00:AB:cd:01" -> "52:54:00:ab:cd:01"; unicast only (a guest's NIC).
 Result<std::string> canonical_mac(std::string_view text);
+// The gateway MAC evos gives a nat network: 52:54:00 (QEMU/libvirt's prefix) and three bytes of
+// a hash of the name, so every node computes the same one.
+std::string gateway_mac(std::string_view name);
 
 // What `evosctl net create` takes, turned into a spec and checked.
 struct NatRequest {
