@@ -3,7 +3,8 @@
 # hosts through their URIs (libvirt's network driver, dnsmasq and iptables inside each host's
 # network namespace), listed as identical, a guest on it that gets its static DHCP address and
 # pings the gateway (EVOS-NET lines of tests/support/build-guest.sh) and keeps its address across
-# a live migration to the other host, a second create that is
+# a live migration to the other host, cluster check (over a CIB file) with the network on both
+# hosts and with it stopped on one, a second create that is
 # "already exists", a differing definition named, a delete refused while a domain uses the
 # network, and the VM agent refusing (validate-all, start: 5) a domain on a network its host lacks.
 # Usage: net_real.sh BUILD_DIR EVOSCTL VM_AGENT. Needs root (namespaces, libvirtd).
@@ -76,6 +77,19 @@ lease=$(net_line ip=)
   fail "lease line: '$lease' ($(net_line 'dhcp'))"
 [ "$(net_line gw-ping)" = "EVOS-NET gw-ping ok" ] && pass "the guest pings the gateway" || fail "gateway ping: '$(net_line gw-ping)'"
 
+# --- cluster check: a CIB file (Pacemaker's CIB_file) with nodes h1, h2 and the VM as an
+# ocf:evos:vm primitive; each node's libvirtd reached through its socket (%n = h1, h2) ---
+cib=$base/cib.xml
+cibadmin --empty > "$cib" || die "cibadmin --empty"
+for n in 1 2; do CIB_file=$cib cibadmin --create -o nodes -X "<node id=\"$n\" uname=\"h$n\"/>" || die "CIB node h$n"; done
+CIB_file=$cib cibadmin --create -o resources -X "<primitive id=\"vm-$dom\" class=\"ocf\" provider=\"evos\" type=\"vm\">
+  <instance_attributes id=\"vm-$dom-ia\"><nvpair id=\"vm-$dom-config\" name=\"config\" value=\"$shared/$dom.xml\"/></instance_attributes>
+  </primitive>" || die "CIB primitive"
+check() { CIB_file=$cib "$evosctl" cluster check --remote-hypervisor "qemu+unix:///system?socket=$base/%n/run/libvirt-sock" "$@"; }
+OUT=$(check --json 2>&1); rc=$?
+[ "$rc" = 0 ] && [ "$(json 'd["ok"], len(d["findings"]), len(d["vms"])' <<<"$OUT")" = "True 0 1" ] &&
+  pass "cluster check: $dom's network is on both nodes (rc 0)" || fail "cluster check: rc $rc: $OUT"
+
 # --- live migration: the guest keeps its address, now behind host 2's NAT ---
 hosts in-net 1 ping -c 2 -W 2 198.18.77.10 >/dev/null 2>&1 && pass "host 1 reaches the guest on evnat" || fail "host 1 cannot ping the guest"
 hosts in-net 1 virsh -c "$uri1" migrate --live --p2p --persistent --undefinesource --unsafe "$dom" qemu+tcp://198.19.0.2/system \
@@ -126,6 +140,9 @@ OUT=$(ra 2 start 2>&1); rc=$?
 [ "$rc" = 5 ] && pass "start on host 2 with evnat stopped: rc 5" || fail "start: rc $rc: $OUT"
 grep -q "'evnat' is defined but not active" <<<"$OUT" && pass "the agent names the network" || fail "agent said: $OUT"
 hosts virsh 2 dominfo "$dom" >/dev/null 2>&1 && fail "the refused start defined $dom on host 2" || pass "nothing defined on host 2"
+OUT=$(check 2>&1); rc=$?
+[ "$rc" = 1 ] && grep -q "^PROBLEM vm-$dom on h2: network 'evnat' is defined but not active on h2" <<<"$OUT" &&
+  pass "cluster check names the inactive network on h2 (rc 1)" || fail "cluster check: rc $rc: $OUT"
 list=$(E net list --json "${both[@]}")
 json '[n["problems"] for n in d["networks"] if n["name"]=="evnat"][0]' <<<"$list" | grep -q "inactive on $uri2" &&
   pass "net list: evnat inactive on host 2" || fail "net list: $list"

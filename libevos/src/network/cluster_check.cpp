@@ -25,6 +25,7 @@ std::string_view to_string(Problem p) {
     case Problem::network_differs: return "network-differs";
     case Problem::bridge_missing: return "bridge-missing";
     case Problem::bridge_unknown: return "bridge-unknown";
+    case Problem::dynamic_address: return "dynamic-address";
   }
   return "unknown";
 }
@@ -49,6 +50,30 @@ std::vector<Finding> check_vm_networks(const std::vector<HaVm>& vms, const std::
                        fmt::format("its networks cannot be checked on {}: {}", node.node, *node.error)});
     std::vector<std::string> seen;
     for (const auto& i : *ifs) {
+      if (i.type == InterfaceUse::Type::network) {
+        // Static DHCP entry, judged on the first node that has the network (differences between
+        // nodes are reported below).
+        for (const auto& n : nodes) {
+          const NetworkInfo* x = n.error ? nullptr : find(n, i.source);
+          if (!x) continue;
+          auto s = parse_xml(x->xml);
+          if (!s) break;
+          if (s->kind == Kind::nat && !s->dhcp_start.empty()) {
+            const auto mac = canonical_mac(i.mac);
+            const bool fixed = mac && std::any_of(s->hosts.begin(), s->hosts.end(), [&](const DhcpHost& h) { return h.mac == *mac; });
+            if (!fixed)
+              out.push_back({vm.resource, "", Problem::dynamic_address, i.source,
+                             i.mac.empty() ? fmt::format("an interface on NAT network '{}' has no MAC in {} (libvirt makes a new one at every "
+                                                         "define, so DHCP gives it a new address); set one and a static DHCP entry for it",
+                                                         i.source, vm.config)
+                                           : fmt::format("interface {} has no static DHCP entry on NAT network '{}': each node's dnsmasq keeps "
+                                                         "its own leases, so after a failover it may get another address (evosctl net create "
+                                                         "--host {}=IP)",
+                                                         i.mac, i.source, i.mac)});
+          }
+          break;
+        }
+      }
       if (std::find(seen.begin(), seen.end(), i.source) != seen.end()) continue;  // two NICs on one network
       seen.push_back(i.source);
       if (i.type == InterfaceUse::Type::bridge) {

@@ -273,6 +273,14 @@ std::string to_xml(const NetworkSpec& s) {
   net.append_child("name").text().set(s.name.c_str());
   if (!s.forward_mode.empty()) net.append_child("forward").append_attribute("mode") = s.forward_mode.c_str();
   if (!s.bridge.empty()) net.append_child("bridge").append_attribute("name") = s.bridge.c_str();
+  if (s.kind == Kind::nat) {
+    // No STP on a NAT network's bridge: it has only the guests' tap devices, no uplink that could
+    // make a loop, and with STP on the kernel holds every new port (a migrated guest's tap on
+    // the destination) in listening and learning for at least 2 s each before it forwards.
+    auto br = net.append_child("bridge");
+    br.append_attribute("stp") = "off";
+    br.append_attribute("delay") = "0";
+  }
   if (!s.mac.empty()) net.append_child("mac").append_attribute("address") = s.mac.c_str();
   if (!s.address.empty()) {
     auto ip = net.append_child("ip");

@@ -8,7 +8,7 @@ using namespace evos::network;
 namespace {
 
 NetworkSpec lan(std::string range = "198.18.60.100-198.18.60.150") {
-  auto s = nat_spec({"lan", "198.18.60.1/24", std::move(range), {}});
+  auto s = nat_spec({"lan", "198.18.60.1/24", std::move(range), {"52:54:00:00:00:01=198.18.60.10", "52:54:00:00:00:02=198.18.60.11"}});
   REQUIRE(s);
   return *s;
 }
@@ -17,8 +17,8 @@ NetworkInfo info(const NetworkSpec& s, bool active = true) { return {s.name, act
 
 const std::string web1 =
     "<domain type='qemu'><name>web1</name><devices>"
-    "<interface type='network'><source network='lan'/></interface>"
-    "<interface type='network'><source network='lan'/></interface>"
+    "<interface type='network'><mac address='52:54:00:00:00:01'/><source network='lan'/></interface>"
+    "<interface type='network'><mac address='52:54:00:00:00:02'/><source network='lan'/></interface>"
     "<interface type='bridge'><source bridge='br0'/></interface></devices></domain>";
 
 HaVm vm(std::vector<std::string> on = {"n1"}) { return {"vm-web1", "/shared/web1/web1.xml", web1, "", std::move(on)}; }
@@ -96,4 +96,20 @@ TEST_CASE("cluster check: the ocf:evos:vm primitives of a CIB configuration", "[
   CHECK(*p == std::vector<VmPrimitive>{{"vm-web1", "/shared/web1/web1.xml"}, {"vm-db", "/shared/db/db.xml"}});
   CHECK_FALSE(vm_primitives("<cib/>"));
   CHECK_FALSE(vm_primitives("<"));
+}
+
+TEST_CASE("cluster check: an interface on a NAT network without a static DHCP entry is a warning", "[network]") {
+  std::vector<NodeFacts> nodes{{"n1", std::nullopt, {info(lan())}, std::set<std::string>{}},
+                               {"n2", std::nullopt, {info(lan())}, std::set<std::string>{}}};
+  const std::string xml =
+      "<domain><name>db</name><devices>"
+      "<interface type='network'><mac address='52:54:00:00:00:09'/><source network='lan'/></interface>"
+      "<interface type='network'><source network='lan'/></interface>"
+      "<interface type='network'><mac address='52:54:00:00:00:02'/><source network='lan'/></interface></devices></domain>";
+  const auto f = check_vm_networks({{"vm-db", "/db.xml", xml, "", {}}}, nodes);
+  REQUIRE(f.size() == 2);
+  CHECK(f[0].problem == Problem::dynamic_address);
+  CHECK_FALSE(f[0].blocking());
+  CHECK(f[0].detail.find("interface 52:54:00:00:00:09 has no static DHCP entry on NAT network 'lan'") != std::string::npos);
+  CHECK(f[1].detail.find("has no MAC in /db.xml") != std::string::npos);
 }

@@ -104,6 +104,7 @@ TEST_CASE("network: XML both ways", "[network]") {
   const auto s = nat("198.18.50.1/24", "198.18.50.100-198.18.50.150", {"52:54:00:12:34:56=198.18.50.10"});
   const std::string xml = to_xml(s);
   CHECK(xml.find("<forward mode=\"nat\" />") != std::string::npos);
+  CHECK(xml.find("<bridge stp=\"off\" delay=\"0\" />") != std::string::npos);  // no name: each host's libvirt picks it
   CHECK(xml.find("<ip address=\"198.18.50.1\" prefix=\"24\">") != std::string::npos);
   CHECK(xml.find("<range start=\"198.18.50.100\" end=\"198.18.50.150\" />") != std::string::npos);
   CHECK(xml.find("<host mac=\"52:54:00:12:34:56\" ip=\"198.18.50.10\" />") != std::string::npos);

@@ -30,7 +30,11 @@ struct HaVm {
   std::vector<std::string> running_on; // Pacemaker's view
 };
 
-enum class Problem { config_unreadable, node_unreachable, network_missing, network_inactive, network_differs, bridge_missing, bridge_unknown };
+// dynamic_address: an interface on a nat network with DHCP but no static entry for its MAC (or
+// no MAC at all, so libvirt makes a new one at every define). Each node's dnsmasq keeps its own
+// leases, so after a failover the VM may get another address, or one that a VM on that node has.
+enum class Problem { config_unreadable, node_unreachable, network_missing, network_inactive, network_differs, bridge_missing, bridge_unknown,
+                     dynamic_address };
 std::string_view to_string(Problem p);
 
 struct Finding {
@@ -39,9 +43,10 @@ struct Finding {
   Problem problem = Problem::network_missing;
   std::string source;   // the network or bridge
   std::string detail;   // a sentence for the administrator
-  // bridge_unknown only warns (the node's interfaces could not be listed); every other finding
-  // means a failover to that node would leave the VM without a network (or not start it).
-  [[nodiscard]] bool blocking() const { return problem != Problem::bridge_unknown; }
+  // bridge_unknown (the node's interfaces could not be listed) and dynamic_address only warn;
+  // every other finding means a failover to that node would leave the VM without a network (or
+  // not start it).
+  [[nodiscard]] bool blocking() const { return problem != Problem::bridge_unknown && problem != Problem::dynamic_address; }
 };
 
 std::vector<Finding> check_vm_networks(const std::vector<HaVm>& vms, const std::vector<NodeFacts>& nodes);
