@@ -217,7 +217,7 @@ int cluster_check(const GlobalOptions& g, const CheckOptions& o) {
     auto nets = hv ? (*hv)->networks() : evos::Result<std::vector<network::NetworkInfo>>(hv.error());
     if (nets) {
       f.networks = std::move(*nets);
-      if (auto br = (*hv)->host_bridges()) f.bridges = std::set<std::string>(br->begin(), br->end());
+      if (auto br = (*hv)->host_bridges()) f.bridges = std::move(*br);
     } else {
       f.error = nets.error().message();
     }

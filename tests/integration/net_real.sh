@@ -4,7 +4,8 @@
 # network namespace), listed as identical, a guest on it that gets its static DHCP address and
 # pings the gateway (EVOS-NET lines of tests/support/build-guest.sh) and keeps its address across
 # a live migration to the other host, cluster check (over a CIB file) with the network on both
-# hosts and with it stopped on one, a second create that is
+# hosts and with it stopped on one, a bridge network refused while a host lacks its bridge, a
+# second create that is
 # "already exists", a differing definition named, a delete refused while a domain uses the
 # network, and the VM agent refusing (validate-all, start: 5) a domain on a network its host lacks.
 # Usage: net_real.sh BUILD_DIR EVOSCTL VM_AGENT. Needs root (namespaces, libvirtd).
@@ -148,6 +149,30 @@ json '[n["problems"] for n in d["networks"] if n["name"]=="evnat"][0]' <<<"$list
   pass "net list: evnat inactive on host 2" || fail "net list: $list"
 E_rc 0 "net create starts it again on host 2" "${create[@]}" "${both[@]}"
 grep -q "$uri2: already exists, started" <<<"$OUT" && pass "said so" || fail "create said: $OUT"
+
+# --- a bridge network: the host bridge must exist on every host ---
+hosts in-net 1 ip link add evbr0 type bridge || die "cannot add bridge evbr0 on host 1"
+E_rc 2 "net create --bridge with evbr0 on host 1 only" net create evpub --bridge evbr0 "${both[@]}"
+grep -q "host bridge evbr0 does not exist on $uri2" <<<"$OUT" && pass "the missing bridge is named" || fail "said: $OUT"
+hosts virsh 1 net-info evpub >/dev/null 2>&1 && fail "evpub was defined on host 1 anyway" || pass "nothing defined"
+hosts in-net 2 ip link add evbr0 type bridge || die "cannot add bridge evbr0 on host 2"
+E_rc 0 "net create --bridge with evbr0 on both" net create evpub --bridge evbr0 "${both[@]}"
+list=$(E net list --json "${both[@]}")
+[ "$(json '[n["identical"] for n in d["networks"] if n["name"]=="evpub"][0]' <<<"$list")" = True ] &&
+  pass "net list: evpub identical" || fail "net list: $list"
+# cluster check on a VM with a host-bridge interface: missing on h2 once its bridge is gone
+sed "s|<name>$dom</name>|<name>evn2</name>|; s|<interface type='network'>.*</interface>|<interface type='bridge'><source bridge='evbr0'/><model type='virtio'/></interface>|" \
+  "$shared/$dom.xml" > "$shared/evn2.xml"
+CIB_file=$cib cibadmin --create -o resources -X "<primitive id=\"vm-evn2\" class=\"ocf\" provider=\"evos\" type=\"vm\">
+  <instance_attributes id=\"vm-evn2-ia\"><nvpair id=\"vm-evn2-config\" name=\"config\" value=\"$shared/evn2.xml\"/></instance_attributes>
+  </primitive>" || die "CIB primitive vm-evn2"
+OUT=$(check --json 2>&1); rc=$?
+[ "$rc" = 0 ] && pass "cluster check: evbr0 on both hosts (rc 0)" || fail "cluster check: rc $rc: $OUT"
+hosts in-net 2 ip link del evbr0
+OUT=$(check 2>&1); rc=$?
+[ "$rc" = 1 ] && grep -q "^PROBLEM vm-evn2 on h2: host bridge evbr0 does not exist on h2" <<<"$OUT" &&
+  pass "cluster check names the missing host bridge (rc 1)" || fail "cluster check: rc $rc: $OUT"
+E_rc 0 "net delete evpub" net delete evpub --yes "${both[@]}"
 
 # --- delete ---
 E_rc 0 "net delete when nothing uses it" net delete evnat --yes "${both[@]}"

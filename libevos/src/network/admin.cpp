@@ -59,6 +59,14 @@ Result<std::vector<NodeCreate>> create_network(const NetworkSpec& spec, const st
                           describe(diffs, "the request", node.label));
       continue;
     }
+    if (spec.kind == Kind::bridge) {
+      auto bridges = node.host->host_bridges();
+      if (!bridges) return std::move(bridges).error().context(fmt::format("list host bridges on {}", node.label));
+      // Unknown (no interface driver): libvirt starts a bridge network without looking either.
+      if (*bridges && !(*bridges)->count(spec.bridge))
+        return make_error(Errc::invalid_argument, "{}: host bridge {} does not exist on {} (set it up there first, with the NIC of its LAN)",
+                          who, spec.bridge, node.label);
+    }
     if (spec.kind == Kind::nat)
       for (const auto& other : listings.back()) {
         auto o = parse_xml(other.xml);

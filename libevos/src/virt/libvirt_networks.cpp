@@ -143,21 +143,23 @@ Result<std::vector<network::DomainDefinitions>> LibvirtHypervisor::domain_defini
   return out;
 }
 
-Result<std::vector<std::string>> LibvirtHypervisor::host_bridges() {
+Result<std::optional<std::set<std::string>>> LibvirtHypervisor::host_bridges() {
   Activity a(fmt::format("libvirt: list host interfaces of {} (virConnectListAllInterfaces)", uri_));
   virInterfacePtr* raw = nullptr;
-  const int n = virConnectListAllInterfaces(impl_->conn.get(), &raw, VIR_CONNECT_LIST_INTERFACES_ACTIVE);
+  // Up or down: a bridge without ports has no carrier, and guests can still join it.
+  const int n = virConnectListAllInterfaces(impl_->conn.get(), &raw, 0);
   if (n < 0) {
-    auto e = last_error(fmt::format("list host interfaces of {}", uri_));
-    return Error(Errc::unimplemented, e.message());
+    const int code = last_error_code();
+    if (code == VIR_ERR_NO_SUPPORT || code == VIR_ERR_NO_INTERFACE) return std::optional<std::set<std::string>>();
+    return last_error(fmt::format("list host interfaces of {}", uri_));
   }
   std::vector<InterfacePtr> ifs;
   for (int i = 0; i < n; ++i) ifs.emplace_back(raw[i]);
   std::free(raw);
-  std::vector<std::string> out;
+  std::set<std::string> out;
   for (const auto& i : ifs)
-    if (auto b = network::bridge_of_interface(take(virInterfaceGetXMLDesc(i.get(), 0)))) out.push_back(*b);
-  return out;
+    if (auto b = network::bridge_of_interface(take(virInterfaceGetXMLDesc(i.get(), 0)))) out.insert(*b);
+  return std::optional<std::set<std::string>>(std::move(out));
 }
 
 }  // namespace evos::virt

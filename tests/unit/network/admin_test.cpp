@@ -129,3 +129,17 @@ TEST_CASE("network: list across nodes says what is identical and what is not", "
   auto same = list_across({n1, n3});
   CHECK(same[0].identical);
 }
+
+TEST_CASE("network: a bridge network needs its host bridge on every node that can list bridges", "[network]") {
+  FakeNetworkHost h1, h2;
+  h1.bridges = std::set<std::string>{"br0"};
+  h2.bridges = std::set<std::string>{"br1"};
+  const auto spec = *bridge_spec("public", "br0");
+  auto r = create_network(spec, {{"h1", &h1}, {"h2", &h2}});
+  REQUIRE_FALSE(r);
+  CHECK(r.error().message().find("host bridge br0 does not exist on h2") != std::string::npos);
+  CHECK(h1.nets.empty());
+  h2.bridges.reset();  // unknown: not refused
+  REQUIRE(create_network(spec, {{"h1", &h1}, {"h2", &h2}}));
+  CHECK(h2.nets.count("public") == 1);
+}

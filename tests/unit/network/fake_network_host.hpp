@@ -6,6 +6,7 @@
 
 #include <map>
 #include <optional>
+#include <set>
 #include <string>
 #include <vector>
 
@@ -55,6 +56,8 @@ class FakeNetworkHost final : public network::NetworkHost {
     return {};
   }
   Result<std::vector<network::DomainDefinitions>> domain_definitions() override { return domains; }
+  std::optional<std::set<std::string>> bridges;  // nullopt: this host cannot list them
+  Result<std::optional<std::set<std::string>>> host_bridges() override { return bridges; }
 };
 
 }  // namespace evos::test

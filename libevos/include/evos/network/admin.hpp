@@ -4,7 +4,8 @@
 //    done everywhere changes nothing. Per node: absent -> defined, started, autostarted; an
 //    identical definition -> "already exists" (started and autostarted if it was not); a
 //    different one -> Errc::invalid_argument naming every difference; a nat subnet that
-//    overlaps another network's on that node -> Errc::invalid_argument.
+//    overlaps another network's on that node, or a bridge network's host bridge missing on a
+//    node that can list its bridges -> Errc::invalid_argument.
 //  - delete: refused (Errc::invalid_argument) while a domain on any node, defined or running,
 //    has an interface on the network; then stopped and undefined on every node that has it.
 //  - list: every network on every node, with whether it is defined identically everywhere.

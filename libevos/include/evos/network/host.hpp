@@ -7,6 +7,8 @@
 
 #include <evos/error.hpp>
 
+#include <optional>
+#include <set>
 #include <string>
 #include <vector>
 
@@ -45,6 +47,9 @@ class NetworkHost {
   virtual Result<void> undefine_network(const std::string& name) = 0;
   // Every domain, defined or running, with its definitions.
   virtual Result<std::vector<DomainDefinitions>> domain_definitions() = 0;
+  // The host's bridges, up or down (virConnectListAllInterfaces, type bridge); nullopt when this
+  // libvirtd cannot list host interfaces (no interface driver).
+  virtual Result<std::optional<std::set<std::string>>> host_bridges() = 0;
 };
 
 }  // namespace evos::network

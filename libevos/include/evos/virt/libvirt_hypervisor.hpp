@@ -11,6 +11,7 @@
 
 #include <memory>
 #include <optional>
+#include <set>
 #include <string>
 
 namespace evos::virt {
@@ -78,9 +79,7 @@ class LibvirtHypervisor final : public vm::Hypervisor, public backup::VmHost, pu
   Result<void> stop_network(const std::string& name) override;
   Result<void> undefine_network(const std::string& name) override;
   Result<std::vector<network::DomainDefinitions>> domain_definitions() override;
-  // The host's bridges (virConnectListAllInterfaces, active, type bridge); Errc::unimplemented
-  // when this libvirtd has no interface driver.
-  Result<std::vector<std::string>> host_bridges();
+  Result<std::optional<std::set<std::string>>> host_bridges() override;
 
  private:
   struct Impl;
