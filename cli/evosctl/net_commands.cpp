@@ -6,6 +6,7 @@
 #include <evos/cluster/pacemaker_tools.hpp>
 #include <evos/network/admin.hpp>
 #include <evos/network/cluster_check.hpp>
+#include <evos/network/nodes.hpp>
 #include <evos/virt/libvirt_hypervisor.hpp>
 #include <evos/vm/identity_store.hpp>
 
@@ -37,30 +38,12 @@ struct NetOptions {
   bool yes = false;
 };
 
-// The other nodes' libvirtd, as the VM agent's remote_hypervisor default reaches them.
-std::string remote_uri(const std::string& tpl, const std::string& node) {
-  std::string out;
-  for (std::size_t i = 0; i < tpl.size(); ++i) {
-    if (tpl[i] == '%' && i + 1 < tpl.size() && tpl[i + 1] == 'n') {
-      out += node;
-      ++i;
-    } else {
-      out += tpl[i];
-    }
-  }
-  return out;
-}
-
 // --hypervisor URIs as given; by default this node's (-c) and, when Corosync runs, every other
-// configured node's qemu+tcp://NODE/system.
-std::vector<std::string> hypervisor_uris(const GlobalOptions& g, const std::vector<std::string>& given) {
+// configured node's (evos::network::default_hypervisors).
+evos::Result<std::vector<std::string>> hypervisor_uris(const GlobalOptions& g, const std::vector<std::string>& given) {
   if (!given.empty()) return given;
-  std::vector<std::string> uris{g.hypervisor};
   auto m = evos::cluster::read_membership(Deadline::after(std::chrono::seconds(5)).earliest(g.deadline));
-  if (!m) return uris;  // not in a cluster: this node only
-  for (const auto& n : m->nodes)
-    if (n.nodeid != m->local_nodeid) uris.push_back(remote_uri("qemu+tcp://%n/system", n.name));
-  return uris;
+  return network::default_hypervisors(g.hypervisor, m ? &*m : nullptr);
 }
 
 struct Connected {
@@ -90,7 +73,9 @@ int create(const GlobalOptions& g, const NetOptions& o) {
                   ? network::nat_spec({o.name, o.nat, o.dhcp_range.empty() ? std::nullopt : std::optional(o.dhcp_range), o.hosts})
                   : network::bridge_spec(o.name, o.bridge);
   if (!spec) return fail(spec.error());
-  auto c = connect_all(hypervisor_uris(g, o.hypervisors), virt::Access::read_write);
+  auto uris = hypervisor_uris(g, o.hypervisors);
+  if (!uris) return fail(uris.error());
+  auto c = connect_all(*uris, virt::Access::read_write);
   if (!c) return fail(c.error());
   auto done = network::create_network(*spec, c->nodes);
   if (!done) return fail(done.error());
@@ -104,11 +89,12 @@ int create(const GlobalOptions& g, const NetOptions& o) {
 
 int remove(const GlobalOptions& g, const NetOptions& o) {
   if (auto v = network::check_name(o.name); !v) return fail(v.error());
-  const auto uris = hypervisor_uris(g, o.hypervisors);
+  auto uris = hypervisor_uris(g, o.hypervisors);
+  if (!uris) return fail(uris.error());
   if (!o.yes)
     return fail(Error(Errc::invalid_argument, fmt::format("net delete {} removes the network from {}: add --yes to do it", o.name,
-                                                          fmt::join(uris, ", "))));
-  auto c = connect_all(uris, virt::Access::read_write);
+                                                          fmt::join(*uris, ", "))));
+  auto c = connect_all(*uris, virt::Access::read_write);
   if (!c) return fail(c.error());
   auto done = network::delete_network(o.name, c->nodes);
   if (!done) return fail(done.error());
@@ -131,7 +117,9 @@ nlohmann::json spec_json(const network::NetworkSpec& s) {
 }
 
 int list(const GlobalOptions& g, const NetOptions& o) {
-  const auto uris = hypervisor_uris(g, o.hypervisors);
+  auto given = hypervisor_uris(g, o.hypervisors);
+  if (!given) return fail(given.error());
+  const auto& uris = *given;
   std::vector<network::NodeListing> listings;
   nlohmann::json errors = nlohmann::json::array();
   int failed = 0;
@@ -179,7 +167,7 @@ int list(const GlobalOptions& g, const NetOptions& o) {
 }
 
 struct CheckOptions {
-  std::string remote = "qemu+tcp://%n/system";
+  std::string remote{network::default_remote_hypervisor};
   int timeout_s = 30;
 };
 
@@ -211,9 +199,11 @@ int cluster_check(const GlobalOptions& g, const CheckOptions& o) {
   std::vector<network::NodeFacts> facts;
   nlohmann::json nodes_json = nlohmann::json::array();
   for (const auto& n : status->nodes) {
-    const std::string uri = n.name == local ? g.hypervisor : remote_uri(o.remote, n.name);
+    auto remote = network::node_uri(o.remote, n.name);
+    const std::string uri = n.name == local ? g.hypervisor : remote ? *remote : "";
     network::NodeFacts f{n.name, std::nullopt, {}, std::nullopt};
-    auto hv = virt::connect_libvirt(uri, virt::Access::read_only);
+    auto hv = remote || n.name == local ? virt::connect_libvirt(uri, virt::Access::read_only)
+                                        : evos::Result<std::unique_ptr<virt::LibvirtHypervisor>>(remote.error());
     auto nets = hv ? (*hv)->networks() : evos::Result<std::vector<network::NetworkInfo>>(hv.error());
     if (nets) {
       f.networks = std::move(*nets);
