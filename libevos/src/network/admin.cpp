@@ -77,6 +77,19 @@ Result<std::vector<NodeCreate>> create_network(const NetworkSpec& spec, const st
   }
   const std::string xml = to_xml(spec);
   std::vector<NodeCreate> out;
+  // A create that fails on one node takes out what it defined on the others (and on that one):
+  // nothing is left half made. Networks that existed before are left as they were.
+  std::vector<std::size_t> defined_here;
+  const auto undo = [&](Error e) -> Error {
+    for (std::size_t j : defined_here) {
+      (void)nodes[j].host->stop_network(spec.name);
+      (void)nodes[j].host->undefine_network(spec.name);
+    }
+    if (defined_here.empty()) return e;
+    std::vector<std::string> where;
+    for (std::size_t j : defined_here) where.push_back(nodes[j].label);
+    return Error(e.code(), fmt::format("{} (undone on {})", e.message(), fmt::join(where, ", ")));
+  };
   for (std::size_t i = 0; i < nodes.size(); ++i) {
     const auto& node = nodes[i];
     const auto on = [&](std::string_view doing) { return fmt::format("{} {} on {}", doing, who, node.label); };
@@ -84,17 +97,14 @@ Result<std::vector<NodeCreate>> create_network(const NetworkSpec& spec, const st
     if (existing[i]) {
       r.action = existing[i]->active ? CreateAction::already_exists : CreateAction::started;
     } else if (auto d = node.host->define_network(xml); !d) {
-      return std::move(d).error().context(on("define"));
+      return undo(std::move(d).error().context(on("define")));
+    } else {
+      defined_here.push_back(i);
     }
-    if (!existing[i] || !existing[i]->active) {
-      if (auto s = node.host->start_network(spec.name); !s) {
-        // A network this call defined and could not start is taken out again: nothing half made.
-        if (!existing[i]) (void)node.host->undefine_network(spec.name);
-        return std::move(s).error().context(on("start"));
-      }
-    }
+    if (!existing[i] || !existing[i]->active)
+      if (auto s = node.host->start_network(spec.name); !s) return undo(std::move(s).error().context(on("start")));
     if (!existing[i] || !existing[i]->autostart)
-      if (auto a = node.host->set_network_autostart(spec.name, true); !a) return std::move(a).error().context(on("autostart"));
+      if (auto a = node.host->set_network_autostart(spec.name, true); !a) return undo(std::move(a).error().context(on("autostart")));
     out.push_back(r);
   }
   return out;

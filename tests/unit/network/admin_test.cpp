@@ -67,13 +67,21 @@ TEST_CASE("network: an overlapping subnet on a node is refused", "[network]") {
   CHECK(r.error().message().find("overlaps network 'old' (198.18.0.1/16) on h1") != std::string::npos);
 }
 
-TEST_CASE("network: a network that cannot start is not left defined", "[network]") {
-  FakeNetworkHost h1;
-  h1.start_error = Error(Errc::backend, "dnsmasq failed");
-  auto r = create_network(lan(), {{"h1", &h1}});
+TEST_CASE("network: a network that cannot start is not left defined - on any node", "[network]") {
+  FakeNetworkHost h1, h2;
+  h2.start_error = Error(Errc::backend, "dnsmasq failed");
+  auto r = create_network(lan(), {{"h1", &h1}, {"h2", &h2}});
   REQUIRE_FALSE(r);
-  CHECK(r.error().message().find("start network 'lan' on h1") != std::string::npos);
+  CHECK(r.error().code() == Errc::backend);
+  CHECK(r.error().message() == "start network 'lan' on h2: dnsmasq failed (undone on h1, h2)");
   CHECK(h1.nets.empty());
+  CHECK(h2.nets.empty());
+  // one that was there before stays
+  FakeNetworkHost h3;
+  h3.add(lan(), false);
+  h3.start_error = Error(Errc::backend, "dnsmasq failed");
+  REQUIRE_FALSE(create_network(lan(), {{"h3", &h3}}));
+  CHECK(h3.nets.count("lan") == 1);
 }
 
 TEST_CASE("network: delete is refused while a domain uses the network, anywhere", "[network]") {
