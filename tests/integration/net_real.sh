@@ -93,6 +93,12 @@ OUT=$(check --json 2>&1); rc=$?
 
 # --- live migration: the guest keeps its address, now behind host 2's NAT ---
 hosts in-net 1 ping -c 2 -W 2 198.18.77.10 >/dev/null 2>&1 && pass "host 1 reaches the guest on evnat" || fail "host 1 cannot ping the guest"
+hosts virsh 2 net-destroy evnat >/dev/null || die "cannot stop evnat on host 2"
+OUT=$(hosts in-net 1 virsh -c "$uri1" migrate --live --p2p --persistent --undefinesource --unsafe "$dom" qemu+tcp://198.19.0.2/system 2>&1) &&
+  fail "a live migration to host 2 with evnat stopped there succeeded" ||
+  { grep -q "network 'evnat' is not active" <<<"$OUT" && pass "host 2 refuses the migration while evnat is stopped there" || fail "migration said: $OUT"; }
+[ "$(hosts virsh 1 domstate "$dom" 2>/dev/null)" = running ] && pass "the guest still runs on host 1" || fail "the guest left host 1"
+hosts virsh 2 net-start evnat >/dev/null || die "cannot start evnat on host 2"
 hosts in-net 1 virsh -c "$uri1" migrate --live --p2p --persistent --undefinesource --unsafe "$dom" qemu+tcp://198.19.0.2/system \
   >/dev/null 2>&1 || die "live migration failed"
 hosts in-net 2 ping -c 3 -W 2 198.18.77.10 >/dev/null 2>&1 && pass "after a live migration host 2 reaches the guest at the same address" ||
@@ -139,7 +145,7 @@ OUT=$(ra 2 validate-all OCF_CHECK_LEVEL=10 2>&1); rc=$?
 [ "$rc" = 5 ] && pass "validate-all on host 2 with evnat stopped: rc 5 (OCF_ERR_INSTALLED)" || fail "validate-all: rc $rc: $OUT"
 OUT=$(ra 2 start 2>&1); rc=$?
 [ "$rc" = 5 ] && pass "start on host 2 with evnat stopped: rc 5" || fail "start: rc $rc: $OUT"
-grep -q "'evnat' is defined but not active" <<<"$OUT" && pass "the agent names the network" || fail "agent said: $OUT"
+grep -q "lacks libvirt network here: 'evnat' (defined, not active)" <<<"$OUT" && pass "the agent names the network" || fail "agent said: $OUT"
 hosts virsh 2 dominfo "$dom" >/dev/null 2>&1 && fail "the refused start defined $dom on host 2" || pass "nothing defined on host 2"
 OUT=$(check 2>&1); rc=$?
 [ "$rc" = 1 ] && grep -q "^PROBLEM vm-$dom on h2: network 'evnat' is defined but not active on h2" <<<"$OUT" &&

@@ -108,14 +108,14 @@ Result<void> Service::check_networks(const std::string& domain_xml) {
     seen.push_back(i.source);
     auto p = hv_.network_presence(i.source);
     if (!p) return std::move(p).error().context(fmt::format("check network '{}'", i.source));
-    if (*p == NetworkPresence::missing) missing.push_back(fmt::format("'{}' is not defined", i.source));
-    if (*p == NetworkPresence::inactive) missing.push_back(fmt::format("'{}' is defined but not active", i.source));
+    if (*p == NetworkPresence::missing) missing.push_back(fmt::format("'{}' (not defined)", i.source));
+    if (*p == NetworkPresence::inactive) missing.push_back(fmt::format("'{}' (defined, not active)", i.source));
   }
   if (missing.empty()) return {};
-  return make_error(Errc::not_installed,
-                    "domain '{}' needs libvirt network{} this node lacks: {} (evosctl net create defines a network on every node; "
-                    "evosctl net list shows where it is missing)",
-                    id_.name, missing.size() == 1 ? "" : "s", fmt::join(missing, ", "));
+  // Short: Pacemaker keeps 128 characters of an exit reason, and this is the one that says why
+  // the VM is kept off this node (docs/vm-agent.md, "Networks").
+  return make_error(Errc::not_installed, "domain '{}' lacks libvirt network{} here: {}", id_.name, missing.size() == 1 ? "" : "s",
+                    fmt::join(missing, ", "));
 }
 
 Result<void> Service::stop(Deadline deadline) {
