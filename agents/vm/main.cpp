@@ -19,7 +19,9 @@ Outcome to_outcome(const vm::Assessment& a) { return evos::ocf::outcome_of(a.hea
 Outcome from(const evos::Result<void>& r) { return Outcome::from(r); }
 
 // validate-all: level 0 checks parameter syntax only (done before we get here); level 10 also
-// reads the config and reaches the hypervisor (OCF 1.1, "validate-all").
+// reads the config, reaches the hypervisor and checks that this node has every libvirt network
+// the domain names, active (OCF 1.1, "validate-all"; a missing network is 5, OCF_ERR_INSTALLED:
+// missing on this node, so the VM may still run on the other).
 Outcome validate(const evos::ocf::Context& ctx, const vm::Params& params) {
   if (ctx.request.check_level < 10) return {};
   auto xml = vm::read_domain_xml(params.config);
@@ -28,7 +30,8 @@ Outcome validate(const evos::ocf::Context& ctx, const vm::Params& params) {
   if (!id) return Outcome::from(id.error());
   auto hv = evos::virt::connect_libvirt(params.hypervisor, evos::virt::Access::read_only);
   if (!hv) return Outcome::from(hv.error());
-  return {};
+  vm::Service service(**hv, ctx.log, params, *id);
+  return Outcome::from(service.check_networks(*xml));
 }
 
 Outcome handle(const evos::ocf::Context& ctx) {

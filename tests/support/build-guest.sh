@@ -19,6 +19,10 @@
 #                                       (fsync) BEFORE the line is printed, so a printed tick is
 #                                       durable. The counter therefore continues across live
 #                                       migration, restart and failover onto another host.
+#   EVOS-NET ip=ADDR gw=GW              only with a NIC (virtio-net, eth0): the DHCP lease (busybox
+#                                       udhcpc), got in the background while the ticks go on
+#   EVOS-NET dhcp fail                  no lease within about 20 s
+#   EVOS-NET gw-ping ok|fail            after the lease: whether the gateway answers a ping
 #   Kernel command line option evos_dirty_mb=M: rewrite M MiB of guest RAM in a loop (load for
 #   migration tests); prints "EVOS-DIRTY M MiB".
 #   Kernel command line option evos_acpi=1: the ACPI power button (a libvirt/virsh shutdown
@@ -39,9 +43,11 @@ SCRIPT=$(readlink -f "${BASH_SOURCE[0]}")
 mkdir -p "$1" || die "cannot create $1"
 OUT=$(readlink -f "$1")
 META=linux-image-cloud-amd64
-# the virtio modules needed to see /dev/vda (in dependency order after sorting, see below)
-MODULES=(virtio_ring virtio virtio_pci_modern_dev virtio_pci_legacy_dev virtio_pci virtio_blk
-         button evdev)  # the ACPI power button as an input device (evos_acpi=1)
+# the virtio modules needed to see /dev/vda and a virtio NIC (in dependency order after sorting,
+# see below; failover and net_failover are what virtio_net depends on), and the ACPI power button
+# as an input device (button, evdev: evos_acpi=1)
+MODULES=(virtio_ring virtio virtio_pci_modern_dev virtio_pci_legacy_dev virtio_pci virtio_blk failover net_failover virtio_net
+         button evdev)
 
 fresh() { [ "$OUT/vmlinuz" -nt "$SCRIPT" ] && [ "$OUT/initrd.gz" -nt "$SCRIPT" ]; }
 
@@ -176,6 +182,34 @@ if grep -q 'evos_acpi=1' /proc/cmdline; then
     ( dd if="/dev/input/${e##*/}" of=/dev/null bs=24 count=1 2>/dev/null
       echo "EVOS-POWEROFF" > $C; sync; poweroff -f ) &
   done
+fi
+if [ -e /sys/class/net/eth0 ]; then
+  # udhcpc runs this script with the lease in its environment ($ip, $mask, $router).
+  cat > /tmp/dhcp.sh <<'DHCP'
+#!/bin/busybox sh
+case $1 in
+  deconfig) ip addr flush dev $interface; ip link set $interface up ;;
+  bound|renew)
+    ip addr flush dev $interface
+    ip addr add $ip/$mask dev $interface
+    gw=${router%% *}
+    [ -z "$gw" ] || ip route replace default via $gw dev $interface
+    echo "ip=$ip gw=$gw" > /tmp/lease ;;
+esac
+DHCP
+  chmod 0755 /tmp/dhcp.sh
+  (
+    ip link set lo up
+    if udhcpc -i eth0 -s /tmp/dhcp.sh -n -q -t 10 -T 2 >/dev/null 2>&1 && [ -s /tmp/lease ]; then
+      read -r lease < /tmp/lease
+      echo "EVOS-NET $lease" > $C
+      gw=${lease##*gw=}
+      if [ -n "$gw" ] && ping -c 3 -W 2 "$gw" >/dev/null 2>&1; then r=ok; else r=fail; fi
+      echo "EVOS-NET gw-ping $r" > $C
+    else
+      echo "EVOS-NET dhcp fail" > $C
+    fi
+  ) &
 fi
 dm=$(sed -n 's/.*evos_dirty_mb=\([0-9][0-9]*\).*/\1/p' /proc/cmdline)
 if [ -n "$dm" ]; then

@@ -27,6 +27,8 @@ class FakeHypervisor final : public vm::Hypervisor {
   FakeHypervisor* migration_destination = nullptr;
   // backup_running answers true this many more times (-1: until abort_job).
   int backup_polls = 0;
+  // libvirt networks of this host: name -> active (absent: not defined).
+  std::map<std::string, bool> networks;
 
   Result<vm::DomainState> state(const std::string& d) override {
     if (state_error) return *state_error;
@@ -96,6 +98,12 @@ class FakeHypervisor final : public vm::Hypervisor {
     auto& s = domains.at(d).snapshots;
     std::erase_if(s, [&](const auto& m) { return m.name == snap; });
     return {};
+  }
+  Result<vm::NetworkPresence> network_presence(const std::string& name) override {
+    calls.push_back("network_presence " + name);
+    auto it = networks.find(name);
+    if (it == networks.end()) return vm::NetworkPresence::missing;
+    return it->second ? vm::NetworkPresence::active : vm::NetworkPresence::inactive;
   }
   Result<void> redefine_snapshot(const std::string& d, const vm::SnapshotMetadata& snap) override {
     calls.push_back("redefine-snapshot " + snap.name);

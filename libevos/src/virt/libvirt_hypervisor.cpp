@@ -22,6 +22,7 @@ Errc errc_of(int code) {
   switch (code) {
     case VIR_ERR_NO_DOMAIN:
     case VIR_ERR_NO_DOMAIN_SNAPSHOT:
+    case VIR_ERR_NO_NETWORK:
       return Errc::not_found;
     case VIR_ERR_XML_ERROR:
     case VIR_ERR_XML_DETAIL:

@@ -1,5 +1,11 @@
 #include <evos/vm/service.hpp>
 
+#include <evos/network/admin.hpp>
+
+#include <fmt/format.h>
+
+#include <algorithm>
+
 namespace evos::vm {
 namespace {
 
@@ -75,6 +81,7 @@ Result<void> Service::start(const std::string& domain_xml, Deadline deadline) {
       [[fallthrough]];
     case Power::absent:
     case Power::shut_off:
+      if (auto r = check_networks(domain_xml); !r) return std::move(r).error().context(doing);
       // Redefine from the config every time, so the file is the one source of truth.
       if (auto r = hv_.define(domain_xml); !r) return std::move(r).error().context(doing);
       if (auto r = hv_.start(id_.name); !r) return std::move(r).error().context(doing);
@@ -88,6 +95,27 @@ Result<void> Service::start(const std::string& domain_xml, Deadline deadline) {
     return make_error(Errc::backend, "{}: domain is {} right after the start", doing, a.why);
   log_.info("started domain '{}'", id_.name);
   return {};
+}
+
+Result<void> Service::check_networks(const std::string& domain_xml) {
+  auto ifs = network::domain_interfaces(domain_xml);
+  if (!ifs) return std::move(ifs).error();
+  std::vector<std::string> missing;
+  std::vector<std::string> seen;
+  for (const auto& i : *ifs) {
+    if (i.type != network::InterfaceUse::Type::network) continue;
+    if (std::find(seen.begin(), seen.end(), i.source) != seen.end()) continue;
+    seen.push_back(i.source);
+    auto p = hv_.network_presence(i.source);
+    if (!p) return std::move(p).error().context(fmt::format("check network '{}'", i.source));
+    if (*p == NetworkPresence::missing) missing.push_back(fmt::format("'{}' (not defined)", i.source));
+    if (*p == NetworkPresence::inactive) missing.push_back(fmt::format("'{}' (defined, not active)", i.source));
+  }
+  if (missing.empty()) return {};
+  // Short: Pacemaker keeps 128 characters of an exit reason, and this is the one that says why
+  // the VM is kept off this node (docs/vm-agent.md, "Networks").
+  return make_error(Errc::not_installed, "domain '{}' lacks libvirt network{} here: {}", id_.name, missing.size() == 1 ? "" : "s",
+                    fmt::join(missing, ", "));
 }
 
 Result<void> Service::stop(Deadline deadline) {

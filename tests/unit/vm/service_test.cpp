@@ -164,6 +164,7 @@ TEST_CASE("migrate_to moves snapshot metadata along and reports the downtime") {
     Result<void> redefine_snapshot(const std::string& d, const SnapshotMetadata& s) override { return to.redefine_snapshot(d, s); }
     Result<bool> backup_running(const std::string& d) override { return to.backup_running(d); }
     Result<void> abort_job(const std::string& d) override { return to.abort_job(d); }
+    Result<NetworkPresence> network_presence(const std::string& n) override { return to.network_presence(n); }
   };
   HypervisorConnector to_dst = [&](const std::string& uri) -> Result<std::unique_ptr<Hypervisor>> {
     connected_to = uri;
@@ -243,4 +244,36 @@ TEST_CASE("migrate_to ends a backup that outlasts half its time, then migrates")
   CHECK(log.contains("ending it so the migration can go ahead"));
   // The backup had half of the 60 s (on the fake clock), not all of it.
   CHECK(time.slept() == 30s);
+}
+
+TEST_CASE("start and validate refuse a domain whose libvirt network this node lacks or has not started") {
+  FakeHypervisor hv;
+  MemoryLog log;
+  FakeTime time;
+  Service svc(hv, log, params_with(), {"web1", ""}, time);
+  const std::string xml =
+      "<domain type='kvm'><name>web1</name><devices>"
+      "<interface type='network'><source network='lan'/></interface>"
+      "<interface type='network'><source network='dmz'/></interface>"
+      "<interface type='bridge'><source bridge='br0'/></interface></devices></domain>";
+  hv.networks = {{"lan", true}, {"dmz", false}};
+  auto r = svc.start(xml, time.after(5s));
+  REQUIRE_FALSE(r);
+  // not_installed: OCF_ERR_INSTALLED, missing on this node only (the other may have it)
+  CHECK(r.error().code() == Errc::not_installed);
+  CHECK(r.error().message() == "start domain 'web1': domain 'web1' lacks libvirt network here: 'dmz' (defined, not active)");
+  CHECK(r.error().message().find("'lan'") == std::string::npos);
+  CHECK(hv.calls == std::vector<std::string>{"network_presence lan", "network_presence dmz"});  // never defined nor started
+
+  hv.networks.erase("dmz");
+  auto v = svc.check_networks(xml);
+  REQUIRE_FALSE(v);
+  CHECK(v.error().message() == "domain 'web1' lacks libvirt network here: 'dmz' (not defined)");
+
+  hv.networks["dmz"] = true;
+  hv.calls.clear();
+  REQUIRE(svc.check_networks(xml));
+  REQUIRE(svc.start(xml, time.after(5s)));
+  CHECK(hv.calls == std::vector<std::string>{"network_presence lan", "network_presence dmz", "network_presence lan",
+                                             "network_presence dmz", "define", "start web1"});
 }

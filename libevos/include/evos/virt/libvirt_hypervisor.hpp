@@ -4,12 +4,14 @@
 #pragma once
 
 #include <evos/backup/vm_host.hpp>
+#include <evos/network/host.hpp>
 #include <evos/vm/hypervisor.hpp>
 
 #include <evos/deadline.hpp>
 
 #include <memory>
 #include <optional>
+#include <set>
 #include <string>
 
 namespace evos::virt {
@@ -28,8 +30,9 @@ Result<std::unique_ptr<LibvirtHypervisor>> connect_libvirt(const std::string& ur
 // A connector for the service's migration destination.
 vm::HypervisorConnector libvirt_connector();
 
-// Also the backup port (backup::VmHost), implemented in libvirt_backup_host.cpp.
-class LibvirtHypervisor final : public vm::Hypervisor, public backup::VmHost {
+// Also the backup port (backup::VmHost), implemented in libvirt_backup_host.cpp, and the network
+// port (network::NetworkHost), in libvirt_networks.cpp.
+class LibvirtHypervisor final : public vm::Hypervisor, public backup::VmHost, public network::NetworkHost {
  public:
   ~LibvirtHypervisor() override;
   LibvirtHypervisor(const LibvirtHypervisor&) = delete;
@@ -61,6 +64,7 @@ class LibvirtHypervisor final : public vm::Hypervisor, public backup::VmHost {
   // Whether this host's libvirt has a network of that name (virNetworkLookupByName), defined
   // whether or not it is active: `vm create --network` refuses one that does not exist here.
   Result<bool> has_network(const std::string& network);
+  Result<vm::NetworkPresence> network_presence(const std::string& name) override;
 
   Result<backup::VmRunState> run_state(const std::string& vm) override;
   Result<std::string> domain_xml(const std::string& vm, bool inactive) override;
@@ -74,6 +78,15 @@ class LibvirtHypervisor final : public vm::Hypervisor, public backup::VmHost {
   Result<std::string> checkpoint_xml(const std::string& vm, const std::string& name) override;
   Result<void> delete_checkpoint(const std::string& vm, const std::string& name) override;
   Result<void> begin_backup(const std::string& vm, const std::string& backup_xml, const std::string& checkpoint_xml) override;
+
+  Result<std::vector<network::NetworkInfo>> networks() override;
+  Result<void> define_network(const std::string& xml) override;
+  Result<void> start_network(const std::string& name) override;
+  Result<void> set_network_autostart(const std::string& name, bool on) override;
+  Result<void> stop_network(const std::string& name) override;
+  Result<void> undefine_network(const std::string& name) override;
+  Result<std::vector<network::DomainDefinitions>> domain_definitions() override;
+  Result<std::optional<std::set<std::string>>> host_bridges() override;
 
  private:
   struct Impl;

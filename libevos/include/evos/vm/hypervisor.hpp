@@ -44,6 +44,9 @@ struct SnapshotMetadata {
   bool current = false;
 };
 
+// A libvirt network on this host, as a domain's <interface type='network'> needs it.
+enum class NetworkPresence { missing, inactive, active };
+
 struct DomainSummary {
   std::string name;
   std::string uuid;
@@ -90,6 +93,9 @@ class Hypervisor {
   virtual Result<bool> backup_running(const std::string& domain) = 0;
   // Ends the domain's current job (virDomainAbortJob): a backup then fails cleanly.
   virtual Result<void> abort_job(const std::string& domain) = 0;
+  // Whether this host defines the libvirt network `name` and runs it (virNetworkLookupByName,
+  // virNetworkIsActive): a domain with an interface on it cannot start here otherwise.
+  virtual Result<NetworkPresence> network_presence(const std::string& name) = 0;
 };
 
 // Opens a hypervisor connection by URI (how the service reaches a migration's destination).

@@ -17,8 +17,14 @@ class Service {
 
   // OCF_CHECK_LEVEL >= 10 adds the control-channel and disk-error checks.
   Result<Assessment> monitor(int check_level);
-  // Defines the domain from `domain_xml` and starts it; succeeds if it already runs.
+  // Defines the domain from `domain_xml` and starts it; succeeds if it already runs. A domain
+  // that would start refuses first when this node lacks a network it needs (check_networks).
   Result<void> start(const std::string& domain_xml, Deadline deadline);
+  // Every libvirt network `domain_xml` names (<interface type='network'>) is defined and active
+  // on this node, else Errc::not_installed naming each: a component missing on this node only,
+  // so the agent answers OCF_ERR_INSTALLED and Pacemaker keeps the VM off this node but may
+  // start it on the other (OCF_ERR_CONFIGURED would stop it everywhere). validate-all asks too.
+  Result<void> check_networks(const std::string& domain_xml);
   // Shuts the domain down within the graceful budget, then destroys it; succeeds if absent.
   Result<void> stop(Deadline deadline);
   // Peer-to-peer live migration to `node`. Snapshot metadata (which blocks migration) is
