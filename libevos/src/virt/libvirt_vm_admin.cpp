@@ -13,15 +13,4 @@ Result<void> LibvirtHypervisor::undefine(const std::string& domain) {
   return {};
 }
 
-Result<bool> LibvirtHypervisor::has_network(const std::string& network) {
-  Activity a(fmt::format("libvirt: look up network '{}' (virNetworkLookupByName)", network));
-  virNetworkPtr net = virNetworkLookupByName(impl_->conn.get(), network.c_str());
-  if (net) {
-    virNetworkFree(net);
-    return true;
-  }
-  if (detail::last_error_code() == VIR_ERR_NO_NETWORK) return false;
-  return detail::last_error(fmt::format("look up network '{}'", network));
-}
-
 }  // namespace evos::virt

@@ -141,9 +141,11 @@ Result<Created> create_vm(const VmSpec& spec, const CreateOptions& o, virt::Libv
   // A network or bridge that is not on this node would only fail the first start (for a
   // cluster-managed VM: on whichever node the cluster picks); refused here, before anything.
   if (spec.net == NetKind::network) {
-    auto has = hv.has_network(spec.net_source);
+    // Defined is enough: an inactive network is started by libvirt's autostart or `net create`.
+    auto has = hv.network_presence(spec.net_source);
     if (!has) return std::move(has).error();
-    if (!*has) return make_error(Errc::not_found, "--network {}: libvirt on this node has no such network", spec.net_source);
+    if (*has == NetworkPresence::missing)
+      return make_error(Errc::not_found, "--network {}: libvirt on this node has no such network", spec.net_source);
   }
   if (spec.net == NetKind::bridge && !fs::is_directory("/sys/class/net/" + spec.net_source + "/bridge", ec))
     return make_error(Errc::not_found, "--bridge {}: this node has no such bridge", spec.net_source);

@@ -61,9 +61,6 @@ class LibvirtHypervisor final : public vm::Hypervisor, public backup::VmHost, pu
   // snapshot and checkpoint metadata (`vm delete`; src/virt/libvirt_vm_admin.cpp). An unknown
   // domain is Errc::not_found.
   Result<void> undefine(const std::string& domain);
-  // Whether this host's libvirt has a network of that name (virNetworkLookupByName), defined
-  // whether or not it is active: `vm create --network` refuses one that does not exist here.
-  Result<bool> has_network(const std::string& network);
   Result<vm::NetworkPresence> network_presence(const std::string& name) override;
 
   Result<backup::VmRunState> run_state(const std::string& vm) override;
