@@ -1,4 +1,4 @@
-// LibvirtHypervisor's calls for `evosctl vm create|delete` (virDomainUndefineFlags, virNetworkLookupByName).
+// LibvirtHypervisor's call for `evosctl vm delete` (virDomainUndefineFlags).
 #include "libvirt_internal.hpp"
 
 namespace evos::virt {
