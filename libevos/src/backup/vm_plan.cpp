@@ -1,6 +1,7 @@
 #include <evos/backup/vm_plan.hpp>
 
 #include <evos/vm/domain_copy.hpp>
+#include <evos/vm/domain_disks.hpp>
 
 #include <pugixml.hpp>
 
@@ -26,31 +27,15 @@ std::string dump(const pugi::xml_node& node) {
 }  // namespace
 
 Result<std::vector<VmDisk>> backup_disks(std::string_view domain_xml) {
-  auto doc = load(domain_xml, "the domain XML");
-  if (!doc) return std::move(doc).error();
-  const auto devices = doc->child("domain").child("devices");
-  if (!devices) return Error(Errc::invalid_config, "the domain XML has no <domain><devices>");
+  auto disks = vm::domain_disks(domain_xml);
+  if (!disks) return std::move(disks).error();
   std::vector<VmDisk> out;
-  std::set<std::string> seen;
-  for (const auto& disk : devices.children("disk")) {
-    const std::string device = disk.attribute("device").as_string("disk");
-    if (device != "disk") continue;
-    VmDisk d;
-    d.target = disk.child("target").attribute("dev").as_string();
-    const std::string type = disk.attribute("type").as_string("file");
-    if (d.target.empty()) return Error(Errc::invalid_config, "a disk of the domain has no <target dev>");
-    if (type == "file") {
-      d.source = disk.child("source").attribute("file").as_string();
-    } else if (type == "block") {
-      d.source = disk.child("source").attribute("dev").as_string();
-      d.block = true;
-    } else {
-      return make_error(Errc::unimplemented, "disk {} is of type '{}': evos backs up file and block disks", d.target, type);
-    }
-    if (d.source.empty()) return make_error(Errc::invalid_config, "disk {} has no source", d.target);
-    d.format = disk.child("driver").attribute("type").as_string("raw");
-    if (!seen.insert(d.target).second) return make_error(Errc::invalid_config, "disk target {} appears twice", d.target);
-    out.push_back(std::move(d));
+  for (const auto& disk : *disks) {
+    if (disk.type != "file" && disk.type != "block")
+      return make_error(Errc::unimplemented, "disk {} is of type '{}': evos backs up file and block disks", disk.target, disk.type);
+    if (disk.source.empty()) return make_error(Errc::invalid_config, "disk {} has no source", disk.target);
+    out.push_back({.target = disk.target, .source = disk.source, .format = disk.format.empty() ? "raw" : disk.format,
+                   .block = disk.type == "block"});
   }
   if (out.empty()) return Error(Errc::invalid_config, "the domain has no disk to back up");
   return out;

@@ -1,6 +1,7 @@
 #include <evos/clone/plan.hpp>
 
 #include <evos/vm/domain_copy.hpp>
+#include <evos/vm/domain_disks.hpp>
 
 #include <fmt/core.h>
 #include <pugixml.hpp>
@@ -46,30 +47,20 @@ std::string_view to_string(Method m) {
 }
 
 Result<std::vector<DomainDisk>> domain_disks(std::string_view domain_xml) {
-  pugi::xml_document doc;
-  auto domain = load_domain(doc, domain_xml);
-  if (!domain) return std::move(domain).error();
+  auto devices = vm::domain_disks(domain_xml);
+  if (!devices) return std::move(devices).error();
   std::vector<DomainDisk> disks;
-  std::set<std::string> targets;
-  for (auto disk : domain->child("devices").children("disk")) {
-    if (std::string(disk.attribute("device").as_string("disk")) != "disk") continue;
-    DomainDisk d;
-    d.target = disk.child("target").attribute("dev").as_string();
-    if (d.target.empty()) return Error(Errc::invalid_config, "a disk of the domain has no <target dev>");
-    if (!targets.insert(d.target).second) return make_error(Errc::invalid_config, "the domain has two disks {}", d.target);
-    const std::string type = disk.attribute("type").as_string();
-    if (type != "file")
-      return make_error(Errc::invalid_config, "disk {} is not a file (type='{}'): evos clones file disks only", d.target, type);
-    d.file = disk.child("source").attribute("file").as_string();
-    if (d.file.empty() || d.file.front() != '/')
-      return make_error(Errc::invalid_config, "disk {} has no absolute <source file>", d.target);
-    if (d.file.find('\n') != std::string::npos)
-      return make_error(Errc::invalid_config, "disk {}'s <source file> holds a newline", d.target);
-    d.format = disk.child("driver").attribute("type").as_string();
-    if (d.format != "qcow2" && d.format != "raw")
+  for (const auto& dev : *devices) {
+    if (dev.type != "file")
+      return make_error(Errc::invalid_config, "disk {} is not a file (type='{}'): evos clones file disks only", dev.target, dev.type);
+    if (dev.source.empty() || dev.source.front() != '/')
+      return make_error(Errc::invalid_config, "disk {} has no absolute <source file>", dev.target);
+    if (dev.source.find('\n') != std::string::npos)
+      return make_error(Errc::invalid_config, "disk {}'s <source file> holds a newline", dev.target);
+    if (dev.format != "qcow2" && dev.format != "raw")
       return make_error(Errc::invalid_config, "disk {} has format '{}' (<driver type>): evos clones qcow2 and raw disks",
-                        d.target, d.format);
-    disks.push_back(std::move(d));
+                        dev.target, dev.format);
+    disks.push_back({.target = dev.target, .file = dev.source, .format = dev.format});
   }
   return disks;
 }

@@ -1,6 +1,7 @@
 #include <evos/snapshot/catalogue.hpp>
 
 #include <evos/vm/domain_copy.hpp>
+#include <evos/vm/domain_disks.hpp>
 
 #include <fmt/core.h>
 #include <nlohmann/json.hpp>
@@ -256,30 +257,18 @@ std::string render_catalogue(const Catalogue& c) {
 }
 
 Result<std::vector<DomainDisk>> domain_disks(std::string_view xml) {
-  pugi::xml_document doc;
-  auto domain = load_domain(doc, xml);
-  if (!domain) return std::move(domain).error();
+  auto devices = vm::domain_disks(xml);
+  if (!devices) return std::move(devices).error();
   std::vector<DomainDisk> out;
-  std::set<std::string> targets;
-  for (auto disk : domain->child("devices").children("disk")) {
-    if (std::string(disk.attribute("device").as_string("disk")) != "disk") continue;
-    DomainDisk d;
-    d.target = disk.child("target").attribute("dev").as_string();
-    if (d.target.empty()) return Error(Errc::invalid_config, "a disk of the domain has no <target dev>");
-    if (!targets.insert(d.target).second) return make_error(Errc::invalid_config, "the domain has two disks {}", d.target);
-    d.type = disk.attribute("type").as_string("file");
-    if (d.type == "file")
-      d.source = disk.child("source").attribute("file").as_string();
-    else if (d.type == "block")
-      d.source = disk.child("source").attribute("dev").as_string();
-    else
-      return make_error(Errc::invalid_config, "disk {} is of type '{}': evos snapshots file and block disks only", d.target, d.type);
-    if (d.source.empty() || d.source.front() != '/')
-      return make_error(Errc::invalid_config, "disk {} has no absolute source path", d.target);
-    d.format = disk.child("driver").attribute("type").as_string("raw");
-    if (d.format != "qcow2" && d.format != "raw")
-      return make_error(Errc::invalid_config, "disk {} is in format '{}': evos snapshots qcow2 and raw disks", d.target, d.format);
-    out.push_back(std::move(d));
+  for (const auto& dev : *devices) {
+    if (dev.type != "file" && dev.type != "block")
+      return make_error(Errc::invalid_config, "disk {} is of type '{}': evos snapshots file and block disks only", dev.target, dev.type);
+    if (dev.source.empty() || dev.source.front() != '/')
+      return make_error(Errc::invalid_config, "disk {} has no absolute source path", dev.target);
+    const std::string format = dev.format.empty() ? "raw" : dev.format;
+    if (format != "qcow2" && format != "raw")
+      return make_error(Errc::invalid_config, "disk {} is in format '{}': evos snapshots qcow2 and raw disks", dev.target, format);
+    out.push_back({.target = dev.target, .type = dev.type, .source = dev.source, .format = format});
   }
   if (out.empty()) return Error(Errc::invalid_config, "the domain has no disk to snapshot");
   return out;

@@ -64,7 +64,7 @@ TEST_CASE("domains whose disks cannot be backed up are refused with the disk nam
   auto twice = backup_disks("<domain><devices><disk type='file'><source file='/a'/><target dev='vda'/></disk>"
                             "<disk type='file'><source file='/b'/><target dev='vda'/></disk></devices></domain>");
   REQUIRE_FALSE(twice);
-  CHECK(has(twice.error().message(), "twice"));
+  CHECK(has(twice.error().message(), "two disks vda"));
 }
 
 TEST_CASE("incremental only while the VM has run without a stop since a checkpointed live backup") {
