@@ -13,6 +13,7 @@
 #include <cerrno>
 #include <cstring>
 #include <iterator>
+#include <mutex>
 #include <set>
 
 namespace evos::backup {
@@ -150,6 +151,14 @@ Result<DiskRecord> back_up_disk(const Store& store, const DiskJob& job, const Ru
   const unsigned workers = backup_worker_count(options.threads);
   std::vector<std::vector<std::uint8_t>> buffers(workers);
   std::atomic<std::uint64_t> read_bytes{0}, stored_bytes{0}, new_chunks{0}, covered{0};
+  // A chunk that is new to the store but appears twice in this disk (or is being written by
+  // another worker) is compressed and written once: the first worker to claim it writes it.
+  std::mutex claim_mutex;
+  std::set<Digest> claimed;
+  auto claim = [&](const Digest& id) {
+    std::lock_guard lock(claim_mutex);
+    return claimed.insert(id).second;
+  };
   // Progress covers the whole disk: chunks taken from the base count as done at once.
   const std::uint64_t reused_bytes = size - std::min<std::uint64_t>(size, to_read.size() * chunk_size);
   const auto start = Clock::now();
@@ -170,7 +179,7 @@ Result<DiskRecord> back_up_disk(const Store& store, const DiskJob& job, const Ru
       const Digest id = store.codec().digest(buf);
       auto present = store.touch_chunk(id);
       if (!present) return std::move(present).error();
-      if (!*present) {
+      if (!*present && claim(id)) {
         auto blob = store.codec().encode(BlobKind::chunk, buf, id);
         if (!blob) return std::move(blob).error();
         auto written = store.put_chunk(id, *blob);
