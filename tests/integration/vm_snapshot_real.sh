@@ -6,7 +6,8 @@
 # from the snapshot's count, the original keeps counting); live migration to host 2 and back with
 # snapshots present (libvirt holds no snapshot metadata, so it does not refuse); a second live
 # snapshot taken on host 2; the same listing whichever host is asked; a revert of the running
-# original to the first snapshot (it boots again from the snapshot's count); delete refusals
+# original to the first snapshot (it boots again from the snapshot's count); vm delete refused
+# while the copy reads one of the VM's images; delete refusals
 # (no --yes, children, a booted copy) and deletes that free exactly the images nothing needs; an
 # offline snapshot of the shut-off VM; a held lock; a snapshot and a revert asked of the host that
 # does not run the VM, refused because QEMU's image lock shows the image is written.
@@ -142,6 +143,12 @@ out=$(S "$uri1" delete "$dom" s2 --yes --json 2>&1) && [ "$(json 'd["removed"]' 
 out=$(S "$uri1" delete "$dom" s1 --yes 2>&1); rc=$?
 [ $rc = 2 ] && grep -q "VM '$copy' was booted from snapshot 's1'" <<<"$out" && pass "a snapshot a booted copy stands on is refused" \
   || fail "delete s1 with copy: rc $rc $out"
+# Deleting the VM would remove the snapshot image the copy's disk reads as its backing file.
+hosts virsh 1 destroy "$dom" >/dev/null 2>&1
+out=$(E -c "$uri1" vm delete "$dom" --yes --no-cluster --storage "$storage" 2>&1); rc=$?
+[ $rc = 2 ] && grep -q "backing files of other images" <<<"$out" && [ -f "$dir/$dom.xml" ] &&
+  pass "vm delete is refused while a booted copy reads one of its images: ${out##*evosctl: }" || fail "vm delete under the copy: rc $rc $out"
+hosts virsh 1 start "$dom" >/dev/null || fail "cannot start $dom again"
 hosts virsh 2 destroy "$copy" >/dev/null 2>&1; hosts virsh 2 undefine "$copy" >/dev/null 2>&1; rm -rf "${storage:?}/$copy"
 out=$(S "$uri1" delete "$dom" s1 --yes --json 2>&1) && [ "$(json 'd["forgotten_copies"]' <<<"$out")" = "['$copy']" ] &&
   [ "$(json 'd["kept"]' <<<"$out")" = "['$dir/$dom.qcow2']" ] && [ -e "$dir/$dom.qcow2" ] &&

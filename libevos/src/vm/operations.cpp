@@ -301,8 +301,14 @@ Result<Deleted> delete_vm(const VmFacts& f, bool yes, bool keep_disks, virt::Lib
   if (!keep_disks) {
     auto disks = defined_disks(f.definition_xml);
     if (!disks) return std::move(disks).error();
+    // Everything under the VM's directory goes with it: its current disks, and the older images
+    // they stand on (the base image, snapshot images), which a VM booted from a snapshot or a
+    // linked clone may read as its backing file.
     std::vector<std::string> ours;
     for (const auto& d : *disks) ours.push_back(canonical_or_same(d.file));
+    std::error_code walk;
+    for (fs::recursive_directory_iterator it(l.dir(), walk), end; !walk && it != end; it.increment(walk))
+      if (it->is_regular_file(walk)) ours.push_back(canonical_or_same(it->path().string()));
     auto chains = storage_backing_chains(l.storage, l.dir(), deadline);
     if (!chains) return std::move(chains).error();
     facts.backing_users = backing_uses(ours, *chains);
