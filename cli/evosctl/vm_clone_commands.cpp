@@ -19,6 +19,7 @@ struct CloneOptions {
   std::string name;
   bool linked = false;
   bool full = false;
+  std::string snapshot;
   std::string storage = evos::vm::default_storage_dir;
   std::string timeout = "60m";
 };
@@ -29,6 +30,7 @@ int clone(const GlobalOptions& g, const CloneOptions& o) {
   q.source = o.source;
   q.name = o.name;
   q.kind = o.linked ? evos::clone::Kind::linked : evos::clone::Kind::full;
+  if (!o.snapshot.empty()) q.snapshot = o.snapshot;
   q.deadline = g.deadline;
   auto r = evos::clone::clone_vm(q);
   if (!r) return fail(r.error());
@@ -38,12 +40,14 @@ int clone(const GlobalOptions& g, const CloneOptions& o) {
       disks.push_back({{"target", d.target}, {"file", d.file}, {"format", d.format},
                        {"method", std::string(evos::clone::to_string(d.method))}, {"why", d.why}});
     fmt::print("{}\n", nlohmann::json{{"name", r->name}, {"source", o.source},
+                                      {"snapshot", o.snapshot.empty() ? nlohmann::json() : nlohmann::json(o.snapshot)},
                                       {"kind", std::string(evos::clone::to_string(r->kind))},
                                       {"definition", r->definition}, {"disks", disks}}
                            .dump(2));
     return ok;
   }
-  fmt::print("{} is a {} clone of {}: {}\n", r->name, evos::clone::to_string(r->kind), o.source, r->definition);
+  fmt::print("{} is a {} clone of {}{}: {}\n", r->name, evos::clone::to_string(r->kind), o.source,
+             o.snapshot.empty() ? "" : fmt::format(" at snapshot {}", o.snapshot), r->definition);
   for (const auto& d : r->disks)
     fmt::print("  {}: {} by {}: {}\n", d.target, d.file, evos::clone::to_string(d.method), d.why);
   return ok;
@@ -69,12 +73,13 @@ int make_template(const GlobalOptions& g, const std::string& name, const std::st
 
 void add_vm_clone_commands(CLI::App& vm, GlobalOptions& global, std::function<int()>& run) {
   auto o = std::make_shared<CloneOptions>();
-  auto* c = vm.add_subcommand("clone", "Copy a shut-off VM or a template as a new VM (new name, UUID, MACs, disks)");
+  auto* c = vm.add_subcommand("clone", "Copy a shut-off VM, a template or a VM's snapshot as a new VM (new name, UUID, MACs, disks)");
   c->add_option("SRC", o->source, "The VM to copy")->required();
   c->add_option("NEW", o->name, "The new VM's name")->required();
   auto* linked = c->add_flag("--linked", o->linked, "qcow2 overlays on a template's disks");
   auto* full = c->add_flag("--full", o->full, "An independent copy: reflink where the file system can, else a copy (default)");
   linked->excludes(full);
+  c->add_option("--from-snapshot", o->snapshot, "Copy the state of this snapshot of SRC (SRC may run meanwhile; a full clone)");
   c->add_option("--storage", o->storage, "The storage directory of both VMs")->capture_default_str();
   c->add_option("--timeout", o->timeout, "Deadline for the whole command (default 60m)")->capture_default_str();
   c->add_flag("--json", global.json, "Print JSON");

@@ -6,7 +6,8 @@
 # from the snapshot's count, the original keeps counting); live migration to host 2 and back with
 # snapshots present (libvirt holds no snapshot metadata, so it does not refuse); a second live
 # snapshot taken on host 2; the same listing whichever host is asked; a revert of the running
-# original to the first snapshot (it boots again from the snapshot's count); vm delete refused
+# original to the first snapshot (it boots again from the snapshot's count); a full clone of a
+# snapshot's state while the original runs; vm delete refused
 # while the copy reads one of the VM's images; delete refusals
 # (no --yes, children, a booted copy) and deletes that free exactly the images nothing needs; an
 # offline snapshot of the shut-off VM; a held lock; a snapshot and a revert asked of the host that
@@ -95,6 +96,20 @@ orig=$(counter "$(current_file)")
 [ "$(hosts virsh 2 domuuid "$copy")" != "$(hosts virsh 1 domuuid "$dom")" ] && pass "the copy has its own UUID" || fail "same UUID"
 out=$(S "$uri1" boot "$dom" s1 --as "$copy" --hypervisor "$uri2" 2>&1) && grep -q "already booted" <<<"$out" &&
   pass "booting it again: already booted" || fail "boot again: $out"
+
+# --- a full clone of the snapshot's state while the original runs ---
+fclone=${dom}f
+out=$(E -c "$uri1" vm clone "$dom" "$fclone" --from-snapshot s1 --storage "$storage" --json 2>&1) &&
+  [ "$(json 'd["snapshot"]' <<<"$out")" = s1 ] && pass "vm clone --from-snapshot s1 while $dom runs" || fail "clone --from-snapshot: $out"
+fdisk=$(json 'd["disks"][0]["file"]' <<<"$out" 2>/dev/null)
+[ -n "$fdisk" ] && [ "$(counter "$fdisk")" = "$snapval" ] && ! grep -q "backing file" <<<"$(qemu-img info -U "$fdisk" 2>&1)" &&
+  pass "the clone's disk stands alone and holds the snapshot's count ($snapval)" || fail "clone disk $fdisk: counter $(counter "$fdisk"), snapshot $snapval"
+out=$(E -c "$uri1" vm clone "$dom" "${dom}g" --from-snapshot s1 --linked --storage "$storage" 2>&1); rc=$?
+[ $rc = 2 ] && grep -q "vm snapshot boot" <<<"$out" && [ ! -e "$storage/${dom}g" ] && pass "a linked clone of a snapshot is refused" ||
+  fail "linked --from-snapshot: rc $rc $out"
+out=$(E -c "$uri1" vm clone "$dom" "${dom}g" --from-snapshot nosuch --storage "$storage" 2>&1); rc=$?
+[ $rc = 3 ] && [ ! -e "$storage/${dom}g" ] && pass "an unknown snapshot: exit 3" || fail "--from-snapshot nosuch: rc $rc $out"
+rm -rf "${storage:?}/$fclone"
 
 # --- asked on the wrong host: host 2 does not run the VM, but the image lock shows QEMU writes it ---
 cur=$(current_file)

@@ -3,6 +3,7 @@
 #include <evos/file/atomic_write.hpp>
 #include <evos/file/fd.hpp>
 #include <evos/proc/run.hpp>
+#include <evos/snapshot/operations.hpp>
 #include <evos/vm/domain_copy.hpp>
 #include <evos/vm/layout.hpp>
 
@@ -194,9 +195,17 @@ Result<CloneResult> clone_vm(const CloneRequest& q) {
   if (fs::exists(fs::symlink_status(dst->dir(), ec)))
     return make_error(Errc::invalid_argument, "VM {} already exists ({})", q.name, dst->dir());
   SourceFacts facts;
-  auto definition = read_definition(q.storage, q.source);
-  if (!definition) return std::move(definition).error();
-  facts.definition = std::move(*definition);
+  if (q.snapshot) {
+    auto listing = snapshot::list_snapshots({.storage = q.storage, .vm = q.source, .hypervisor = {}});
+    if (!listing) return std::move(listing).error();
+    auto definition = snapshot_source(*src, listing->catalogue, *q.snapshot, q.kind);
+    if (!definition) return std::move(definition).error();
+    facts.definition = std::move(*definition);
+  } else {
+    auto definition = read_definition(q.storage, q.source);
+    if (!definition) return std::move(definition).error();
+    facts.definition = std::move(*definition);
+  }
   auto disks = domain_disks(facts.definition);
   if (!disks) return std::move(disks).error().context(src->definition());
   for (const auto& d : *disks) {

@@ -141,4 +141,26 @@ Result<ClonePlan> plan_clone(const vm::VmLayout& source, const vm::VmLayout& tar
   return plan;
 }
 
+Result<std::string> snapshot_source(const vm::VmLayout& source, const snapshot::Catalogue& catalogue, std::string_view snap,
+                                    Kind kind) {
+  const auto* s = catalogue.find(snap);
+  if (!s) return make_error(Errc::not_found, "VM {} has no snapshot '{}' (evosctl vm snapshot list {})", source.name, snap, source.name);
+  if (kind == Kind::linked)
+    return make_error(Errc::invalid_argument,
+                      "a linked clone of snapshot '{}' is a VM booted from it: evosctl vm snapshot boot {} {} --as NEW "
+                      "(its overlays keep the snapshot from being deleted); --from-snapshot makes full clones",
+                      snap, source.name, snap);
+  vm::DomainCopy frozen{.new_name = source.name, .disks = {}, .drop_other_disks = false, .file_dir = source.dir()};
+  for (const auto& [target, file] : s->disks) {
+    auto image = catalogue.images.find(file);
+    if (image == catalogue.images.end())
+      return make_error(Errc::invalid_config, "snapshot '{}' of {}: disk {} is on {}, which the catalogue does not list", snap,
+                        source.name, target, file);
+    frozen.disks[target] = vm::CopiedDisk{.file = file, .format = image->second.format};
+  }
+  auto xml = vm::copy_domain(s->domain_xml, frozen);
+  if (!xml) return std::move(xml).error().context(fmt::format("snapshot '{}' of {}", snap, source.name));
+  return xml;
+}
+
 }  // namespace evos::clone

@@ -174,3 +174,87 @@ TEST_CASE("a clone plan refuses what it cannot do truthfully", "[clone]") {
   REQUIRE_FALSE(none);
   CHECK_THAT(none.error().message(), Catch::Contains("no disk to clone"));
 }
+
+namespace {
+
+// web1 with snapshot s1 (taken on its first images) and s2 (on s1's overlays); it writes s2's
+// overlays now.
+snapshot::Catalogue with_snapshots() {
+  snapshot::Catalogue c;
+  c.vm = "web1";
+  c.images["/srv/vms/web1/web1-vda.qcow2"] = {.file = "/srv/vms/web1/web1-vda.qcow2", .format = "qcow2", .backing = {}, .owned = false};
+  c.images["/srv/vms/web1/web1-vdb.img"] = {.file = "/srv/vms/web1/web1-vdb.img", .format = "raw", .backing = {}, .owned = false};
+  c.images["/srv/vms/web1/snapshots/s1-vda.qcow2"] = {
+      .file = "/srv/vms/web1/snapshots/s1-vda.qcow2", .format = "qcow2", .backing = "/srv/vms/web1/web1-vda.qcow2", .owned = true};
+  c.images["/srv/vms/web1/snapshots/s1-vdb.qcow2"] = {
+      .file = "/srv/vms/web1/snapshots/s1-vdb.qcow2", .format = "qcow2", .backing = "/srv/vms/web1/web1-vdb.img", .owned = true};
+  snapshot::Snapshot s1{.name = "s1", .parent = {}, .created = "2026-12-07T01:54:42Z", .node = "n1",
+                        .consistency = snapshot::Consistency::crash_consistent, .was_running = true,
+                        .disks = {{"vda", "/srv/vms/web1/web1-vda.qcow2"}, {"vdb", "/srv/vms/web1/web1-vdb.img"}},
+                        .domain_xml = web1};
+  snapshot::Snapshot s2 = s1;
+  s2.name = "s2";
+  s2.parent = "s1";
+  s2.disks = {{"vda", "/srv/vms/web1/snapshots/s1-vda.qcow2"}, {"vdb", "/srv/vms/web1/snapshots/s1-vdb.qcow2"}};
+  c.snapshots = {s1, s2};
+  return c;
+}
+
+}  // namespace
+
+TEST_CASE("a clone of a snapshot starts from its definition on its frozen images", "[clone]") {
+  auto xml = snapshot_source(at("web1"), with_snapshots(), "s2", Kind::full);
+  REQUIRE(xml);
+  auto disks = domain_disks(*xml);
+  REQUIRE(disks);
+  REQUIRE(disks->size() == 2);
+  CHECK((*disks)[0].file == "/srv/vms/web1/snapshots/s1-vda.qcow2");
+  CHECK((*disks)[0].format == "qcow2");
+  CHECK((*disks)[1].file == "/srv/vms/web1/snapshots/s1-vdb.qcow2");
+  CHECK((*disks)[1].format == "qcow2");  // the raw disk's snapshot image is a qcow2 overlay
+
+  // Planned as any full clone: s2's images are overlays, so they are copied whole.
+  SourceFacts f{.definition = *xml, .chains = {}};
+  f.chains["/srv/vms/web1/snapshots/s1-vda.qcow2"] = {
+      ImageInfo{.filename = "/srv/vms/web1/snapshots/s1-vda.qcow2", .format = "qcow2", .virtual_size = 1 << 30,
+                .backing = "/srv/vms/web1/web1-vda.qcow2", .backing_format = "qcow2"},
+      ImageInfo{.filename = "/srv/vms/web1/web1-vda.qcow2", .format = "qcow2", .virtual_size = 1 << 30, .backing = {}, .backing_format = {}}};
+  f.chains["/srv/vms/web1/snapshots/s1-vdb.qcow2"] = {
+      ImageInfo{.filename = "/srv/vms/web1/snapshots/s1-vdb.qcow2", .format = "qcow2", .virtual_size = 1 << 30,
+                .backing = "/srv/vms/web1/web1-vdb.img", .backing_format = "raw"},
+      ImageInfo{.filename = "/srv/vms/web1/web1-vdb.img", .format = "raw", .virtual_size = 1 << 30, .backing = {}, .backing_format = {}}};
+  auto plan = plan_clone(at("web1"), at("old1"), Kind::full, f);
+  REQUIRE(plan);
+  REQUIRE(plan->disks.size() == 2);
+  CHECK(plan->disks[0].method == Method::copy);
+  CHECK(plan->disks[0].file == "/srv/vms/old1/old1-vda.qcow2");
+  CHECK(plan->definition.find("<name>old1</name>") != std::string::npos);
+  CHECK(plan->definition.find("52:54:00:12:34:56") == std::string::npos);
+
+  // s1 froze the VM's first images, which stand alone: a reflink each.
+  auto first = snapshot_source(at("web1"), with_snapshots(), "s1", Kind::full);
+  REQUIRE(first);
+  auto p1 = plan_clone(at("web1"), at("old1"), Kind::full, facts_of(*first));
+  REQUIRE(p1);
+  CHECK(p1->disks[0].method == Method::reflink);
+  CHECK(p1->disks[1].source == "/srv/vms/web1/web1-vdb.img");
+}
+
+TEST_CASE("a clone of a snapshot: unknown snapshots, linked clones and broken catalogues are refused", "[clone]") {
+  auto none = snapshot_source(at("web1"), with_snapshots(), "s9", Kind::full);
+  REQUIRE_FALSE(none);
+  CHECK(none.error().code() == Errc::not_found);
+  CHECK(none.error().message().find("no snapshot 's9'") != std::string::npos);
+
+  auto linked = snapshot_source(at("web1"), with_snapshots(), "s1", Kind::linked);
+  REQUIRE_FALSE(linked);
+  CHECK(linked.error().code() == Errc::invalid_argument);
+  CHECK(linked.error().message().find("vm snapshot boot web1 s1") != std::string::npos);
+
+  auto broken = with_snapshots();
+  broken.images.erase("/srv/vms/web1/snapshots/s1-vdb.qcow2");
+  auto b = snapshot_source(at("web1"), broken, "s2", Kind::full);
+  REQUIRE_FALSE(b);
+  CHECK(b.error().code() == Errc::invalid_config);
+  CHECK(b.error().message().find("vdb") != std::string::npos);
+}

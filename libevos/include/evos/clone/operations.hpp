@@ -8,6 +8,7 @@
 #include <evos/deadline.hpp>
 #include <evos/error.hpp>
 
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -41,6 +42,7 @@ struct CloneRequest {
   std::string source;
   std::string name;      // the new VM
   Kind kind = Kind::full;
+  std::optional<std::string> snapshot;  // clone this snapshot's state (snapshot_source), not the VM's
   Deadline deadline = Deadline::after(Millis(3600000));
 };
 
@@ -51,7 +53,8 @@ struct CloneResult {
   std::vector<ClonedDisk> disks;
 };
 
-// Clones a shut-off VM (or a template) as a new VM on the same storage: its directory, its disks
+// Clones a shut-off VM (or a template), or the state of one of its snapshots (request.snapshot:
+// the VM may run), as a new VM on the same storage: its directory, its disks
 // (reflink, overlay or copy, per the plan), and last its definition, written atomically, so a
 // definition exists only for a complete clone. The new VM is not defined in libvirt; it is
 // started from its definition like any evos VM. Errors: not_found (no source definition),

@@ -12,6 +12,7 @@
 
 #include <evos/clone/image_info.hpp>
 #include <evos/error.hpp>
+#include <evos/snapshot/catalogue.hpp>
 #include <evos/vm/layout.hpp>
 
 #include <map>
@@ -85,5 +86,16 @@ struct SourceFacts {
 // disk in the format the definition gives (qemu-img found another format: the definition would
 // open it as something else).
 Result<ClonePlan> plan_clone(const vm::VmLayout& source, const vm::VmLayout& target, Kind kind, const SourceFacts& facts);
+
+// The definition a clone of snapshot `snap` of `source` starts from (`vm clone SRC NEW
+// --from-snapshot SNAP`): the VM's definition when the snapshot was taken, each disk on the
+// snapshot's frozen image. Nothing writes those images any more (the VM writes overlays on them,
+// snapshot/catalogue.hpp), so the source may run meanwhile. A full clone only: a linked clone of
+// a snapshot is what `vm snapshot boot` makes, whose overlays the catalogue records so the
+// snapshot cannot be deleted under them. Errors: not_found for no such snapshot,
+// invalid_argument for a linked clone, invalid_config for a catalogue that does not list a
+// snapshot's image.
+Result<std::string> snapshot_source(const vm::VmLayout& source, const snapshot::Catalogue& catalogue, std::string_view snap,
+                                    Kind kind);
 
 }  // namespace evos::clone
