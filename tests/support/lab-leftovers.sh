@@ -4,7 +4,8 @@
 # tests/integration/mirror_lab.sh, bench/failover) for its "nothing left behind" check:
 #   network namespaces whose name starts with NAME (the nodes NAME1, NAME2 and the switch NAMEsw),
 #   host links named after the lab, processes whose command line mentions BASE or whose working
-#   directory is in it, mounts under BASE in any process's mount namespace, the state dir itself,
+#   directory is in it, mounts under BASE in any process's mount namespace, a loop device over a
+#   file in BASE (the shared XFS), the state dir itself,
 #   and, with GUEST, a QEMU process of that guest (-name guest=GUEST,...).
 lab_leftovers() {
     local name=$1 base=$2 guest=${3:-} p ns cmd
@@ -20,5 +21,7 @@ lab_leftovers() {
         if [[ $(readlink "$p/cwd" 2>/dev/null) == "$base"* ]]; then echo "process ${p#/proc/} cwd in $base"; fi
         if grep -qF " $base" "$p/mountinfo" 2>/dev/null; then echo "mount under $base in the mount namespace of ${p#/proc/}"; fi
     done
+    # the shared XFS's loop device (evos-lab: mount -o loop of BASE/shared.xfs)
+    losetup -l -n -O NAME,BACK-FILE 2>/dev/null | grep -F " $base/" | sed 's/^/loop device /'
     [[ ! -e $base ]] || echo "state dir $base"
 }

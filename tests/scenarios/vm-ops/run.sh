@@ -13,6 +13,8 @@
 #   failover   the VM's node loses power; the VM restarts on the survivor, which lists the same
 #              snapshots and reverts to one
 #   delete     refused while the VM runs, while a booted copy stands on its snapshot, without --yes
+#   clone      a full clone on the lab's XFS storage is a reflink (every extent shared) and boots
+#              on the other node
 # Prints ok:/FAIL: lines and "scenario_vm_ops: N passed, M failed". Needs root.
 # shellcheck disable=SC2015,SC2016,SC2034
 set -uo pipefail
@@ -176,10 +178,34 @@ out=$(E "$b" vm delete "$copy" --yes --storage "$shared" 2>&1) && [[ ! -e $share
     pass "delete of $copy" || fail "delete of $copy: $out"
 out=$(E "$b" vm delete "$vm" --yes --storage "$shared" 2>&1) && [[ ! -e $vmdir ]] &&
     pass "then the VM's delete removes it" || fail "delete of $vm: $out"
-X "$b" crm_resource --resource "vm-$vm" --query-xml >/dev/null 2>&1 &&
-    fail "vm-$vm is still in the CIB" || pass "and its cluster resource"
+# cibadmin --xpath exits 105 (no such object) when nothing matches, 0 when something does
+X "$b" cibadmin --query --xpath "//primitive[@id='vm-$vm']" >/dev/null 2>&1; rc=$?
+[[ $rc == 105 ]] && pass "and its cluster resource" || fail "vm-$vm is still in the CIB (cibadmin exit $rc)"
 
-L boot "$a" >/dev/null 2>&1 || true
+# ------------------------------------------------------------------ clone on the lab's XFS storage
+# The lab's shared storage is an XFS with reflinks (docs/lab.md): a full clone is a reflink there,
+# and it boots on the other node (the one powered off above, booted again).
+L boot "$a" >/dev/null 2>&1 || fail "lab boot $a"
+wait_for 180 cluster_formed && pass "$a is back in the cluster" || fail "$a does not rejoin"
+src_vm=${vm}s rc=${vm}r
+out=$(E "$b" vm create "$src_vm" --memory 128M --disk 64M --kernel "$build/guest-cache/vmlinuz" \
+    --initrd "$build/guest-cache/initrd.gz" --cmdline "console=ttyS0 quiet panic=-1" --virt-type qemu \
+    --network "$net" --storage "$shared" 2>&1) && pass "vm create $src_vm (not HA, not started) on $b" || fail "vm create $src_vm: $out"
+out=$(E "$b" vm clone "$src_vm" "$rc" --full --storage "$shared" --json 2>&1)
+[[ $(json 'd["disks"][0]["method"]' <<<"$out" 2>/dev/null) == reflink ]] && pass "vm clone --full on the lab's storage: a reflink" ||
+    fail "vm clone --full: $out"
+rcdisk=$(json 'd["disks"][0]["file"]' <<<"$out" 2>/dev/null)
+unshared=$(filefrag -v "$rcdisk" 2>/dev/null | awk -F: '$1 ~ /^ *[0-9]+$/ && $0 !~ /shared/ {n++} END {print n + 0}')
+shared_ext=$(filefrag -v "$rcdisk" 2>/dev/null | awk -F: '$1 ~ /^ *[0-9]+$/ && /shared/ {n++} END {print n + 0}')
+[[ $shared_ext -gt 0 && $unshared == 0 ]] && pass "FIEMAP: all $shared_ext extents of $rc's disk are shared with $src_vm's" ||
+    fail "FIEMAP of $rcdisk: $shared_ext shared, $unshared not"
+out=$(E "$a" vm start "$rc" --storage "$shared" --timeout 120 2>&1) && pass "$rc starts on $a" || fail "vm start $rc on $a: $out"
+rclog=$(ls "$shared/$rc"/*.log 2>/dev/null | head -n 1)
+wait_for 120 grep -aq 'EVOS-TICK' "$rclog" && pass "$rc ticks on $a" || fail "$rc does not tick on $a ($rclog)"
+out=$(E "$a" vm stop "$rc" --storage "$shared" --timeout 60 2>&1) || fail "vm stop $rc: $out"
+out=$(E "$a" vm delete "$rc" --yes --storage "$shared" 2>&1) && out=$(E "$b" vm delete "$src_vm" --yes --storage "$shared" 2>&1) &&
+    [[ ! -e $shared/$rc && ! -e $shared/$src_vm ]] && pass "both deleted" || fail "delete of $rc or $src_vm: $out"
+
 if L down --timeout 60 >"$work/down.log" 2>&1; then pass "lab down"; else cat "$work/down.log"; fail "lab down"; fi
 downed=1
 left=$(leftovers)
