@@ -25,6 +25,7 @@ PACKAGES=(
   iproute2 iptables iputils-ping util-linux procps strace time psmisc python3
   fping  # bench/ping: ocf:pacemaker:ping uses it when present, as on a production node
   restic borgbackup  # bench/backup: the peers evos backups are measured against
+  stress-ng  # bench/soak: both cores saturated while the lab's short Corosync token must hold
   # drbd: the real drbdadm checks generated .res files; clang with libFuzzer fuzzes the parsers
   drbd-utils clang libclang-rt-14-dev
   # packaging: the .debs are built, judged by lintian and installed by tests/packaging/debs.sh;

@@ -1,9 +1,10 @@
 #!/bin/bash
-# run.sh BUILD_DIR [--kills N] [--pfd0-kills M] [--race-kills K] [--json FILE] - failover time of an HA VM when
-# the node running it loses power, with ocf:evos:vm and with ocf:heartbeat:VirtualDomain managing
-# the same guest, in one lab (docs/lab.md, token 1000 ms), alternating agents between kills.
+# run.sh BUILD_DIR [--kills N] [--pfd0-kills M] [--race-kills K] [--token MS] [--json FILE] - failover time of
+# an HA VM when the node running it loses power, with ocf:evos:vm and with ocf:heartbeat:VirtualDomain
+# managing the same guest, in one lab (docs/lab.md), alternating agents between kills.
 #
-#   1. stage BUILD_DIR, lab up --token 1000 (name s + 4 digits, or EVOS_LAB_NAME), the tiny
+#   1. stage BUILD_DIR, lab up (the lab's default token, or --token MS; consensus half the token;
+#      name s + 4 digits, or EVOS_LAB_NAME), the tiny
 #      counting guest (tests/support/build-guest.sh) on the lab's shared storage;
 #   2. `evosctl cluster init --priority-fencing-delay 1s`, `evosctl vm ha enable` (the
 #      crm-templates/vm-shared template: resource vm-G) and, with equivalent settings, a
@@ -34,28 +35,33 @@
 # eval and in-node sh -c strings expand late on purpose; lib.sh defines base, shared, n1, ...
 # shellcheck disable=SC2016
 set -uo pipefail
-build=$(cd "${1:?usage: run.sh BUILD_DIR [--kills N] [--pfd0-kills M] [--race-kills K] [--json FILE]}" && pwd)
+usage="usage: run.sh BUILD_DIR [--kills N] [--pfd0-kills M] [--race-kills K] [--token MS] [--json FILE]"
+build=$(cd "${1:?$usage}" && pwd)
 shift
-kills=4 pfd0_kills=4 race_kills=10 json=""
+kills=4 pfd0_kills=4 race_kills=10 json="" token=""
 while [[ $# -gt 0 ]]; do
     case $1 in
     --kills) kills=${2:?}; shift ;;
     --pfd0-kills) pfd0_kills=${2:?}; shift ;;
     --race-kills) race_kills=${2:?}; shift ;;
+    --token) token=${2:?}; shift ;;
     --json) json=${2:?}; shift ;;
-    *) echo "usage: run.sh BUILD_DIR [--kills N] [--pfd0-kills M] [--race-kills K] [--json FILE]" >&2; exit 2 ;;
+    *) echo "$usage" >&2; exit 2 ;;
     esac
     shift
 done
 [[ $kills =~ ^[0-9]+$ && $pfd0_kills =~ ^[0-9]+$ && $race_kills =~ ^[0-9]+$ ]] && ((kills + pfd0_kills + race_kills > 0)) ||
     { echo "run.sh: --kills, --pfd0-kills, --race-kills: counts >= 0, not all 0" >&2; exit 2; }
+[[ -z $token || $token =~ ^[0-9]+$ ]] || { echo "run.sh: --token: milliseconds" >&2; exit 2; }
 [[ -z $json || $json == /* ]] || json=$PWD/$json
 [[ -z $json ]] || mkdir -p "$(dirname "$json")" || exit 2
 src=$(cd "$(dirname "$0")/../.." && pwd)
 kind=bench-failover
 # shellcheck source-path=SCRIPTDIR/../.. source=tests/scenarios/vm-shared/lib.sh
 source "$src/tests/scenarios/vm-shared/lib.sh"
-export EVOS_LAB_TOKEN=1000
+# the lab's default token (docs/lab.md) unless --token; consensus half of it (the lab's rule)
+unset EVOS_LAB_CONSENSUS
+if [[ -n $token ]]; then export EVOS_LAB_TOKEN=$token; else unset EVOS_LAB_TOKEN; fi
 vd=vd-$vm
 say() { echo "[failover $name $(date +%T.%3N)] $*"; }
 die() { say "ERROR: $*"; exit 1; }
@@ -93,7 +99,7 @@ stage_evos || die "staging evos from its Debian packages failed"
 export EVOS_LAB_STAGE=$stage
 say "load average before: $(cut -d' ' -f1-3 /proc/loadavg)"
 L up >"$work/up.log" 2>&1 || { cat "$work/up.log"; die "lab up failed"; }
-say "lab $name up (token 1000 ms, consensus $(sed -n "s/^CONSENSUS=//p" "$base/lab.env" 2>/dev/null) ms)"
+say "lab $name up (token $(sed -n "s/^TOKEN=//p" "$base/lab.env" 2>/dev/null) ms, consensus $(sed -n "s/^CONSENSUS=//p" "$base/lab.env" 2>/dev/null) ms)"
 "$virt_hosts" domain-xml "$vm" "$shared" "$build/guest-cache" "$shared/$vm.xml" 128 || die "domain-xml failed"
 X "$n1" evosctl cluster init --priority-fencing-delay 1s >/dev/null || die "evosctl cluster init failed"
 X "$n1" evosctl vm ha enable "$vm" --config "$shared/$vm.xml" --migration-unsafe --shutdown-timeout 5 --timeout 180 >/dev/null ||

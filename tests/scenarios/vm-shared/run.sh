@@ -110,7 +110,7 @@ setup() {
     export EVOS_LAB_STAGE=$stage
     t=$(now_ms)
     L up >"$work/up.log" 2>&1 || { cat "$work/up.log"; die "lab up failed"; }
-    pass "lab $name up in $(secs "$t") s (token 1000 ms)"
+    pass "lab $name up in $(secs "$t") s (token $(sed -n 's/^TOKEN=//p' "$base/lab.env") ms)"
     "$virt_hosts" domain-xml "$vm" "$shared" "$build/guest-cache" "$shared/$vm.xml" 128 || die "domain-xml failed"
     X "$n1" evosctl cluster init >/dev/null || die "evosctl cluster init failed"
     # the recommended two-node fencing: the race device decides who waits (and sets
