@@ -123,8 +123,10 @@ expect_rc 1 "start on host 2 while host 1 runs it: refused by QEMU's image lock"
 hosts virsh 1 snapshot-create-as "$dom" evos-s1 --description "made before migration" >/dev/null \
   && pass "internal snapshot taken" || fail "cannot take a snapshot"
 c0=$(tick)
-expect_rc 0 "migrate_to host 2" 1 migrate_to OCF_RESKEY_CRM_meta_migrate_target=198.19.0.2 OCF_RESKEY_migration_downtime=300
+expect_rc 0 "migrate_to host 2 (the agent's migration defaults)" 1 migrate_to OCF_RESKEY_CRM_meta_migrate_target=198.19.0.2
 migrate_out=$OUT
+grep -q 'downtime limit 30 ms, bandwidth unlimited, auto-converge on, post-copy off' <<<"$OUT" &&
+  pass "migrate_to starts with the default plan (30 ms limit, auto-converge)" || fail "no default plan in: $OUT"
 downtime=$(grep -o 'downtime [0-9]* ms' <<<"$OUT" | head -1)
 [ -n "$downtime" ] && pass "migrate_to reports the $downtime" || fail "no downtime in: $OUT"
 echo "$OUT" | grep -a 'migrated domain' | sed 's/^/    /'

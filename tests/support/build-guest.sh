@@ -22,6 +22,9 @@
 #   EVOS-NET ip=ADDR gw=GW              only with a NIC (virtio-net, eth0): the DHCP lease (busybox
 #                                       udhcpc), got in the background while the ticks go on
 #   EVOS-NET dhcp fail                  no lease within about 20 s
+#   EVOS-NET static ip=ADDR/PREFIX      kernel command line option evos_ip=ADDR/PREFIX: that address
+#                                       on eth0 instead of DHCP, no gateway (bench/migration: the
+#                                       guest answers a probe at the same address on either node)
 #   EVOS-NET gw-ping ok|fail            after the lease: whether the gateway answers a ping
 #   Kernel command line option evos_dirty_mb=M: rewrite M MiB of guest RAM in a loop (load for
 #   migration tests); prints "EVOS-DIRTY M MiB".
@@ -198,6 +201,13 @@ case $1 in
 esac
 DHCP
   chmod 0755 /tmp/dhcp.sh
+  sip=$(sed -n 's/.*evos_ip=\([0-9.]*\/[0-9]*\).*/\1/p' /proc/cmdline)
+  if [ -n "$sip" ]; then
+    ip link set lo up
+    ip addr add "$sip" dev eth0
+    ip link set eth0 up
+    echo "EVOS-NET static ip=$sip" > $C
+  else
   (
     ip link set lo up
     if udhcpc -i eth0 -s /tmp/dhcp.sh -n -q -t 10 -T 2 >/dev/null 2>&1 && [ -s /tmp/lease ]; then
@@ -210,6 +220,7 @@ DHCP
       echo "EVOS-NET dhcp fail" > $C
     fi
   ) &
+  fi
 fi
 dm=$(sed -n 's/.*evos_dirty_mb=\([0-9][0-9]*\).*/\1/p' /proc/cmdline)
 if [ -n "$dm" ]; then

@@ -25,6 +25,8 @@ class FakeHypervisor final : public vm::Hypervisor {
   std::optional<Error> state_error;
   vm::DeepCheck deep;
   FakeHypervisor* migration_destination = nullptr;
+  std::vector<vm::MigrationProgress> migration_progress;  // what the job reports, in order
+  std::optional<vm::MigrationRequest> last_migration;
   // backup_running answers true this many more times (-1: until abort_job).
   int backup_polls = 0;
   // libvirt networks of this host: name -> active (absent: not defined).
@@ -79,15 +81,30 @@ class FakeHypervisor final : public vm::Hypervisor {
     return {};
   }
   Result<vm::MigrationStats> migrate(const std::string& d, const vm::MigrationRequest& r, Deadline,
-                                     const std::function<void(const vm::MigrationProgress&)>& progress) override {
+                                     const vm::MigrationSupervisor& supervise) override {
     calls.push_back("migrate " + d + " " + r.target.dest_uri);
     if (!domains.at(d).snapshots.empty())
       return make_error(Errc::backend, "Requested operation is not valid: cannot migrate domain with snapshots");
     if (migrate_error) return *migrate_error;
-    if (progress) progress({});
+    last_migration = r;
+    vm::MigrationStats out{.total = Millis(800), .downtime = Millis(40), .bytes = 90u << 20};
+    out.max_downtime = r.plan.max_downtime;
+    // the scripted readings of the job, each step applied as the adapter applies it
+    for (const auto& p : migration_progress) {
+      if (!supervise) break;
+      auto step = supervise(p);
+      if (step.max_downtime) {
+        calls.push_back("set-max-downtime " + std::to_string(step.max_downtime->count()));
+        out.max_downtime = *step.max_downtime;
+      }
+      if (step.start_postcopy) {
+        calls.push_back("start-postcopy");
+        out.postcopy = true;
+      }
+    }
     domains.at(d).state = {vm::Power::shut_off, vm::Reason::migration};
     if (migration_destination) migration_destination->domains[d].state = {vm::Power::running, vm::Reason::migration};
-    return vm::MigrationStats{.total = Millis(800), .downtime = Millis(40), .bytes = 90u << 20};
+    return out;
   }
   Result<std::optional<vm::MigrationStats>> completed_migration(const std::string&) override {
     return std::optional<vm::MigrationStats>(vm::MigrationStats{.total = Millis(800), .downtime = Millis(40)});

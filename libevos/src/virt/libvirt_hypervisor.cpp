@@ -236,9 +236,17 @@ Result<DomainState> state_of(virDomainPtr dom) {
 }
 
 vm::MigrationProgress progress_of(const TypedParams& p) {
-  return {Millis(p.ull(VIR_DOMAIN_JOB_TIME_ELAPSED)), p.ull(VIR_DOMAIN_JOB_DATA_TOTAL),
-          p.ull(VIR_DOMAIN_JOB_DATA_PROCESSED), p.ull(VIR_DOMAIN_JOB_DATA_REMAINING),
-          p.ull(VIR_DOMAIN_JOB_MEMORY_ITERATION)};
+  vm::MigrationProgress r;
+  r.elapsed = Millis(p.ull(VIR_DOMAIN_JOB_TIME_ELAPSED));
+  r.data_total = p.ull(VIR_DOMAIN_JOB_DATA_TOTAL);
+  r.data_processed = p.ull(VIR_DOMAIN_JOB_DATA_PROCESSED);
+  r.data_remaining = p.ull(VIR_DOMAIN_JOB_DATA_REMAINING);
+  r.memory_iteration = p.ull(VIR_DOMAIN_JOB_MEMORY_ITERATION);
+  r.memory_remaining = p.ull(VIR_DOMAIN_JOB_MEMORY_REMAINING);
+  // QEMU's dirty-pages-rate (pages/s, from the last dirty sync) and its page size
+  r.dirty_rate = p.ull(VIR_DOMAIN_JOB_MEMORY_DIRTY_RATE) * p.ull(VIR_DOMAIN_JOB_MEMORY_PAGE_SIZE);
+  r.transfer_rate = p.ull(VIR_DOMAIN_JOB_MEMORY_BPS);
+  return r;
 }
 
 }  // namespace
@@ -433,11 +441,11 @@ Result<void> LibvirtHypervisor::destroy(const std::string& domain, bool graceful
 
 Result<vm::MigrationStats> LibvirtHypervisor::migrate(const std::string& domain, const vm::MigrationRequest& request,
                                                       Deadline deadline,
-                                                      const std::function<void(const vm::MigrationProgress&)>& progress) {
+                                                      const vm::MigrationSupervisor& supervise) {
   Activity a(fmt::format("libvirt: migrate domain '{}' to {}", domain, request.target.dest_uri));
   auto dom = impl_->lookup(domain);
   if (!dom) return std::move(dom).error();
-  const auto& s = request.settings;
+  const auto& plan = request.plan;
 
   // What the worker needs, shared with it: if it must be abandoned (below), it keeps its own
   // reference to the domain (virDomainRef) and everything else it reads.
@@ -460,25 +468,28 @@ Result<vm::MigrationStats> LibvirtHypervisor::migrate(const std::string& domain,
       virTypedParamsAddString(params.ptr(), params.count_ptr(), params.max_ptr(), VIR_MIGRATE_PARAM_URI,
                               request.target.migration_uri.c_str()) < 0)
     return last_error("set the migration URI");
-  if (s.bandwidth_mib_s > 0 && virTypedParamsAddULLong(params.ptr(), params.count_ptr(), params.max_ptr(),
-                                                       VIR_MIGRATE_PARAM_BANDWIDTH, s.bandwidth_mib_s) < 0)
+  if (plan.bandwidth_mib_s > 0 && virTypedParamsAddULLong(params.ptr(), params.count_ptr(), params.max_ptr(),
+                                                          VIR_MIGRATE_PARAM_BANDWIDTH, plan.bandwidth_mib_s) < 0)
     return last_error("set the migration bandwidth");
 
   // Peer-to-peer: the source libvirtd drives the migration, so it survives this agent's death
   // only as long as libvirtd does; the destination keeps a persistent definition. The source
   // keeps its (now inactive) definition so the completed job's statistics can be read there.
   unsigned flags = VIR_MIGRATE_LIVE | VIR_MIGRATE_PEER2PEER | VIR_MIGRATE_PERSIST_DEST | VIR_MIGRATE_ABORT_ON_ERROR;
-  if (s.auto_converge) flags |= VIR_MIGRATE_AUTO_CONVERGE;
-  if (s.postcopy) flags |= VIR_MIGRATE_POSTCOPY;
-  if (s.tls) flags |= VIR_MIGRATE_TLS;
-  if (s.unsafe) flags |= VIR_MIGRATE_UNSAFE;
+  // AUTO_CONVERGE: QEMU's auto-converge capability (vCPU throttling while the guest outpaces the
+  // link); POSTCOPY: the postcopy-ram capability, so virDomainMigrateStartPostCopy can switch.
+  if (plan.auto_converge) flags |= VIR_MIGRATE_AUTO_CONVERGE;
+  if (plan.postcopy) flags |= VIR_MIGRATE_POSTCOPY;
+  if (request.tls) flags |= VIR_MIGRATE_TLS;
+  if (request.unsafe) flags |= VIR_MIGRATE_UNSAFE;
   job->flags = flags;
 
   // The maximum downtime is a QEMU migration parameter that libvirt keeps for the next
   // migration, so set it before starting; if this libvirt only takes it during the job, the
   // supervisor below sets it once the job is running.
-  bool downtime_set = s.max_downtime.count() == 0 ||
-                      virDomainMigrateSetMaxDowntime(dom->get(), static_cast<unsigned long long>(s.max_downtime.count()), 0) == 0;
+  Millis downtime = plan.max_downtime;
+  bool downtime_set = downtime.count() == 0 ||
+                      virDomainMigrateSetMaxDowntime(dom->get(), static_cast<unsigned long long>(downtime.count()), 0) == 0;
 
   // The job is aborted a little before the deadline, so that the abort has time to take effect
   // and the call to return by the deadline: a tenth of the budget, 1 s to 10 s, at most half.
@@ -531,11 +542,15 @@ Result<vm::MigrationStats> LibvirtHypervisor::migrate(const std::string& domain,
         type == VIR_DOMAIN_JOB_NONE)
       continue;
     if (!downtime_set)
-      downtime_set = virDomainMigrateSetMaxDowntime(dom->get(), static_cast<unsigned long long>(s.max_downtime.count()), 0) == 0;
-    const auto p = progress_of(job_stats);
-    if (progress) progress(p);
-    // As virsh's --postcopy-after-precopy: switch once the first pass over memory is done.
-    if (s.postcopy && !postcopy_started && p.memory_iteration >= 2)
+      downtime_set = virDomainMigrateSetMaxDowntime(dom->get(), static_cast<unsigned long long>(downtime.count()), 0) == 0;
+    if (!supervise) continue;
+    const auto step = supervise(progress_of(job_stats));
+    // A raised limit applies to QEMU's next switch-over estimate (migrate-set-parameters
+    // downtime-limit may change during the job); post-copy needs the POSTCOPY flag given above.
+    if (step.max_downtime &&
+        virDomainMigrateSetMaxDowntime(dom->get(), static_cast<unsigned long long>(step.max_downtime->count()), 0) == 0)
+      downtime = *step.max_downtime;
+    if (step.start_postcopy && plan.postcopy && !postcopy_started)
       postcopy_started = virDomainMigrateStartPostCopy(dom->get(), 0) == 0;
   }
   worker.join();
@@ -549,9 +564,11 @@ Result<vm::MigrationStats> LibvirtHypervisor::migrate(const std::string& domain,
   vm::MigrationStats stats;
   stats.total = std::chrono::duration_cast<Millis>(Clock::now() - started);
   stats.postcopy = postcopy_started;
+  stats.max_downtime = downtime;
   if (auto completed = completed_migration(domain); completed && *completed) {
     stats = **completed;
     stats.postcopy = postcopy_started;
+    stats.max_downtime = downtime;
   }
   return stats;
 }

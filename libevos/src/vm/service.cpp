@@ -196,15 +196,24 @@ Result<MigrationStats> Service::migrate_to(const std::string& node, const Hyperv
 
   log_.info("migrating domain '{}' to {} ({}{})", id_.name, node, target->dest_uri,
             target->migration_uri.empty() ? "" : ", data over " + target->migration_uri);
+  MigrationPolicy policy(params_.migration);
+  const auto& plan = policy.plan();
+  log_.info("migration of '{}': downtime limit {}, bandwidth {}, auto-converge {}, post-copy {}", id_.name,
+            plan.max_downtime.count() == 0 ? std::string("QEMU's default") : fmt::format("{} ms", plan.max_downtime.count()),
+            plan.bandwidth_mib_s == 0 ? std::string("unlimited") : fmt::format("{} MiB/s", plan.bandwidth_mib_s),
+            plan.auto_converge ? "on" : "off", plan.postcopy ? "allowed" : "off");
   auto last_log = time_.now();
-  auto stats = hv_.migrate(id_.name, MigrationRequest{*target, params_.migration}, deadline,
-                           [&](const MigrationProgress& p) {
-                             if (time_.now() - last_log < 2s) return;
-                             last_log = time_.now();
-                             log_.info("migration of '{}': {} ms, {} of {} sent, {} remaining, pass {}", id_.name,
-                                       p.elapsed.count(), mib(p.data_processed), mib(p.data_total),
-                                       mib(p.data_remaining), p.memory_iteration);
-                           });
+  const MigrationRequest request{*target, plan, params_.migration.tls, params_.migration.unsafe};
+  auto stats = hv_.migrate(id_.name, request, deadline, [&](const MigrationProgress& p) {
+    auto step = policy.next(p);
+    if (step) log_.info("migration of '{}', pass {}: {}", id_.name, p.memory_iteration, step.why);
+    if (time_.now() - last_log >= 2s) {
+      last_log = time_.now();
+      log_.info("migration of '{}': {} ms, {} of {} sent, {} remaining, pass {}", id_.name, p.elapsed.count(),
+                mib(p.data_processed), mib(p.data_total), mib(p.data_remaining), p.memory_iteration);
+    }
+    return step;
+  });
   if (!stats) {
     restore_snapshots(hv_, *snapshots, "the source");
     return std::move(stats).error().context(doing);
@@ -220,8 +229,11 @@ Result<MigrationStats> Service::migrate_to(const std::string& node, const Hyperv
       restore_snapshots(**dest, *snapshots, node);
     }
   }
-  log_.info("migrated domain '{}' to {} in {} ms; downtime {} ms; {} transferred{}", id_.name, node,
-            stats->total.count(), stats->downtime.count(), mib(stats->bytes), stats->postcopy ? " (post-copy)" : "");
+  log_.info("migrated domain '{}' to {} in {} ms; downtime {} ms; {} transferred{}{}", id_.name, node,
+            stats->total.count(), stats->downtime.count(), mib(stats->bytes), stats->postcopy ? " (post-copy)" : "",
+            stats->max_downtime > plan.max_downtime
+                ? fmt::format(" (downtime limit raised to {} ms)", stats->max_downtime.count())
+                : std::string());
   return stats;
 }
 

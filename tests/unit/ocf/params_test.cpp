@@ -15,7 +15,7 @@ TEST_CASE("defaults apply to unset and empty parameters - required ones must be 
   auto v = ocf::parse_params(vm::param_specs(), valid_vm());
   REQUIRE(v);
   CHECK(v->text("hypervisor") == "qemu:///system");
-  CHECK(v->integer("migration_downtime") == 0);
+  CHECK(v->integer("migration_downtime") == 30);
   CHECK_FALSE(v->boolean("force_stop"));
 
   auto empty = valid_vm();

@@ -51,6 +51,20 @@ TEST_CASE("typed parameters") {
   CHECK(p->shutdown_timeout == 30s);
 }
 
+TEST_CASE("migration defaults: a 30 ms downtime limit raised up to 300 ms, auto-converge on, post-copy off") {
+  auto v = ocf::parse_params(param_specs(), {{"config", "/x.xml"}});
+  REQUIRE(v);
+  auto p = Params::from(*v);
+  REQUIRE(p);
+  CHECK(p->migration.max_downtime == 30ms);
+  CHECK(p->migration.max_downtime_cap == 300ms);
+  CHECK(p->migration.auto_converge);
+  CHECK_FALSE(p->migration.postcopy);
+  CHECK(p->migration.bandwidth_mib_s == 0);
+  v = ocf::parse_params(param_specs(), {{"config", "/x.xml"}, {"migration_downtime_max", "abc"}});
+  CHECK_FALSE(v);
+}
+
 TEST_CASE("the graceful stop budget leaves time for destroy") {
   CHECK(graceful_stop_budget(0s, 90000ms) == 67500ms);  // a quarter kept back
   CHECK(graceful_stop_budget(0s, 20000ms) == 15000ms);  // at least 5 s kept back

@@ -155,7 +155,7 @@ TEST_CASE("migrate_to moves snapshot metadata along and reports the downtime") {
     Result<void> request_shutdown(const std::string& d, ShutdownMode m) override { return to.request_shutdown(d, m); }
     Result<void> destroy(const std::string& d, bool g) override { return to.destroy(d, g); }
     Result<MigrationStats> migrate(const std::string& d, const MigrationRequest& r, Deadline dl,
-                                   const std::function<void(const MigrationProgress&)>& p) override {
+                                   const MigrationSupervisor& p) override {
       return to.migrate(d, r, dl, p);
     }
     Result<std::optional<MigrationStats>> completed_migration(const std::string& d) override { return to.completed_migration(d); }
@@ -201,6 +201,32 @@ TEST_CASE("a failed migration puts the snapshot metadata back on the source") {
   CHECK(r.error().message().find("unable to connect") != std::string::npos);
   REQUIRE(src.domains["web1"].snapshots.size() == 1);
   CHECK(src.domains["web1"].snapshots[0].current);
+}
+
+TEST_CASE("migrate_to runs the migration policy: the plan, then a raised limit for a pass that did not converge") {
+  FakeHypervisor hv;
+  MemoryLog log;
+  FakeTime time;
+  hv.domains["web1"].state = {Power::running, Reason::booted};
+  auto pass = [](unsigned long long i, unsigned long long remaining_mib) {
+    MigrationProgress p;
+    p.memory_iteration = i;
+    p.memory_remaining = remaining_mib << 20;
+    return p;
+  };
+  hv.migration_progress = {pass(1, 200), pass(2, 40), pass(3, 45)};
+  Service svc(hv, log, params_with({{"migration_speed", "500"}}), {"web1", ""}, time);
+  auto stats = svc.migrate_to("node2", nullptr, time.after(60s));
+  REQUIRE(stats);
+  REQUIRE(hv.last_migration);
+  CHECK(hv.last_migration->plan.max_downtime == 30ms);
+  CHECK(hv.last_migration->plan.auto_converge);
+  CHECK_FALSE(hv.last_migration->plan.postcopy);
+  CHECK(hv.last_migration->plan.bandwidth_mib_s == 500);
+  CHECK(std::find(hv.calls.begin(), hv.calls.end(), "set-max-downtime 60") != hv.calls.end());
+  CHECK(log.contains("downtime limit 30 ms, bandwidth 500 MiB/s, auto-converge on, post-copy off"));
+  CHECK(log.contains("pass 3: not converging"));
+  CHECK(log.contains("downtime limit raised to 60 ms"));
 }
 
 TEST_CASE("only a running domain migrates - migrate_from fails at once when nothing arrived") {

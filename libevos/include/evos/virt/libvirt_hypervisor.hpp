@@ -50,7 +50,7 @@ class LibvirtHypervisor final : public vm::Hypervisor, public backup::VmHost, pu
   Result<void> request_shutdown(const std::string& domain, vm::ShutdownMode mode) override;
   Result<void> destroy(const std::string& domain, bool graceful) override;
   Result<vm::MigrationStats> migrate(const std::string& domain, const vm::MigrationRequest& request, Deadline deadline,
-                                     const std::function<void(const vm::MigrationProgress&)>& progress) override;
+                                     const vm::MigrationSupervisor& supervise) override;
   Result<std::optional<vm::MigrationStats>> completed_migration(const std::string& domain) override;
   Result<std::vector<vm::SnapshotMetadata>> snapshots(const std::string& domain) override;
   Result<void> drop_snapshot_metadata(const std::string& domain, const std::string& snapshot) override;

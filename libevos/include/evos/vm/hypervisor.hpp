@@ -6,6 +6,7 @@
 #include <evos/deadline.hpp>
 #include <evos/error.hpp>
 #include <evos/vm/domain_state.hpp>
+#include <evos/vm/migration_policy.hpp>
 #include <evos/vm/params.hpp>
 
 #include <functional>
@@ -22,20 +23,19 @@ struct MigrationStats {
   unsigned long long bytes = 0;           // data transferred
   unsigned long long memory_iterations = 0;
   bool postcopy = false;
-};
-
-struct MigrationProgress {
-  std::chrono::milliseconds elapsed{0};
-  unsigned long long data_total = 0;
-  unsigned long long data_processed = 0;
-  unsigned long long data_remaining = 0;
-  unsigned long long memory_iteration = 0;
+  std::chrono::milliseconds max_downtime{0};  // the limit in force at the end (0: QEMU's own)
 };
 
 struct MigrationRequest {
   MigrationTarget target;
-  MigrationSettings settings;
+  MigrationPlan plan;
+  bool tls = false;
+  bool unsafe = false;
 };
+
+// Called with each reading of a running migration job's statistics; what it returns is applied
+// to the job at once.
+using MigrationSupervisor = std::function<MigrationStep(const MigrationProgress&)>;
 
 // A snapshot's metadata, as virDomainSnapshotGetXMLDesc gives it.
 struct SnapshotMetadata {
@@ -77,10 +77,10 @@ class Hypervisor {
 
   // Live-migrates peer-to-peer and returns the completed job's statistics. Aborts the job if it
   // has not finished shortly before the deadline, and returns by the deadline (Errc::timeout)
-  // even if the hypervisor does not end the call after the abort. `progress` is called about
-  // once a second.
+  // even if the hypervisor does not end the call after the abort. `supervise` is called with
+  // each reading of the job's statistics (about every 200 ms) and its steps are applied.
   virtual Result<MigrationStats> migrate(const std::string& domain, const MigrationRequest& request, Deadline deadline,
-                                         const std::function<void(const MigrationProgress&)>& progress) = 0;
+                                         const MigrationSupervisor& supervise) = 0;
   // The statistics of the last completed migration job of the domain, if libvirt kept them.
   virtual Result<std::optional<MigrationStats>> completed_migration(const std::string& domain) = 0;
 

@@ -16,8 +16,9 @@ struct MigrationSettings {
   std::string remote_hypervisor;  // template, %n = target node
   std::string migration_uri;      // template, %n = target node; "" = libvirt chooses
   std::string migration_network;  // suffix for the target's first name label
-  std::chrono::milliseconds max_downtime{0};  // 0 = hypervisor default
-  unsigned long long bandwidth_mib_s = 0;    // 0 = unlimited
+  std::chrono::milliseconds max_downtime{0};      // 0 = hypervisor default
+  std::chrono::milliseconds max_downtime_cap{0};  // how far a migration that does not converge raises it
+  unsigned long long bandwidth_mib_s = 0;         // 0 = unlimited
   bool postcopy = false;
   bool auto_converge = false;
   bool tls = false;
