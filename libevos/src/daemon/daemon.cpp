@@ -3,12 +3,15 @@
 #include <evos/daemon/detection.hpp>
 #include <evos/daemon/lifecycle.hpp>
 #include <evos/daemon/protocol.hpp>
+#include <evos/text_checks.hpp>
+#include <evos/virt/libvirt_hypervisor.hpp>
 #include <evos/vm/operation_record.hpp>
 
 #include <fmt/core.h>
 
 #include <signal.h>
 
+#include <algorithm>
 #include <cerrno>
 #include <cstring>
 #include <fstream>
@@ -103,6 +106,7 @@ void Core::consider(const DomainChange& c) {
 }
 
 std::string Core::answer(std::string_view line) {
+  log_.debug("socket request: {}", text::quote_for_message(line));
   auto req = parse_request(line);
   std::lock_guard lock(mutex_);
   ++state_.counters.socket_requests;
@@ -217,6 +221,29 @@ class FailureReporter final : public Service {
         return;
       }
     }
+    // The event may be old news: the reporter can lag behind a stop Pacemaker ordered and a new
+    // start that followed. So the record read above must still hold after libvirt itself (not the
+    // event stream) confirmed the domain is not running: an ordered stop changes the record before
+    // the domain stops, a start makes the domain run before the record says active.
+    const vm::OperationRecord seen = *std::find_if(ok.begin(), ok.end(), [&](const auto& r) {
+      return r.instance == local.resource;
+    });
+    {
+      auto hv = virt::connect_libvirt(cfg.libvirt_uri, virt::Access::read_only);
+      if (!hv) {
+        log_.warning("{}; not reported: {}", local.why, hv.error().message());
+        return;
+      }
+      auto st = (*hv)->state(job.domain);
+      if (!st) {
+        log_.warning("{}; not reported: {}", local.why, st.error().message());
+        return;
+      }
+      if (st->power != vm::Power::shut_off && st->power != vm::Power::absent && st->power != vm::Power::crashed) {
+        log_.info("not reported: domain '{}' is {} again", job.domain, vm::describe(*st));
+        return;
+      }
+    }
     auto status = cluster::read_pacemaker_status(deadline);
     if (!status) {
       log_.warning("{}; not reported: {}", local.why, status.error().message());
@@ -225,6 +252,12 @@ class FailureReporter final : public Service {
     const auto report = decide_report(local, *status, node_);
     if (!report.report) {
       log_.info("not reported: {}", report.why);
+      return;
+    }
+    auto again = records.load(local.resource);
+    if (!again || !*again || !(**again == seen)) {
+      log_.info("not reported: resource '{}' changed its phase meanwhile ({})", local.resource,
+                again && *again ? vm::to_string((*again)->phase) : std::string_view("no record"));
       return;
     }
     core_.mark_reported(job.domain);

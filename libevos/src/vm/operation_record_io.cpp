@@ -5,6 +5,7 @@
 #include <fmt/core.h>
 
 #include <dirent.h>
+#include <sys/stat.h>
 
 #include <algorithm>
 #include <chrono>
@@ -43,6 +44,9 @@ Result<void> OperationRecords::save(const OperationRecord& record) const {
     a.since = b.since = 0;
     if (a == b) return {};
   }
+  // The state directory itself ($HA_RSCTMP) may not exist yet on a fresh /run.
+  if (const auto slash = directory_.rfind('/'); slash != std::string::npos && slash > 0)
+    ::mkdir(directory_.substr(0, slash).c_str(), 0755);
   return agent_state::write(*path, render(record), 0700);
 }
 

@@ -10,6 +10,9 @@
 //      migration is in progress or just ended (vm/operation_record.hpp);
 //   4. Pacemaker's status (crm_mon) has that resource, an ocf:evos:vm, managed, not blocked, active
 //      on this node, and the node is not in maintenance.
+// Before it reports, the daemon confirms with libvirt itself (not the event stream) that the
+// domain is not running, and that the operation record is unchanged since step 3: a report that
+// lags behind an ordered stop and a new start is dropped.
 // When in doubt (no record, a damaged one, two records for one domain, no status), nothing is
 // reported: the recurring monitor still finds the domain stopped, only later.
 #pragma once
