@@ -78,6 +78,7 @@ int main(int argc, char** argv) {
   services.push_back(daemon::make_failure_reporter(core, log));
   services.push_back(daemon::make_libvirt_follower(core, log));
   services.push_back(daemon::make_socket_service(core, log));
+  if (auto testip = daemon::make_testip_prober(core, log)) services.push_back(std::move(testip));
 
   auto r = daemon::run_services(services, log);
   return r ? 0 : exit_failed;

@@ -3,6 +3,7 @@
 
 #include <fmt/core.h>
 
+#include <charconv>
 #include <set>
 
 namespace evos::daemon {
@@ -36,6 +37,15 @@ Result<bool> boolean(std::string_view value, std::string_view key) {
   return make_error(Errc::invalid_config, "{} {} is not yes or no", key, text::quote_for_message(value));
 }
 
+Result<long long> integer(std::string_view value, std::string_view key, long long min, long long max) {
+  long long n = 0;
+  const auto [ptr, ec] = std::from_chars(value.data(), value.data() + value.size(), n);
+  if (ec != std::errc() || ptr != value.data() + value.size() || value.empty())
+    return make_error(Errc::invalid_config, "{} {} is not a whole number", key, text::quote_for_message(value));
+  if (n < min || n > max) return make_error(Errc::invalid_config, "{} {} is out of range ({} to {})", key, n, min, max);
+  return n;
+}
+
 Result<void> apply(Config& c, std::string_view key, std::string_view value) {
   using text::Syntax;
   using namespace std::chrono_literals;
@@ -54,6 +64,32 @@ Result<void> apply(Config& c, std::string_view key, std::string_view value) {
   if (key == "max_silence") return set(c.max_silence, duration(value, key, 200ms, 120s));
   if (key == "reconnect_min") return set(c.reconnect_min, duration(value, key, 10ms, 60s));
   if (key == "reconnect_max") return set(c.reconnect_max, duration(value, key, 10ms, 600s));
+  if (key == "testip_hosts") {
+    if (value.empty()) {
+      c.testip_hosts.clear();
+      return {};
+    }
+    auto h = net::parse_host_list(value);
+    if (!h) return Error(Errc::invalid_config, fmt::format("testip_hosts: {}", h.error().message()));
+    c.testip_hosts = std::move(*h);
+    return {};
+  }
+  if (key == "testip_attribute") return set(c.testip_attribute, checked(value, Syntax::token, key, false));
+  if (key == "testip_multiplier") {
+    auto n = integer(value, key, 1, 1000000);
+    if (!n) return std::move(n).error();
+    c.testip_multiplier = static_cast<std::uint32_t>(*n);
+    return {};
+  }
+  if (key == "testip_attempts") {
+    auto n = integer(value, key, 1, 10);
+    if (!n) return std::move(n).error();
+    c.testip_attempts = static_cast<unsigned>(*n);
+    return {};
+  }
+  if (key == "testip_interval") return set(c.testip_interval, duration(value, key, 200ms, 60s));
+  if (key == "testip_timeout") return set(c.testip_timeout, duration(value, key, 50ms, 60s));
+  if (key == "testip_dampen") return set(c.testip_dampen, duration(value, key, 0ms, 3600s));
   return make_error(Errc::invalid_config, "unknown key {}", text::quote_for_message(key));
 }
 
@@ -94,6 +130,16 @@ Result<void> validate(const Config& c) {
   if (c.reconnect_min > c.reconnect_max)
     return make_error(Errc::invalid_config, "reconnect_min ({}) is above reconnect_max ({})",
                       format_duration(c.reconnect_min), format_duration(c.reconnect_max));
+  if (!c.testip_hosts.empty() && c.testip_timeout > c.testip_interval)
+    return make_error(Errc::invalid_config, "testip_timeout ({}) is longer than testip_interval ({})",
+                      format_duration(c.testip_timeout), format_duration(c.testip_interval));
+  if (!c.testip_hosts.empty() && static_cast<unsigned long long>(c.testip_multiplier) * [&] {
+        unsigned long long w = 0;
+        for (const auto& h : c.testip_hosts) w += h.weight;
+        return w;
+      }() >= 1000000ull)
+    return make_error(Errc::invalid_config,
+                      "testip_multiplier x the sum of the weights reaches Pacemaker's INFINITY (1000000)");
   return {};
 }
 

@@ -3,6 +3,10 @@
 #include <evos/daemon/detection.hpp>
 #include <evos/daemon/lifecycle.hpp>
 #include <evos/daemon/protocol.hpp>
+#include <evos/daemon/testip.hpp>
+#include <evos/net/attrd_updater.hpp>
+#include <evos/net/icmp_prober.hpp>
+#include <evos/net/system_resolver.hpp>
 #include <evos/text_checks.hpp>
 #include <evos/virt/libvirt_hypervisor.hpp>
 #include <evos/vm/operation_record.hpp>
@@ -126,6 +130,24 @@ std::string Core::answer(std::string_view line) {
 void Core::client_dropped(std::string_view) {
   std::lock_guard lock(mutex_);
   ++state_.counters.socket_clients_dropped;
+}
+
+bool Core::testip_round(const std::vector<TestIpRecord>& hosts) {
+  std::lock_guard lock(mutex_);
+  const auto now = Clock::now();
+  if (!state_.source(Source::testip).connected) state_.connected(Source::testip, now);
+  ++state_.counters.testip_rounds;
+  const bool changed = state_.apply_round(hosts, now);
+  if (changed) {
+    ++state_.counters.testip_changes;
+    state_.counters.last_event = std::chrono::system_clock::now();
+  }
+  return changed;
+}
+
+void Core::testip_problem(const std::string& problem) {
+  std::lock_guard lock(mutex_);
+  state_.disconnected(Source::testip, Clock::now(), problem);
 }
 
 bool Core::reported(const std::string& domain) const {
@@ -315,7 +337,101 @@ class SocketService final : public Service {
   SocketServer server_;
 };
 
+class TestIpProber final : public Service {
+ public:
+  TestIpProber(Core& core, Log& log) : core_(core), log_(log) {}
+  ~TestIpProber() override { stop(); }
+  [[nodiscard]] std::string name() const override {
+    return fmt::format("test-IP prober ({} every {})", net::to_host_list(core_.config().testip_hosts),
+                       format_duration(core_.config().testip_interval));
+  }
+  Result<void> start() override {
+    thread_ = std::thread([this] { run(); });
+    return {};
+  }
+  void stop() override {
+    {
+      std::lock_guard lock(mutex_);
+      stopping_ = true;
+      wake_.notify_all();
+    }
+    if (thread_.joinable()) thread_.join();
+  }
+
+ private:
+  bool sleep_until(Clock::time_point t) {
+    std::unique_lock lock(mutex_);
+    wake_.wait_until(lock, t, [&] { return stopping_; });
+    return stopping_;
+  }
+
+  void run() {
+    const Config& cfg = core_.config();
+    net::SystemResolver resolver;
+    net::IcmpProber prober;
+    net::AttrdUpdater attributes;
+    std::vector<net::Target> targets;
+    std::optional<std::uint64_t> published;
+    std::string last_problem;
+    const net::ProbeOptions options{net::plan_probes(cfg.testip_timeout, cfg.testip_attempts), ""};
+    auto next = Clock::now();
+    for (;;) {
+      if (sleep_until(next)) return;
+      next += cfg.testip_interval;
+      if (next < Clock::now()) next = Clock::now() + cfg.testip_interval;  // a round overran
+      const auto deadline = Deadline::at(Clock::now() + cfg.testip_interval);
+      if (targets.empty()) {
+        auto t = resolver.resolve(cfg.testip_hosts, deadline);
+        if (!t) {
+          problem(t.error().message(), last_problem);
+          continue;
+        }
+        targets = std::move(*t);
+      }
+      auto results = prober.probe(targets, options, deadline);
+      if (!results) {
+        problem(results.error().message(), last_problem);
+        continue;
+      }
+      last_problem.clear();
+      const auto summary = net::summarize(*results, cfg.testip_multiplier);
+      if (core_.testip_round(records_of(*results)))
+        log_.info("test IPs: {}/{} reachable{}{}", summary.reachable, summary.total,
+                  summary.reachable < summary.total ? ", unreachable: " : "", net::describe_unreachable(*results));
+      if (auto value = value_to_publish(published, summary)) {
+        // attrd answers in milliseconds; one that does not is hung (net::publish_reserve).
+        if (auto r = attributes.update(cfg.testip_attribute, *value, cfg.testip_dampen,
+                                       Deadline::after(net::publish_reserve));
+            r) {
+          log_.info("node attribute {} = {}", cfg.testip_attribute, *value);
+          published = summary.score;
+        } else {
+          log_.warning("cannot write node attribute {}: {}", cfg.testip_attribute, r.error().message());
+        }
+      }
+    }
+  }
+
+  void problem(const std::string& what, std::string& last) {
+    core_.testip_problem(what);
+    if (what != last) log_.warning("test IPs: {}", what);
+    last = what;
+  }
+
+  Core& core_;
+  Log& log_;
+  std::mutex mutex_;
+  std::condition_variable wake_;
+  bool stopping_ = false;
+  std::thread thread_;
+};
+
 }  // namespace
+
+std::unique_ptr<Service> make_testip_prober(Core& core, Log& log) {
+  if (core.config().testip_hosts.empty()) return nullptr;
+  return std::make_unique<TestIpProber>(core, log);
+}
 
 std::unique_ptr<Service> make_failure_reporter(Core& core, Log& log) { return std::make_unique<FailureReporter>(core, log); }
 std::unique_ptr<Service> make_libvirt_follower(Core& core, Log& log) { return std::make_unique<LibvirtFollower>(core, log); }

@@ -61,3 +61,25 @@ TEST_CASE("settings from the command line and cross-key checks") {
   c.reconnect_max = 1000ms;
   CHECK_FALSE(validate(c));
 }
+
+TEST_CASE("test IP keys are read like the ping agent's and checked together") {
+  auto c = parse_config("testip_hosts = 198.18.1.254 198.18.1.253=2\ntestip_multiplier = 100\n"
+                        "testip_interval = 1s\ntestip_timeout = 500ms\ntestip_dampen = 0\n",
+                        "evosd.conf");
+  REQUIRE(c);
+  REQUIRE(c->testip_hosts.size() == 2);
+  CHECK(c->testip_hosts[1].weight == 2);
+  CHECK(c->testip_multiplier == 100);
+  CHECK(c->testip_timeout == 500ms);
+  CHECK(validate(*c));
+  CHECK_FALSE(parse_config("testip_hosts = 127.1\n", "evosd.conf"));
+  CHECK_FALSE(parse_config("testip_multiplier = 0\n", "evosd.conf"));
+  CHECK_FALSE(parse_config("testip_multiplier = lots\n", "evosd.conf"));
+  auto slow = parse_config("testip_hosts = 198.18.1.254\ntestip_timeout = 2s\n", "evosd.conf");
+  REQUIRE(slow);
+  CHECK(validate(*slow).error().message().find("longer than testip_interval") != std::string::npos);
+  auto big = parse_config("testip_hosts = 198.18.1.254=1000\ntestip_multiplier = 1000\n", "evosd.conf");
+  REQUIRE(big);
+  CHECK(validate(*big).error().message().find("INFINITY") != std::string::npos);
+  CHECK(parse_config("testip_hosts =\n", "evosd.conf")->testip_hosts.empty());
+}

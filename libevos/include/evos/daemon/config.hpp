@@ -4,7 +4,9 @@
 
 #include <evos/deadline.hpp>
 #include <evos/error.hpp>
+#include <evos/net/host_list.hpp>
 
+#include <cstdint>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -26,6 +28,16 @@ struct Config {
   Millis max_silence{3000};        // fresh only if heard from within this
   Millis reconnect_min{100};       // backoff after libvirt closed or refused: doubles up to max
   Millis reconnect_max{5000};
+  // Continuous test-IP probing (off while testip_hosts is empty): the ping agent's prober every
+  // testip_interval, the score (multiplier x the weights reached, as ocf:evos:ping computes it)
+  // written to testip_attribute at once when it changes (docs/evosd.md, "Test IPs").
+  std::vector<net::HostSpec> testip_hosts;
+  std::string testip_attribute = "evos-testip";
+  std::uint32_t testip_multiplier = 1000;
+  Millis testip_interval{1000};
+  Millis testip_timeout{800};   // the probe window of one round (at most the interval)
+  unsigned testip_attempts = 2;
+  Millis testip_dampen{0};
 };
 
 // Parses the file's text onto `base`. Errc::invalid_config naming `origin`, the line and the

@@ -63,6 +63,10 @@ class Core final : public virt::EventSink, public Responder {
   std::string answer(std::string_view line) override;
   void client_dropped(std::string_view why) override;
 
+  // For the test-IP prober: a round's results; true when a host's reachability changed.
+  bool testip_round(const std::vector<TestIpRecord>& hosts);
+  void testip_problem(const std::string& problem);
+
   // For the reporter.
   bool reported(const std::string& domain) const;
   void mark_reported(const std::string& domain);
@@ -86,6 +90,9 @@ class Core final : public virt::EventSink, public Responder {
 std::unique_ptr<Service> make_failure_reporter(Core& core, Log& log);
 std::unique_ptr<Service> make_libvirt_follower(Core& core, Log& log);
 std::unique_ptr<Service> make_socket_service(Core& core, Log& log);
+// Probes the configured test IPs every testip_interval and writes the score attribute at once when
+// it changes; nullptr when no test IPs are configured.
+std::unique_ptr<Service> make_testip_prober(Core& core, Log& log);
 
 // Reads the configuration file: `path` as given (a missing file is an error when `explicit_path`,
 // else the defaults apply). Errc::invalid_config naming the file and line.
