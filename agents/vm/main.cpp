@@ -1,11 +1,13 @@
 // ocf:evos:vm, one libvirt domain per resource. Behaviour lives in evos::vm (Service, Params,
 // identity); this file only wires it to the OCF calling convention and maps results to codes.
+#include <evos/daemon/socket.hpp>
 #include <evos/ocf/runner.hpp>
 #include <evos/virt/libvirt_hypervisor.hpp>
 #include <evos/vm/agent_info.hpp>
 #include <evos/vm/identity.hpp>
 #include <evos/vm/hypervisor_wait.hpp>
 #include <evos/vm/identity_store.hpp>
+#include <evos/vm/operation_record.hpp>
 #include <evos/vm/service.hpp>
 
 namespace {
@@ -57,12 +59,42 @@ Outcome handle(const evos::ocf::Context& ctx) {
     ctx.log.warning("{}; acting on domain '{}' by its {} name", from_config.error().message(), id->name,
                     params->domain.empty() ? "remembered" : "configured");
 
+  // What this action does is recorded for evosd, which must never take a stop Pacemaker ordered
+  // for a failure (vm/operation_record.hpp).
+  const vm::OperationRecords records(vm::OperationRecords::default_directory());
+  auto note = [&](std::optional<vm::Phase> phase) {
+    if (phase) records.note(req.instance, id->name, id->uuid, *phase, ctx.log);
+  };
+  auto note_monitor = [&](bool running) {
+    if (req.instance.empty()) return;
+    auto old = records.load(req.instance);
+    std::optional<vm::Phase> recorded;
+    if (old && *old && (*old)->domain == id->name) recorded = (*old)->phase;
+    note(vm::monitor_phase(recorded, running));
+  };
+  // A recurring shallow monitor asks evosd first, and takes only a fresh "running" from it;
+  // probes, deep monitors and every other answer go to libvirt (docs/evosd.md, "Cheap monitors").
+  if (req.action == "monitor" && !req.is_probe() && req.check_level < 10 && !params->evosd_socket.empty()) {
+    const auto v = evos::daemon::ask_running(params->evosd_socket, id->name, id->uuid, params->hypervisor,
+                                             evos::Deadline::after(evos::daemon::monitor_ask_budget).earliest(ctx.deadline));
+    if (v.running) {
+      note_monitor(true);
+      return {};
+    }
+    ctx.log.debug("monitor asks libvirt itself: {}", v.why);
+  }
+  const auto change = vm::phase_change(req.action);
+  note(change.before);
+
   // A monitor only reads: a read-only connection is cheaper for libvirtd and cannot change anything.
   const auto access = req.action == "monitor" ? evos::virt::Access::read_only : evos::virt::Access::read_write;
   // A starting or restarting libvirtd is waited for (vm/hypervisor_wait.hpp says why and how long).
   const auto wait = vm::hypervisor_wait(req.action, req.is_probe(), ctx.deadline.remaining());
   auto hv = evos::virt::connect_libvirt(params->hypervisor, access, evos::Deadline::after(wait));
-  if (!hv) return Outcome::from(hv.error());
+  if (!hv) {
+    note(change.after_failure);
+    return Outcome::from(hv.error());
+  }
   vm::Service service(**hv, ctx.log, *params, *id);
 
   Outcome outcome;
@@ -83,6 +115,12 @@ Outcome handle(const evos::ocf::Context& ctx) {
     outcome = a ? to_outcome(*a) : Outcome::from(a.error());
   } else {
     return {Status::err_unimplemented, "action " + req.action + " is not implemented"};
+  }
+  if (req.action == "monitor") {
+    if (outcome.status == Status::success || outcome.status == Status::degraded) note_monitor(true);
+    else if (outcome.status == Status::not_running) note_monitor(false);
+  } else {
+    note(outcome.status == Status::success ? change.after_success : change.after_failure);
   }
   // Remember the domain while the config is readable, so a later unreadable config cannot hide it.
   if (from_config && outcome.status == Status::success) store.remember(*id, ctx.log);

@@ -149,6 +149,22 @@ Result<void> clear_resource_moves(const std::string& resource, Deadline deadline
   return {};
 }
 
+Result<void> fail_resource(const std::string& resource, const std::string& node, Deadline deadline) {
+  auto r = tool({"crm_resource", "--fail", "--resource", resource, "--node", node}, deadline);
+  if (!r) return std::move(r).error().context(fmt::format("report resource {} failed on {}", resource, node));
+  return {};
+}
+
+Result<std::string> local_node_name(Deadline deadline) {
+  auto r = tool({"crm_node", "--name"}, deadline);
+  if (!r) return std::move(r).error().context("name of this cluster node");
+  std::string name = r->out;
+  while (!name.empty() && (name.back() == '\n' || name.back() == ' ')) name.pop_back();
+  if (name.empty() || name.find_first_of(" \n\t") != std::string::npos)
+    return make_error(Errc::backend, "crm_node --name printed no single node name");
+  return name;
+}
+
 Result<PacemakerStatus> wait_for_resource(const std::string& resource, Deadline deadline,
                                           const std::function<bool(const ResourceStatus*)>& done) {
   std::optional<PacemakerStatus> last;  // the last status read, for the message at the deadline

@@ -94,8 +94,10 @@ class TypedParams {
   int max_ = 0;
 };
 
+}  // namespace
+
 // libvirt prints every error to stderr by default; evos reports errors itself, with context.
-void silence_default_error_printing() {
+void detail::silence_default_error_printing() {
   static const bool once = [] {
     virInitialize();
     virSetErrorFunc(nullptr, [](void*, virErrorPtr) {});
@@ -103,6 +105,8 @@ void silence_default_error_printing() {
   }();
   (void)once;
 }
+
+namespace {
 
 // Keepalive (virConnectSetKeepAlive) needs a registered event loop that some thread runs: the
 // default implementation (virEventRegisterDefaultImpl), run by one thread for the life of the
@@ -149,10 +153,16 @@ EventLoop& event_loop() {
 constexpr int keepalive_interval_s = 5;
 constexpr unsigned keepalive_count = 3;
 
-void start_keepalive(virConnectPtr conn) {
+}  // namespace
+
+void detail::start_keepalive(virConnectPtr conn) {
   if (!event_loop().running()) return;
   if (virConnectSetKeepAlive(conn, keepalive_interval_s, keepalive_count) < 0) virResetLastError();
 }
+
+bool detail::ensure_event_loop() { return event_loop().running(); }
+
+namespace {
 
 Reason reason_of(int state, int reason) {
   switch (state) {
@@ -229,11 +239,18 @@ unsigned shutdown_flag(vm::ShutdownMode mode) {
   return VIR_DOMAIN_SHUTDOWN_DEFAULT;
 }
 
-Result<DomainState> state_of(virDomainPtr dom) {
+}  // namespace
+
+Result<DomainState> detail::state_of(virDomainPtr dom) {
   int st = 0, reason = 0;
   if (virDomainGetState(dom, &st, &reason, 0) < 0) return last_error("get domain state");
   return DomainState{power_of(st), reason_of(st, reason)};
 }
+
+namespace {
+using detail::state_of;
+using detail::silence_default_error_printing;
+using detail::start_keepalive;
 
 vm::MigrationProgress progress_of(const TypedParams& p) {
   vm::MigrationProgress r;

@@ -28,6 +28,15 @@ Errc errc_of(int code);
 // The calling thread's last libvirt error, as an evos error with what was being done.
 Error last_error(std::string_view doing);
 int last_error_code();
+// libvirt's default error printing off, once per process.
+void silence_default_error_printing();
+// Registers and runs libvirt's default event loop (one thread for the life of the process) before
+// the first connection; false if it could not be registered. Keepalive and domain events need it.
+bool ensure_event_loop();
+// Keepalive on a connection (a ping after 5 s of silence, closed after 3 unanswered ones).
+void start_keepalive(virConnectPtr conn);
+// virDomainGetState in evos terms.
+Result<vm::DomainState> state_of(virDomainPtr dom);
 
 }  // namespace detail
 

@@ -97,6 +97,12 @@ const std::vector<ParamSpec>& param_specs() {
     add({.name = "force_stop", .type = ParamType::boolean, .default_value = "false", .reloadable = true,
          .shortdesc = "Destroy on stop",
          .longdesc = "Destroy (power off) the domain on stop instead of shutting it down."});
+    add({.name = "evosd_socket", .default_value = "/run/evos/evosd.sock", .reloadable = true,
+         .shortdesc = "evosd's socket",
+         .longdesc = "A recurring monitor first asks evosd on this socket (300 ms at most) and reports the domain "
+                     "running if evosd vouches for it with a fresh libvirt connection; any other answer, or no "
+                     "evosd, and it asks libvirt itself. Probes and deep monitors always ask libvirt (docs/evosd.md).",
+         .syntax = Syntax::path});
     return s;
   }();
   return specs;
@@ -119,6 +125,7 @@ Result<Params> Params::from(const ocf::ParamValues& v) {
   p.migration.unsafe = v.boolean("migration_unsafe");
   p.shutdown_timeout = std::chrono::seconds(v.integer("shutdown_timeout"));
   p.force_stop = v.boolean("force_stop");
+  p.evosd_socket = v.text("evosd_socket");
   const auto& mode = v.text("shutdown_mode");
   p.shutdown_mode = mode == "acpi"       ? ShutdownMode::acpi
                     : mode == "agent"    ? ShutdownMode::agent

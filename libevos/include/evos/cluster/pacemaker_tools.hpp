@@ -47,6 +47,14 @@ Result<void> replace_fencing_topology(const std::string& topology_xml, Deadline 
 Result<void> move_resource(const std::string& resource, const std::string& node, Deadline deadline);
 Result<void> clear_resource_moves(const std::string& resource, Deadline deadline);
 
+// `crm_resource --fail --resource R --node N`: tells Pacemaker the resource failed on that node
+// (a failed operation result injected through the controller), so it recovers it at once as if
+// a monitor had failed. evosd's report of a VM that stopped behind Pacemaker's back.
+Result<void> fail_resource(const std::string& resource, const std::string& node, Deadline deadline);
+
+// This node's name in the cluster: `crm_node --name`.
+Result<std::string> local_node_name(Deadline deadline);
+
 // Polls the status until `done` holds for the resource (nullptr when it is not configured).
 Result<PacemakerStatus> wait_for_resource(const std::string& resource, Deadline deadline,
                                           const std::function<bool(const ResourceStatus*)>& done);

@@ -33,6 +33,7 @@ struct Params {
   std::chrono::seconds shutdown_timeout{0};  // 0 = derived from the stop timeout
   ShutdownMode shutdown_mode = ShutdownMode::hypervisor_default;
   bool force_stop = false;
+  std::string evosd_socket;  // where a monitor asks evosd first (docs/evosd.md)
 
   static Result<Params> from(const ocf::ParamValues& values);
 };

@@ -1,0 +1,53 @@
+// evosd's configuration: /etc/evos/evosd.conf (key = value lines, '#' comments) and its command
+// line, which overrides the file. Every key is listed in docs/evosd.md, "Configuration".
+#pragma once
+
+#include <evos/deadline.hpp>
+#include <evos/error.hpp>
+#include <evos/net/host_list.hpp>
+
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+namespace evos::daemon {
+
+inline constexpr std::string_view default_config_path = "/etc/evos/evosd.conf";
+inline constexpr std::string_view default_socket_path = "/run/evos/evosd.sock";
+
+struct Config {
+  std::string socket{default_socket_path};
+  std::string libvirt_uri = "qemu:///system";
+  std::string node;                // "" = crm_node -n when first needed
+  bool report_failures = true;     // crm_resource --fail for a VM stopped behind Pacemaker's back
+  Millis report_timeout{10000};    // bound of crm_mon plus crm_resource --fail
+  std::string records;             // "" = the VM agent's default (vm::OperationRecords)
+  Millis heartbeat{1000};          // a cheap libvirt call this often proves the connection alive
+  Millis max_silence{3000};        // fresh only if heard from within this
+  Millis reconnect_min{100};       // backoff after libvirt closed or refused: doubles up to max
+  Millis reconnect_max{5000};
+  // Continuous test-IP probing (off while testip_hosts is empty): the ping agent's prober every
+  // testip_interval, the score (multiplier x the weights reached, as ocf:evos:ping computes it)
+  // written to testip_attribute at once when it changes (docs/evosd.md, "Test IPs").
+  std::vector<net::HostSpec> testip_hosts;
+  std::string testip_attribute = "evos-testip";
+  std::uint32_t testip_multiplier = 1000;
+  Millis testip_interval{1000};
+  Millis testip_timeout{800};   // the probe window of one round (at most the interval)
+  unsigned testip_attempts = 2;
+  Millis testip_dampen{0};
+};
+
+// Parses the file's text onto `base`. Errc::invalid_config naming `origin`, the line and the
+// problem: unknown key, a key given twice, a bad value.
+Result<Config> parse_config(std::string_view text, std::string_view origin, Config base = {});
+
+// One "key=value" setting (a command-line option) onto `config`, same checks.
+Result<void> apply_setting(Config& config, std::string_view key, std::string_view value, std::string_view origin);
+
+// Checks that concern more than one key (max_silence above heartbeat, reconnect_min <= max).
+Result<void> validate(const Config& config);
+
+}  // namespace evos::daemon

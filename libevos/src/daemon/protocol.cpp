@@ -1,0 +1,168 @@
+#include <evos/daemon/protocol.hpp>
+#include <evos/text_checks.hpp>
+
+#include <fmt/core.h>
+#include <nlohmann/json.hpp>
+
+namespace evos::daemon {
+namespace {
+
+using json = nlohmann::json;
+
+long long ms(Clock::duration d) { return std::chrono::duration_cast<Millis>(d).count(); }
+
+std::string line(const json& j) { return j.dump(-1, ' ', false, json::error_handler_t::replace) + "\n"; }
+
+json source_json(const SourceStatus& s, const AnswerContext& ctx, bool fresh) {
+  json j{{"connected", s.connected}, {"synced", s.synced}, {"fresh", fresh}, {"since_ms", ms(ctx.now - s.since)}};
+  j["heard_ms"] = s.connected ? ms(ctx.now - s.heard) : -1;
+  if (!s.problem.empty()) j["problem"] = s.problem;
+  return j;
+}
+
+// The enumerators in declaration order (domain_state.hpp), to read names back.
+template <class E, int N>
+std::optional<E> enum_named(std::string_view text) {
+  for (int i = 0; i < N; ++i)
+    if (vm::to_string(static_cast<E>(i)) == text) return static_cast<E>(i);
+  return std::nullopt;
+}
+
+}  // namespace
+
+Result<Request> parse_request(std::string_view text) {
+  if (text.size() > max_request_bytes)
+    return make_error(Errc::invalid_argument, "request of {} bytes; the limit is {}", text.size(), max_request_bytes);
+  const json j = json::parse(text, nullptr, false);
+  if (j.is_discarded()) return make_error(Errc::invalid_argument, "request is not JSON");
+  if (!j.is_object()) return make_error(Errc::invalid_argument, "request is not a JSON object");
+  auto op = j.find("op");
+  if (op == j.end() || !op->is_string()) return make_error(Errc::invalid_argument, "request has no \"op\" string");
+  const auto& name = op->get_ref<const std::string&>();
+  Request r;
+  if (name == "ping") {
+    r.op = Request::Op::ping;
+  } else if (name == "status") {
+    r.op = Request::Op::status;
+  } else if (name == "vm") {
+    r.op = Request::Op::vm;
+    auto n = j.find("name");
+    if (n == j.end() || !n->is_string()) return make_error(Errc::invalid_argument, "op \"vm\" needs a \"name\" string");
+    r.name = n->get<std::string>();
+    if (auto p = text::syntax_problem(r.name, text::Syntax::token); p || r.name.empty() || r.name.size() > 256)
+      return make_error(Errc::invalid_argument, "domain name {} {}", text::quote_for_message(r.name),
+                        p ? *p : std::string("has a bad length"));
+  } else {
+    return make_error(Errc::invalid_argument, "unknown op {}", text::quote_for_message(name));
+  }
+  return r;
+}
+
+std::string render_request(const Request& r) {
+  switch (r.op) {
+    case Request::Op::ping: return line(json{{"op", "ping"}});
+    case Request::Op::status: return line(json{{"op", "status"}});
+    case Request::Op::vm: return line(json{{"op", "vm"}, {"name", r.name}});
+  }
+  return line(json{{"op", "ping"}});
+}
+
+std::string render_error(std::string_view message) { return line(json{{"ok", false}, {"error", message}}); }
+
+std::string render_ping(std::string_view version) { return line(json{{"ok", true}, {"op", "ping"}, {"version", version}}); }
+
+std::string render_vm(const NodeState& state, const std::string& name, const AnswerContext& ctx) {
+  const bool fresh = state.fresh(Source::libvirt, ctx.now, ctx.max_silence);
+  json j{{"ok", true}, {"op", "vm"}, {"name", name}, {"uri", ctx.uri}, {"fresh", fresh}};
+  j["libvirt"] = source_json(state.source(Source::libvirt), ctx, fresh);
+  if (const auto* d = state.domain(name)) {
+    j["known"] = true;
+    j["uuid"] = d->uuid;
+    j["state"] = vm::to_string(d->state.power);
+    j["reason"] = vm::to_string(d->state.reason);
+    j["age_ms"] = ms(ctx.now - d->since);
+  } else {
+    j["known"] = false;
+    j["state"] = vm::to_string(vm::Power::absent);
+    j["reason"] = vm::to_string(vm::Reason::unknown);
+  }
+  return line(j);
+}
+
+std::string render_status(const NodeState& state, const AnswerContext& ctx) {
+  json doms = json::array();
+  for (const auto& [name, d] : state.domains())
+    doms.push_back({{"name", name}, {"uuid", d.uuid}, {"state", vm::to_string(d.state.power)},
+                    {"reason", vm::to_string(d.state.reason)}, {"age_ms", ms(ctx.now - d.since)}, {"reported", d.reported}});
+  json ips = json::array();
+  for (const auto& t : state.test_ips()) {
+    json h{{"host", t.host}, {"reachable", t.reachable}, {"age_ms", ms(ctx.now - t.since)}};
+    h["rtt_us"] = t.rtt ? json(t.rtt->count()) : json(nullptr);
+    ips.push_back(std::move(h));
+  }
+  const auto& c = state.counters;
+  json counters{{"libvirt_events", c.libvirt_events},         {"libvirt_reconnects", c.libvirt_reconnects},
+                {"libvirt_resyncs", c.libvirt_resyncs},       {"testip_rounds", c.testip_rounds},
+                {"testip_changes", c.testip_changes},         {"failures_reported", c.failures_reported},
+                {"report_errors", c.report_errors},           {"socket_requests", c.socket_requests},
+                {"socket_bad_requests", c.socket_bad_requests}, {"socket_clients_dropped", c.socket_clients_dropped}};
+  counters["last_event_unix_ms"] =
+      c.last_event ? json(std::chrono::duration_cast<Millis>(c.last_event->time_since_epoch()).count()) : json(nullptr);
+  const bool fresh = state.fresh(Source::libvirt, ctx.now, ctx.max_silence);
+  return line(json{{"ok", true},
+                   {"op", "status"},
+                   {"uri", ctx.uri},
+                   {"libvirt", source_json(state.source(Source::libvirt), ctx, fresh)},
+                   {"domains", doms},
+                   {"test_ips", ips},
+                   {"counters", counters}});
+}
+
+Result<VmAnswer> parse_vm_answer(std::string_view text) {
+  const json j = json::parse(text, nullptr, false);
+  if (j.is_discarded() || !j.is_object()) return make_error(Errc::invalid_argument, "evosd's answer is not a JSON object");
+  if (!j.value("ok", false)) {
+    const auto e = j.find("error");
+    return make_error(Errc::invalid_argument, "evosd refused the request: {}",
+                      e != j.end() && e->is_string() ? e->get<std::string>() : std::string("no reason given"));
+  }
+  try {
+    if (j.at("op").get<std::string>() != "vm") return make_error(Errc::invalid_argument, "evosd answered another op");
+    VmAnswer a;
+    a.name = j.at("name").get<std::string>();
+    a.uri = j.at("uri").get<std::string>();
+    a.fresh = j.at("fresh").get<bool>();
+    a.known = j.at("known").get<bool>();
+    const auto power = enum_named<vm::Power, 9>(j.at("state").get<std::string>());
+    const auto reason = enum_named<vm::Reason, 18>(j.at("reason").get<std::string>());
+    if (!power || !reason) return make_error(Errc::invalid_argument, "evosd's answer has an unknown state");
+    a.state = {*power, *reason};
+    if (a.known) {
+      a.uuid = j.at("uuid").get<std::string>();
+      a.age = Millis(j.at("age_ms").get<long long>());
+    }
+    const auto& lv = j.at("libvirt");
+    a.connected = lv.at("connected").get<bool>();
+    a.synced = lv.at("synced").get<bool>();
+    a.heard = Millis(lv.at("heard_ms").get<long long>());
+    return a;
+  } catch (const json::exception& e) {
+    return make_error(Errc::invalid_argument, "evosd's answer lacks a field or has a wrong type: {}", e.what());
+  }
+}
+
+std::optional<std::string> distrust(const VmAnswer& a, const Expectation& e) {
+  if (a.name != e.domain) return fmt::format("evosd answered for domain '{}', not '{}'", a.name, e.domain);
+  if (a.uri != e.uri) return fmt::format("evosd follows {}, not {}", a.uri, e.uri);
+  if (!a.connected) return std::string("evosd is not connected to libvirt");
+  if (!a.synced) return std::string("evosd has not listed the domains since it connected");
+  if (!a.fresh) return std::string("evosd says its libvirt connection is not fresh");
+  if (a.heard < Millis(0) || a.heard > e.max_silence)
+    return fmt::format("evosd last heard from libvirt {} ms ago (more than {} ms)", a.heard.count(), e.max_silence.count());
+  if (!a.known) return std::string("evosd does not know the domain");
+  if (!e.uuid.empty() && a.uuid != e.uuid) return fmt::format("evosd's domain '{}' has another UUID", a.name);
+  if (a.state.power != vm::Power::running) return fmt::format("evosd says {}", vm::describe(a.state));
+  return std::nullopt;
+}
+
+}  // namespace evos::daemon

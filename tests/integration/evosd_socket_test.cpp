@@ -1,0 +1,150 @@
+// evosd's socket server with a real Unix socket: malformed requests get error answers, a client
+// that never reads is dropped without blocking others, the socket is root-only, a stale socket
+// is replaced and a live one refused.
+#include <evos/daemon/daemon.hpp>
+#include <evos/daemon/socket.hpp>
+#include <evos/file/fd.hpp>
+
+#include <catch2/catch.hpp>
+
+#include <stdlib.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/un.h>
+#include <unistd.h>
+
+#include <cstring>
+#include <thread>
+
+using namespace evos;
+using namespace std::chrono_literals;
+
+namespace {
+
+class NullLog final : public Log {
+ public:
+  void write(Level, std::string_view) override {}
+};
+
+std::string temp_dir() {
+  std::string t = "/tmp/evos-sock-test-XXXXXX";
+  REQUIRE(::mkdtemp(t.data()));
+  return t;
+}
+
+daemon::Config config_in(const std::string& dir) {
+  daemon::Config c;
+  c.socket = dir + "/run/evosd.sock";
+  c.libvirt_uri = "test:///default";
+  return c;
+}
+
+file::Fd raw_connect(const std::string& path) {
+  file::Fd fd(::socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0));
+  sockaddr_un a{};
+  a.sun_family = AF_UNIX;
+  std::strncpy(a.sun_path, path.c_str(), sizeof a.sun_path - 1);
+  REQUIRE(::connect(fd.get(), reinterpret_cast<sockaddr*>(&a), sizeof a) == 0);
+  return fd;
+}
+
+}  // namespace
+
+TEST_CASE("malformed requests get an error answer and the server goes on") {
+  const auto dir = temp_dir();
+  NullLog log;
+  daemon::Core core(config_in(dir), log, "test");
+  daemon::SocketServer server({.path = core.config().socket}, core, log);
+  REQUIRE(server.start());
+  for (const char* bad : {"not json", "{\"op\":\"reboot\"}", "[]", "{\"op\":\"vm\",\"name\":\"a b\"}", "\x01\x02\xff"}) {
+    INFO(bad);
+    auto a = daemon::ask(core.config().socket, bad, Deadline::after(5s));
+    REQUIRE(a);
+    CHECK(a->rfind("{\"error\":", 0) == 0);
+    CHECK(a->find("\"ok\":false") != std::string::npos);
+  }
+  // A line over the limit is answered, then the client is closed.
+  auto a = daemon::ask(core.config().socket, std::string(10000, 'x'), Deadline::after(5s));
+  REQUIRE(a);
+  CHECK(a->find("limit") != std::string::npos);
+  auto ping = daemon::ask(core.config().socket, "{\"op\":\"ping\"}", Deadline::after(5s));
+  REQUIRE(ping);
+  CHECK(ping->find("\"ok\":true") != std::string::npos);
+  CHECK(core.counters().socket_bad_requests == 6);
+  server.stop();
+}
+
+TEST_CASE("a client that never reads is dropped and others are still answered") {
+  const auto dir = temp_dir();
+  NullLog log;
+  daemon::Core core(config_in(dir), log, "test");
+  daemon::SocketServer server({.path = core.config().socket, .write_deadline = 300ms, .max_pending = 1u << 16}, core, log);
+  REQUIRE(server.start());
+  auto hog = raw_connect(core.config().socket);
+  // Requests without ever reading the answers: the socket buffers fill, then the server's own.
+  std::string many;
+  for (int i = 0; i < 2000; ++i) many += "{\"op\":\"status\"}\n";
+  std::size_t sent = 0;
+  const auto until = Clock::now() + 10s;
+  while (sent < many.size() && Clock::now() < until) {
+    const ssize_t w = ::send(hog.get(), many.data() + sent, many.size() - sent, MSG_DONTWAIT | MSG_NOSIGNAL);
+    if (w > 0) sent += static_cast<std::size_t>(w);
+    else if (w < 0 && errno != EAGAIN) break;  // dropped: EPIPE/ECONNRESET
+    else std::this_thread::sleep_for(1ms);
+    // Meanwhile another client is answered at once.
+    if (sent > many.size() / 2) {
+      auto p = daemon::ask(core.config().socket, "{\"op\":\"ping\"}", Deadline::after(2s));
+      REQUIRE(p);
+    }
+  }
+  for (int i = 0; i < 200 && core.counters().socket_clients_dropped == 0; ++i) std::this_thread::sleep_for(50ms);
+  CHECK(core.counters().socket_clients_dropped == 1);
+  auto p = daemon::ask(core.config().socket, "{\"op\":\"ping\"}", Deadline::after(2s));
+  CHECK(p);
+  server.stop();
+}
+
+TEST_CASE("the socket is root-only and a stale one is replaced but a live one refused") {
+  const auto dir = temp_dir();
+  NullLog log;
+  daemon::Core core(config_in(dir), log, "test");
+  {
+    daemon::SocketServer first({.path = core.config().socket}, core, log);
+    REQUIRE(first.start());
+    daemon::SocketServer second({.path = core.config().socket}, core, log);
+    auto r = second.start();
+    REQUIRE_FALSE(r);
+    CHECK(r.error().message().find("another server answers") != std::string::npos);
+    // A killed evosd leaves its socket file: simulated by a bound socket nobody listens on.
+  }
+  {
+    file::Fd stale(::socket(AF_UNIX, SOCK_STREAM, 0));
+    sockaddr_un a{};
+    a.sun_family = AF_UNIX;
+    std::strncpy(a.sun_path, core.config().socket.c_str(), sizeof a.sun_path - 1);
+    REQUIRE(::bind(stale.get(), reinterpret_cast<sockaddr*>(&a), sizeof a) == 0);
+  }
+  CHECK(daemon::ask(core.config().socket, "{\"op\":\"ping\"}", Deadline::after(1s)).error().code() == Errc::not_found);
+  daemon::SocketServer third({.path = core.config().socket}, core, log);
+  REQUIRE(third.start());
+  CHECK(daemon::ask(core.config().socket, "{\"op\":\"ping\"}", Deadline::after(2s)));
+  third.stop();
+
+  const std::string open_dir = dir + "/open";
+  REQUIRE(::mkdir(open_dir.c_str(), 0755) == 0);
+  daemon::SocketServer loose({.path = open_dir + "/evosd.sock"}, core, log);
+  auto r = loose.start();
+  REQUIRE_FALSE(r);
+  CHECK(r.error().message().find("must be 0700") != std::string::npos);
+  daemon::SocketServer relative({.path = "evosd.sock"}, core, log);
+  CHECK_FALSE(relative.start());
+}
+
+TEST_CASE("asking where nothing listens fails at once as not found") {
+  const auto dir = temp_dir();
+  auto r = daemon::ask(dir + "/none.sock", "{\"op\":\"ping\"}", Deadline::after(5s));
+  REQUIRE_FALSE(r);
+  CHECK(r.error().code() == Errc::not_found);
+  const auto v = daemon::ask_running(dir + "/none.sock", "web1", "", "qemu:///system", Deadline::after(5s));
+  CHECK_FALSE(v.running);
+}

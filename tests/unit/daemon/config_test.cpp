@@ -1,0 +1,85 @@
+#include <evos/daemon/config.hpp>
+
+#include <catch2/catch.hpp>
+
+using namespace evos::daemon;
+using namespace std::chrono_literals;
+using evos::Errc;
+
+TEST_CASE("the configuration file sets keys over the defaults") {
+  auto c = parse_config("# evosd\n\nsocket = /run/evos-lab/evosd.sock\nlibvirt_uri=qemu+unix:///system?socket=/x\n"
+                        "report_failures = no\nheartbeat = 500ms\nmax_silence = 2s\nnode = node1\n",
+                        "evosd.conf");
+  REQUIRE(c);
+  CHECK(c->socket == "/run/evos-lab/evosd.sock");
+  CHECK(c->libvirt_uri == "qemu+unix:///system?socket=/x");
+  CHECK_FALSE(c->report_failures);
+  CHECK(c->heartbeat == 500ms);
+  CHECK(c->max_silence == 2000ms);
+  CHECK(c->node == "node1");
+  CHECK(validate(*c));
+  const Config d;
+  CHECK(d.socket == "/run/evos/evosd.sock");
+  CHECK(d.report_failures);
+}
+
+TEST_CASE("bad configuration is refused naming the file line and problem") {
+  struct Bad {
+    std::string text, says;
+  };
+  for (const auto& b : std::vector<Bad>{{"sockett = /x\n", "line 1: unknown key"},
+                                        {"# c\nsocket /x\n", "line 2: expected key = value"},
+                                        {"socket = relative\n", "socket"},
+                                        {"socket = /a\nsocket = /b\n", "given twice"},
+                                        {"report_failures = maybe\n", "not yes or no"},
+                                        {"heartbeat = 1 s\n", "heartbeat"},
+                                        {"heartbeat = 1ms\n", "out of range"},
+                                        {"node = a;b\n", "node"},
+                                        {"libvirt_uri = qemu:///system `x`\n", "libvirt_uri"}}) {
+    INFO(b.text);
+    auto c = parse_config(b.text, "/etc/evos/evosd.conf");
+    REQUIRE_FALSE(c);
+    CHECK(c.error().code() == Errc::invalid_config);
+    INFO(c.error().message());
+    CHECK(c.error().message().find("/etc/evos/evosd.conf") != std::string::npos);
+    CHECK(c.error().message().find(b.says) != std::string::npos);
+  }
+}
+
+TEST_CASE("settings from the command line and cross-key checks") {
+  Config c;
+  CHECK(apply_setting(c, "socket", "/tmp/x/evosd.sock", "command line"));
+  CHECK(c.socket == "/tmp/x/evosd.sock");
+  auto bad = apply_setting(c, "nonsense", "1", "command line");
+  REQUIRE_FALSE(bad);
+  CHECK(bad.error().message().find("command line") != std::string::npos);
+  c.heartbeat = 2000ms;
+  c.max_silence = 2000ms;
+  CHECK_FALSE(validate(c));
+  c = Config{};
+  c.reconnect_min = 10000ms;
+  c.reconnect_max = 1000ms;
+  CHECK_FALSE(validate(c));
+}
+
+TEST_CASE("test IP keys are read like the ping agent's and checked together") {
+  auto c = parse_config("testip_hosts = 198.18.1.254 198.18.1.253=2\ntestip_multiplier = 100\n"
+                        "testip_interval = 1s\ntestip_timeout = 500ms\ntestip_dampen = 0\n",
+                        "evosd.conf");
+  REQUIRE(c);
+  REQUIRE(c->testip_hosts.size() == 2);
+  CHECK(c->testip_hosts[1].weight == 2);
+  CHECK(c->testip_multiplier == 100);
+  CHECK(c->testip_timeout == 500ms);
+  CHECK(validate(*c));
+  CHECK_FALSE(parse_config("testip_hosts = 127.1\n", "evosd.conf"));
+  CHECK_FALSE(parse_config("testip_multiplier = 0\n", "evosd.conf"));
+  CHECK_FALSE(parse_config("testip_multiplier = lots\n", "evosd.conf"));
+  auto slow = parse_config("testip_hosts = 198.18.1.254\ntestip_timeout = 2s\n", "evosd.conf");
+  REQUIRE(slow);
+  CHECK(validate(*slow).error().message().find("longer than testip_interval") != std::string::npos);
+  auto big = parse_config("testip_hosts = 198.18.1.254=1000\ntestip_multiplier = 1000\n", "evosd.conf");
+  REQUIRE(big);
+  CHECK(validate(*big).error().message().find("INFINITY") != std::string::npos);
+  CHECK(parse_config("testip_hosts =\n", "evosd.conf")->testip_hosts.empty());
+}
