@@ -108,6 +108,17 @@ bool in_scope(const SeriesKey& key, const Scope& scope) {
   return false;
 }
 
+Result<Scope> parse_scope(const std::vector<std::string>& words) {
+  if (words.empty() || (words.size() == 1 && words[0] == "node")) return Scope{};
+  if (words[0] == "vm" || words[0] == "mirror") {
+    if (words.size() != 2 || words[1].empty())
+      return make_error(Errc::invalid_argument, "stats {} needs exactly one name: evosctl stats {} NAME", words[0], words[0]);
+    return Scope{words[0] == "vm" ? Scope::Kind::vm : Scope::Kind::mirror, words[1]};
+  }
+  if (words[0] == "node") return make_error(Errc::invalid_argument, "stats node takes no name (it is this node)");
+  return make_error(Errc::invalid_argument, "stats shows node, vm NAME or mirror NAME, not '{}'", words[0]);
+}
+
 Result<std::int64_t> parse_since(std::string_view text) {
   auto bad = [&] { return make_error(Errc::invalid_argument, "--since must be a duration such as 90s, 30m, 1h or 7d, not '{}'", text); };
   std::int64_t n = 0;
@@ -153,6 +164,52 @@ std::string sparkline(std::span<const double> values, std::size_t width) {
     const double span = *hi - *lo;
     const auto level = span > 0 ? static_cast<std::size_t>(std::lround((x - *lo) / span * 7)) : 0;
     out += bars[std::min<std::size_t>(level, 7)];
+  }
+  return out;
+}
+
+}  // namespace evos::stats
+
+namespace evos::stats {
+
+namespace {
+
+std::string human(double v) {
+  const double a = std::fabs(v);
+  if (a >= 1e12) return fmt::format("{:.1f}T", v / 1e12);
+  if (a >= 1e9) return fmt::format("{:.1f}G", v / 1e9);
+  if (a >= 1e6) return fmt::format("{:.1f}M", v / 1e6);
+  if (a >= 1e4) return fmt::format("{:.1f}k", v / 1e3);
+  if (a != 0 && a < 0.01) return fmt::format("{:.2e}", v);
+  return fmt::format("{:.4g}", v);
+}
+
+}  // namespace
+
+std::string render_table(const std::vector<SeriesView>& series, bool terminal) {
+  std::string out;
+  if (terminal) out += fmt::format("{:<64} {:>10} {:>10} {:>10}  {}\n", "SERIES", "CURRENT", "MIN", "MAX", "HISTORY");
+  else out += "series\tcurrent\tmin\tmax\tpoints\n";
+  for (const auto& s : series) {
+    // A counter's level says little; its rate is what changes (bytes per second).
+    const std::vector<Point> shown = s.type == metrics::Type::counter ? per_second(s.points) : s.points;
+    std::string name = format_series(s.key) + (s.type == metrics::Type::counter ? " /s" : "");
+    if (shown.empty()) {
+      if (terminal) out += fmt::format("{:<64} {:>10} {:>10} {:>10}\n", name, "-", "-", "-");
+      else out += fmt::format("{}\t-\t-\t-\t{}\n", name, s.points.size());
+      continue;
+    }
+    std::vector<double> values;
+    for (const auto& p : shown) values.push_back(p.value);
+    const auto [lo, hi] = std::minmax_element(values.begin(), values.end());
+    if (terminal) {
+      if (name.size() > 64) name = name.substr(0, 61) + "...";
+      out += fmt::format("{:<64} {:>10} {:>10} {:>10}  {}\n", name, human(values.back()), human(*lo), human(*hi),
+                         sparkline(values, 40));
+    } else {
+      out += fmt::format("{}\t{}\t{}\t{}\t{}\n", name, metrics::format_value(values.back()), metrics::format_value(*lo),
+                         metrics::format_value(*hi), shown.size());
+    }
   }
   return out;
 }

@@ -71,6 +71,9 @@ struct Scope {
   std::string name;
 };
 bool in_scope(const SeriesKey& key, const Scope& scope);
+// `evosctl stats` words: none or "node", "vm NAME", "mirror NAME"; Errc::invalid_argument
+// naming what is wrong otherwise.
+Result<Scope> parse_scope(const std::vector<std::string>& words);
 
 // "--since 1h": a positive count of s, m, h or d (at most 400 days).
 Result<std::int64_t> parse_since(std::string_view text);
@@ -84,5 +87,15 @@ struct Point {
 std::vector<Point> per_second(const std::vector<Point>& points);
 // ▁▂▃▄▅▆▇█ for `values` scaled between their min and max, resampled to at most `width`.
 std::string sparkline(std::span<const double> values, std::size_t width);
+
+// One series' history as `evosctl stats` shows it.
+struct SeriesView {
+  SeriesKey key;
+  metrics::Type type = metrics::Type::gauge;
+  std::vector<Point> points;  // ascending time
+};
+// The table: series, current value, min and max over the window (for counters the rate per
+// second), and on a terminal a sparkline; plain (tab-separated, no sparkline) otherwise.
+std::string render_table(const std::vector<SeriesView>& series, bool terminal);
 
 }  // namespace evos::stats

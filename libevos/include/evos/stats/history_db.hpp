@@ -69,11 +69,7 @@ class HistoryDb final : public SampleSink {
 };
 
 // What `evosctl stats` prints: each series in scope with its points over the window.
-struct SeriesHistory {
-  SeriesKey key;
-  metrics::Type type = metrics::Type::gauge;
-  std::vector<Point> points;
-};
+using SeriesHistory = SeriesView;
 Result<std::vector<SeriesHistory>> read_history(const HistoryDb& db, const Scope& scope, std::int64_t now_s, std::int64_t since_s);
 
 }  // namespace evos::stats
