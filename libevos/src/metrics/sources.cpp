@@ -28,6 +28,13 @@ std::set<std::string> SharedFacts::ha_vms() const {
 void SharedFacts::set_vms(std::set<std::string> v) {
   std::lock_guard l(m_);
   vms_ = std::move(v);
+  vms_known_ = true;
+  cv_.notify_all();
+}
+std::set<std::string> SharedFacts::vms(Deadline until) const {
+  std::unique_lock l(m_);
+  cv_.wait_until(l, until.when(), [&] { return vms_known_; });
+  return vms_;
 }
 std::set<std::string> SharedFacts::vms() const {
   std::lock_guard l(m_);
@@ -163,9 +170,11 @@ Source backup_source(std::string unit_dir, Millis ttl, std::shared_ptr<SharedFac
   Source s;
   s.name = "backup";
   s.ttl = ttl;
-  s.read = [unit_dir, facts](Deadline) -> Result<std::vector<Family>> {
+  s.read = [unit_dir, facts](Deadline deadline) -> Result<std::vector<Family>> {
     std::map<std::string, VmBackupFacts> vms;
-    for (const auto& name : facts->vms()) vms[name].vm = name;
+    // Leave a tenth of the scrape for the stores; without libvirt's answer by then, the VMs
+    // with schedules are still reported.
+    for (const auto& name : facts->vms(deadline.minus(guard_time(deadline.remaining())))) vms[name].vm = name;
     auto schedules = backup::list_schedules(unit_dir);
     if (!schedules) {
       // No unit directory: no schedules (a node without systemd units yet).

@@ -7,6 +7,7 @@
 #include <evos/metrics/collectors.hpp>
 #include <evos/metrics/scraper.hpp>
 
+#include <condition_variable>
 #include <memory>
 #include <mutex>
 #include <set>
@@ -23,9 +24,14 @@ class SharedFacts {
   std::set<std::string> ha_vms() const;
   void set_vms(std::set<std::string> v);
   std::set<std::string> vms() const;
+  // The VMs once libvirt answered the first time, waiting for that until `until` (the sources
+  // of one scrape run side by side); the last known (maybe none) after it.
+  std::set<std::string> vms(Deadline until) const;
 
  private:
   mutable std::mutex m_;
+  mutable std::condition_variable cv_;
+  bool vms_known_ = false;
   std::set<std::string> ha_vms_, vms_;
 };
 
