@@ -92,12 +92,11 @@ std::vector<Family> sample_facts() {
   web.name = "web1";
   web.state = 1;
   web.cpu_time_ns = 12'345'000'000;
-  web.vcpus = 2;
   web.balloon_current_kib = 1 << 20;
   web.balloon_maximum_kib = 2 << 20;
   web.rss_kib = 700'000;
   web.blocks = {{"vda", 1000, 2000, 10, 20}, {"vdb", 5, 6, 1, 1}};
-  web.interfaces = {{"vnet0", 300, 400, 3, 4}};
+  web.interfaces = {{"vnet0", 300, 400, 3, 4, 0, 0, 1, 0}};
   DomainStats off;
   off.name = "cold \"one\"";
   off.state = 5;

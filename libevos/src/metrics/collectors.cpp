@@ -65,7 +65,6 @@ DomainStats domain_stats_from_params(const std::string& name, const std::vector<
     const std::string_view f = p.field;
     if (f == "state.state" && p.number) out.state = static_cast<int>(*p.number);
     else if (f == "cpu.time") out.cpu_time_ns = u64(p);
-    else if (f == "vcpu.current") out.vcpus = u64(p);
     else if (f == "balloon.current") out.balloon_current_kib = u64(p);
     else if (f == "balloon.maximum") out.balloon_maximum_kib = u64(p);
     else if (f == "balloon.rss") out.rss_kib = u64(p);
@@ -90,6 +89,10 @@ DomainStats domain_stats_from_params(const std::string& name, const std::vector<
         else if (key == "tx.bytes") n.tx_bytes = u64(p);
         else if (key == "rx.pkts") n.rx_packets = u64(p);
         else if (key == "tx.pkts") n.tx_packets = u64(p);
+        else if (key == "rx.errs") n.rx_errors = u64(p);
+        else if (key == "tx.errs") n.tx_errors = u64(p);
+        else if (key == "rx.drop") n.rx_drops = u64(p);
+        else if (key == "tx.drop") n.tx_drops = u64(p);
       }
     }
   }
@@ -116,7 +119,6 @@ std::vector<Family> vm_families(const std::vector<DomainStats>& domains, const s
   auto state = family("evos_vm_state", Type::gauge, "1 for the VM's current state (libvirt domain state grouped), 0 for the others");
   auto info = family("evos_vm_info", Type::gauge, "1 per VM defined on this node; ha=1 if it is an ocf:evos:vm resource");
   auto cpu = family("evos_vm_cpu_seconds_total", Type::counter, "CPU time used by the VM (libvirt cpu.time)");
-  auto vcpus = family("evos_vm_vcpus", Type::gauge, "Virtual CPUs the VM has now (libvirt vcpu.current)");
   auto balloon = family("evos_vm_memory_balloon_bytes", Type::gauge, "Memory the guest has now (libvirt balloon.current)");
   auto maxmem = family("evos_vm_memory_maximum_bytes", Type::gauge, "Memory the guest may have (libvirt balloon.maximum)");
   auto rss = family("evos_vm_memory_rss_bytes", Type::gauge, "Resident memory of the VM's QEMU process (libvirt balloon.rss)");
@@ -128,6 +130,10 @@ std::vector<Family> vm_families(const std::vector<DomainStats>& domains, const s
   auto tx = family("evos_vm_network_transmit_bytes_total", Type::counter, "Bytes sent on a VM interface");
   auto rxp = family("evos_vm_network_receive_packets_total", Type::counter, "Packets received on a VM interface");
   auto txp = family("evos_vm_network_transmit_packets_total", Type::counter, "Packets sent on a VM interface");
+  auto rxe = family("evos_vm_network_receive_errors_total", Type::counter, "Receive errors on a VM interface");
+  auto txe = family("evos_vm_network_transmit_errors_total", Type::counter, "Transmit errors on a VM interface");
+  auto rxd = family("evos_vm_network_receive_drops_total", Type::counter, "Received packets dropped on a VM interface");
+  auto txd = family("evos_vm_network_transmit_drops_total", Type::counter, "Packets to send dropped on a VM interface");
 
   for (const auto& dom : domains) {
     const Labels base{{"vm", dom.name}, {"node", node}};
@@ -141,7 +147,6 @@ std::vector<Family> vm_families(const std::vector<DomainStats>& domains, const s
       state.add(std::move(l), s == group ? 1 : 0);
     }
     if (dom.cpu_time_ns) cpu.add(base, d(*dom.cpu_time_ns) / 1e9);
-    if (dom.vcpus) vcpus.add(base, d(*dom.vcpus));
     if (dom.balloon_current_kib) balloon.add(base, d(*dom.balloon_current_kib) * 1024);
     if (dom.balloon_maximum_kib) maxmem.add(base, d(*dom.balloon_maximum_kib) * 1024);
     if (dom.rss_kib) rss.add(base, d(*dom.rss_kib) * 1024);
@@ -160,11 +165,15 @@ std::vector<Family> vm_families(const std::vector<DomainStats>& domains, const s
       if (n.tx_bytes) tx.add(l, d(*n.tx_bytes));
       if (n.rx_packets) rxp.add(l, d(*n.rx_packets));
       if (n.tx_packets) txp.add(l, d(*n.tx_packets));
+      if (n.rx_errors) rxe.add(l, d(*n.rx_errors));
+      if (n.tx_errors) txe.add(l, d(*n.tx_errors));
+      if (n.rx_drops) rxd.add(l, d(*n.rx_drops));
+      if (n.tx_drops) txd.add(l, d(*n.tx_drops));
     }
   }
   auto count = family("evos_vms", Type::gauge, "VMs defined on this node");
   count.add({{"node", node}}, d(domains.size()));
-  return {count, info, state, cpu, vcpus, balloon, maxmem, rss, rd, wr, rdq, wrq, rx, tx, rxp, txp};
+  return {count, info, state, cpu, balloon, maxmem, rss, rd, wr, rdq, wrq, rx, tx, rxp, txp, rxe, txe, rxd, txd};
 }
 
 std::vector<Family> corosync_families(const cluster::Membership& m) {

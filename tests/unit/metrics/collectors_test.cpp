@@ -38,14 +38,13 @@ TEST_CASE("libvirt stats record: typed parameters to domain stats") {
       {"block.0.rd.bytes", 4096, ""}, {"block.0.wr.bytes", 8192, ""}, {"block.0.rd.reqs", 1, ""},
       {"block.0.wr.reqs", 2, ""},    {"block.1.rd.bytes", 5, ""},  // no name: left out
       {"net.count", 1, ""},          {"net.0.name", std::nullopt, "vnet0"}, {"net.0.rx.bytes", 100, ""},
-      {"net.0.tx.bytes", 200, ""},   {"net.0.rx.pkts", 3, ""},     {"net.0.tx.pkts", 4, ""},
+      {"net.0.tx.bytes", 200, ""},   {"net.0.rx.pkts", 3, ""},     {"net.0.tx.pkts", 4, ""}, {"net.0.rx.errs", 5, ""}, {"net.0.tx.drop", 6, ""},
       {"block.x.rd.bytes", 9, ""},   {"unknown.key", 1, ""},
   };
   const DomainStats d = domain_stats_from_params("web1", params);
   CHECK(d.name == "web1");
   CHECK(d.state == 1);
   CHECK(d.cpu_time_ns == 2500000000u);
-  CHECK(d.vcpus == 2u);
   CHECK(d.rss_kib == 300000u);
   REQUIRE(d.blocks.size() == 1);
   CHECK(d.blocks[0].name == "vda");
@@ -59,6 +58,8 @@ TEST_CASE("libvirt stats record: typed parameters to domain stats") {
   CHECK(value(fs, "evos_vm_memory_rss_bytes", {{"vm", "web1"}}) == 300000.0 * 1024);
   CHECK(value(fs, "evos_vm_block_write_bytes_total", {{"disk", "vda"}}) == 8192);
   CHECK(value(fs, "evos_vm_network_receive_packets_total", {{"interface", "vnet0"}}) == 3);
+  CHECK(value(fs, "evos_vm_network_receive_errors_total", {{"interface", "vnet0"}}) == 5);
+  CHECK(value(fs, "evos_vm_network_transmit_drops_total", {{"interface", "vnet0"}}) == 6);
   CHECK(value(fs, "evos_vm_info", {{"vm", "web1"}, {"ha", "1"}, {"libvirt_state", "running"}}) == 1);
   CHECK(value(fs, "evos_vm_state", {{"vm", "web1"}, {"state", "running"}}) == 1);
   CHECK(value(fs, "evos_vm_state", {{"vm", "web1"}, {"state", "crashed"}}) == 0);

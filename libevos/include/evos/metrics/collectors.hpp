@@ -16,7 +16,7 @@
 namespace evos::metrics {
 
 // ---- VMs: one domain's record of virConnectGetAllDomainStats (libvirt's "Domain stats" keys:
-// state.state, cpu.time, balloon.current, balloon.rss, block.N.*, net.N.*). Absent keys are
+// state.state, cpu.time, balloon.current, balloon.maximum, balloon.rss, block.N.*, net.N.*). Absent keys are
 // nullopt: a stopped domain has no block or net records.
 struct BlockStats {
   std::string name;  // "vda"
@@ -24,13 +24,12 @@ struct BlockStats {
 };
 struct InterfaceStats {
   std::string name;  // "vnet0"
-  std::optional<std::uint64_t> rx_bytes, tx_bytes, rx_packets, tx_packets;
+  std::optional<std::uint64_t> rx_bytes, tx_bytes, rx_packets, tx_packets, rx_errors, tx_errors, rx_drops, tx_drops;
 };
 struct DomainStats {
   std::string name;
   int state = 0;  // virDomainState: 1 running, 3 paused, 5 shutoff, 6 crashed, ...
   std::optional<std::uint64_t> cpu_time_ns;
-  std::optional<std::uint64_t> vcpus;  // vcpu.current
   std::optional<std::uint64_t> balloon_current_kib, balloon_maximum_kib, rss_kib;
   std::vector<BlockStats> blocks;
   std::vector<InterfaceStats> interfaces;
