@@ -3,6 +3,8 @@
 
 #include <catch2/catch.hpp>
 
+#include <thread>
+
 using namespace evos::stats;
 using evos::metrics::Family;
 using evos::metrics::Type;
@@ -181,4 +183,13 @@ TEST_CASE("stats table: counters as rates, plain without sparkline") {
   const std::string tty = render_table(v, true);
   CHECK(tty.find("SERIES") != std::string::npos);
   CHECK(tty.find("▁█") != std::string::npos);
+}
+
+TEST_CASE("sampler: run returns once stopped") {
+  FakeSink sink;
+  Sampler s([] { return std::vector<Family>{}; }, sink, nullptr, 3600);
+  s.stop();  // before run: run must see it and return at once, not after an hour's period
+  std::thread t([&] { s.run(); });
+  t.join();
+  CHECK(s.rounds() == 0);
 }

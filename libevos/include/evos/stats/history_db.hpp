@@ -6,7 +6,7 @@
 // Tables: meta (format, version, last sample time), series (id, name, labels, type), points
 // (tier, t, series, value; WITHOUT ROWID, ordered by tier and time so consolidation and expiry
 // are range scans). Size is bounded: max_series series × the tiers' points (20208 each by
-// default, about 0.6 MB per series); series past max_series are not recorded.
+// default, about 0.5 MB per series: 24 bytes a point); series past max_series are not recorded.
 #pragma once
 
 #include <evos/stats/history.hpp>
