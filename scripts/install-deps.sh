@@ -13,6 +13,7 @@ PACKAGES=(
   libvirt-dev libfmt-dev nlohmann-json3-dev libcli11-dev libpugixml-dev catch2
   libcorosync-common-dev libcpg-dev libquorum-dev libcmap-dev
   libssl-dev libzstd-dev libnbd-dev  # backups: OpenSSL (SHA-256/HMAC/AES-GCM), zstd, libnbd (reading libvirt backups)
+  libmicrohttpd-dev libsqlite3-dev   # metrics: /metrics over libmicrohttpd, the history in SQLite (docs/metrics.md)
   # virtualization (real libvirtd + QEMU TCG) and the tiny test guest
   libvirt-daemon-system libvirt-clients qemu-system-x86 qemu-utils busybox-static tini
   # VM operations: NAT networks (libvirt runs dnsmasq for their DHCP), reflink file systems for
@@ -26,6 +27,9 @@ PACKAGES=(
   fping  # bench/ping: ocf:pacemaker:ping uses it when present, as on a production node
   restic borgbackup  # bench/backup: the peers evos backups are measured against
   stress-ng  # bench/soak: both cores saturated while the lab's short Corosync token must hold
+  # metrics: promtool (in Debian's prometheus package) checks the exposition; bench/monitor
+  # measures the scrape against prometheus-libvirt-exporter
+  prometheus prometheus-libvirt-exporter
   # drbd: the real drbdadm checks generated .res files; clang with libFuzzer fuzzes the parsers
   drbd-utils clang libclang-rt-14-dev
   # packaging: the .debs are built, judged by lintian and installed by tests/packaging/debs.sh;

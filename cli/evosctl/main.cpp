@@ -5,6 +5,7 @@
 #include "lab_command.hpp"
 #include "mirror_commands.hpp"
 #include "net_commands.hpp"
+#include "stats_commands.hpp"
 #include "vm_commands.hpp"
 #include "vm_create_commands.hpp"
 
@@ -86,6 +87,7 @@ int main(int argc, char** argv) {
   evosctl::add_mirror_commands(app, global, run);
   evosctl::add_backup_commands(app, global, run);
   evosctl::add_net_commands(app, global, run);
+  evosctl::add_stats_commands(app, global, run);
   app.add_subcommand("lab", "The two-node lab on this machine: up|down|status|exec NODE CMD...|kill NODE|boot NODE|"
                             "cut LINK NODE|heal LINK NODE [--name N] (see docs/lab.md)")
       ->allow_extras();

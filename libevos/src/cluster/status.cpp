@@ -94,6 +94,14 @@ Result<PacemakerStatus> parse_crm_mon_xml(std::string_view xml) {
     }
   };
   walk(root.child("resources"), "");
+  for (auto f : root.child("failures").children("failure")) {
+    FailedAction a;
+    a.op_key = f.attribute("op_key").value();
+    a.node = f.attribute("node").value();
+    a.exitcode = f.attribute("exitcode").as_int(0);
+    a.exitreason = f.attribute("exitreason").value();
+    out.failures.push_back(std::move(a));
+  }
   return out;
 }
 

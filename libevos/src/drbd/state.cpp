@@ -120,6 +120,8 @@ void apply_peer_device(ResourceState& s, const Event& e) {
   if (e.resync_suspended) p.resync_suspended = *e.resync_suspended != "no";
   if (e.done_percent && is_resync_or_verify_state(p.replication)) p.done_percent = *e.done_percent;
   if (e.out_of_sync_kib) p.out_of_sync_kib = *e.out_of_sync_kib;
+  if (e.sent_kib) p.sent_kib = *e.sent_kib;
+  if (e.received_kib) p.received_kib = *e.received_kib;
 }
 
 void apply_path(ResourceState& s, const Event& e) {

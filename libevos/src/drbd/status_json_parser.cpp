@@ -157,6 +157,8 @@ Result<PeerDeviceState> read_peer_device(const json& j, const std::string& point
   EVOS_TRY_ASSIGN(p.peer_disk, r.state<DiskState>("peer-disk-state", parse_disk_state));
   EVOS_TRY_ASSIGN(p.peer_client, r.boolean("peer-client"));
   EVOS_TRY_ASSIGN(p.out_of_sync_kib, r.counter("out-of-sync"));
+  EVOS_TRY_ASSIGN(p.sent_kib, r.counter("sent"));
+  EVOS_TRY_ASSIGN(p.received_kib, r.counter("received"));
   // "resync-suspended" is a string ("no", "user,peer") in every drbd-utils we know; accept a
   // boolean too.
   if (const json* v = r.find("resync-suspended")) {

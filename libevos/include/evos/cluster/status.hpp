@@ -49,12 +49,21 @@ struct ResourceStatus {
   std::vector<std::string> nodes;  // where it runs
 };
 
+// A failed resource action Pacemaker keeps until a cleanup (crm_mon's <failures><failure>).
+struct FailedAction {
+  std::string op_key;  // "vm-web1_monitor_10000": resource, operation, interval
+  std::string node;
+  int exitcode = 0;    // the agent's OCF exit code
+  std::string exitreason;
+};
+
 struct PacemakerStatus {
   std::string dc;  // "" when there is none
   bool quorate = false;
   bool stonith_enabled = false;
   std::vector<NodeStatus> nodes;
   std::vector<ResourceStatus> resources;
+  std::vector<FailedAction> failures;
 
   [[nodiscard]] const ResourceStatus* resource(std::string_view id) const;
   [[nodiscard]] const NodeStatus* node(std::string_view name) const;

@@ -23,6 +23,10 @@ struct PeerDeviceState {
   bool resync_suspended = false;
   std::optional<double> done_percent;  // resync (or verify) progress while one runs
   std::uint64_t out_of_sync_kib = 0;
+  // Replication traffic with this peer since the connection came up (drbdsetup's "sent" and
+  // "received" statistics, KiB); nullopt until a report carried them (events2 --statistics).
+  std::optional<std::uint64_t> sent_kib;
+  std::optional<std::uint64_t> received_kib;
 
   bool operator==(const PeerDeviceState&) const = default;
 };

@@ -1,0 +1,74 @@
+// evos::metrics sources: the adapters that read the facts collectors.hpp maps, each as a
+// metrics::Source for the Scraper. Each reads with argv-only tools or C libraries, within the
+// scrape's deadline where the tool takes one (a library call that hangs is left behind by the
+// Scraper, which then reports the source down).
+#pragma once
+
+#include <evos/metrics/collectors.hpp>
+#include <evos/metrics/scraper.hpp>
+
+#include <condition_variable>
+#include <memory>
+#include <mutex>
+#include <set>
+#include <string>
+
+namespace evos::metrics {
+
+// What one source learns that another labels with: the HA VMs (from Pacemaker, for the libvirt
+// source's ha label) and the VMs defined here (from libvirt, for the backup source's "VMs
+// without a schedule"). Last known values; empty before the first read.
+class SharedFacts {
+ public:
+  void set_ha_vms(std::set<std::string> v);
+  std::set<std::string> ha_vms() const;
+  void set_vms(std::set<std::string> v);
+  std::set<std::string> vms() const;
+  // The VMs once libvirt answered the first time, waiting for that until `until` (the sources
+  // of one scrape run side by side); the last known (maybe none) after it.
+  std::set<std::string> vms(Deadline until) const;
+
+ private:
+  mutable std::mutex m_;
+  mutable std::condition_variable cv_;
+  bool vms_known_ = false;
+  std::set<std::string> ha_vms_, vms_;
+};
+
+// One read-only libvirt connection kept across scrapes (reopened after a failure: libvirtd
+// restarted) and one virConnectGetAllDomainStats call per read.
+class LibvirtStatsReader {
+ public:
+  explicit LibvirtStatsReader(std::string uri);
+  ~LibvirtStatsReader();
+  LibvirtStatsReader(const LibvirtStatsReader&) = delete;
+  LibvirtStatsReader& operator=(const LibvirtStatsReader&) = delete;
+  Result<std::vector<DomainStats>> read();
+
+ private:
+  struct Connection;
+  std::string uri_;
+  std::mutex m_;
+  std::unique_ptr<Connection> conn_;
+};
+
+struct SourceOptions {
+  std::string libvirt_uri = "qemu:///system";
+  std::string node;                             // this node's name (labels)
+  std::string unit_dir = "/etc/systemd/system";  // backup schedules
+  std::string ping_state_dir = "/run/resource-agents";  // ocf:evos:ping state files (HA_RSCTMP)
+  Millis cluster_ttl{5000};                     // Corosync and Pacemaker facts are cached this long
+  Millis backup_ttl{60000};                     // backup stores are listed at most once a minute
+};
+
+Source libvirt_source(std::shared_ptr<LibvirtStatsReader> reader, std::string node, std::shared_ptr<SharedFacts> facts);
+Source corosync_source(Millis ttl);
+Source pacemaker_source(Millis ttl, std::shared_ptr<SharedFacts> facts);
+Source mirror_source();
+Source backup_source(std::string unit_dir, Millis ttl, std::shared_ptr<SharedFacts> facts);
+Source testip_source(std::string state_dir, std::string node);
+
+// Every source above, as evosd serves them; `extra` (the daemon's own counters) is added last.
+std::vector<Source> standard_sources(const SourceOptions& options, std::vector<Source> extra = {});
+
+}  // namespace evos::metrics

@@ -1,0 +1,58 @@
+// The libvirt metrics source on libvirt's test:///default driver: one bulk
+// virConnectGetAllDomainStats call through the real client library, no daemon.
+#include <evos/metrics/sources.hpp>
+#include <evos/virt/libvirt_hypervisor.hpp>
+
+#include <catch2/catch.hpp>
+
+using namespace evos;
+using namespace evos::metrics;
+
+namespace {
+
+std::optional<double> value(const std::vector<Family>& fs, const std::string& name, const Labels& want) {
+  for (const auto& f : fs)
+    if (f.name == name)
+      for (const auto& s : f.samples) {
+        bool all = true;
+        for (const auto& w : want)
+          if (std::find(s.labels.begin(), s.labels.end(), w) == s.labels.end()) all = false;
+        if (all) return s.value;
+      }
+  return std::nullopt;
+}
+
+}  // namespace
+
+TEST_CASE("metrics: bulk domain stats of the test driver's domains") {
+  // test:///default's state is shared by the connections of one process: a domain defined here
+  // is seen by the reader's own connection.
+  auto hv = virt::connect_libvirt("test:///default");
+  REQUIRE(hv);
+  REQUIRE((*hv)->define("<domain type='test'><name>evos-metrics-off</name><memory>65536</memory><vcpu>1</vcpu>"
+                        "<os><type>hvm</type></os></domain>"));
+  auto reader = std::make_shared<LibvirtStatsReader>("test:///default");
+  auto stats = reader->read();
+  REQUIRE(stats);
+  auto facts = std::make_shared<SharedFacts>();
+  facts->set_ha_vms({"test"});
+  auto source = libvirt_source(reader, "alpha", facts);
+  auto fs = source.read(Deadline::after(Millis(5000)));
+  REQUIRE(fs);
+  CHECK(value(*fs, "evos_vm_state", {{"vm", "test"}, {"node", "alpha"}, {"state", "running"}}) == 1);
+  CHECK(value(*fs, "evos_vm_state", {{"vm", "evos-metrics-off"}, {"state", "shutoff"}}) == 1);
+  CHECK(value(*fs, "evos_vm_info", {{"vm", "test"}, {"ha", "1"}}) == 1);
+  CHECK(value(*fs, "evos_vm_info", {{"vm", "evos-metrics-off"}, {"ha", "0"}}) == 1);
+  CHECK(facts->vms().count("evos-metrics-off") == 1);
+  auto text = write_text(*fs);
+  REQUIRE(text);
+  CHECK(text->find("evos_vm_state{vm=\"test\",node=\"alpha\",state=\"running\"} 1\n") != std::string::npos);
+}
+
+TEST_CASE("metrics: an unreachable libvirt is an error naming the URI and the next read tries again") {
+  LibvirtStatsReader reader("qemu+unix:///system?socket=/nonexistent/evos-metrics-test.sock");
+  auto r = reader.read();
+  REQUIRE_FALSE(r);
+  CHECK(r.error().message().find("/nonexistent/evos-metrics-test.sock") != std::string::npos);
+  CHECK_FALSE(reader.read());
+}
