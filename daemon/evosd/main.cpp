@@ -34,6 +34,8 @@ int main(int argc, char** argv) {
   setting("--uri", "libvirt_uri", "the libvirt URI to follow (config: libvirt_uri)");
   setting("--node", "node", "this node's cluster name (config: node; default: crm_node --name)");
   setting("--records", "records", "the VM agent's operation records (config: records)");
+  setting("--metrics-listen", "metrics_listen", "ADDRESS:PORT of the metrics, or off (config: metrics_listen)");
+  setting("--history", "history", "the history file evosctl stats reads, or off (config: history)");
   app.add_flag_function("--no-report", [&settings](std::int64_t) { settings["report_failures"] = "no"; },
                         "never run crm_resource --fail (config: report_failures = no)");
   app.add_flag("-v,--verbose", verbose, "log every event (debug lines)");
@@ -72,13 +74,13 @@ int main(int argc, char** argv) {
 
   daemon::block_termination_signals();  // before any thread starts: only run_services waits for them
   daemon::Core core(*config, log, EVOS_VERSION);
-  // The services evosd runs, started in this order and stopped in reverse. Further services
-  // (metrics over HTTP, the history store) are added here and read core.snapshot().
+  // The services evosd runs, started in this order and stopped in reverse.
   std::vector<std::unique_ptr<daemon::Service>> services;
   services.push_back(daemon::make_failure_reporter(core, log));
   services.push_back(daemon::make_libvirt_follower(core, log));
   services.push_back(daemon::make_socket_service(core, log));
   if (auto testip = daemon::make_testip_prober(core, log)) services.push_back(std::move(testip));
+  if (auto metrics = daemon::make_metrics_service(core, log)) services.push_back(std::move(metrics));
 
   auto r = daemon::run_services(services, log);
   return r ? 0 : exit_failed;

@@ -90,6 +90,25 @@ Result<void> apply(Config& c, std::string_view key, std::string_view value) {
   if (key == "testip_interval") return set(c.testip_interval, duration(value, key, 200ms, 60s));
   if (key == "testip_timeout") return set(c.testip_timeout, duration(value, key, 50ms, 60s));
   if (key == "testip_dampen") return set(c.testip_dampen, duration(value, key, 0ms, 3600s));
+  if (key == "metrics_listen") {
+    if (value == "off") {
+      c.metrics_listen.clear();
+      return {};
+    }
+    // ADDRESS:PORT of IP literals ("127.0.0.1:9764", "[::1]:9764"); metrics::parse_listen_address
+    // reads it when the exporter starts.
+    if (value.empty() || value.size() > 64 || value.find_first_not_of("0123456789abcdefABCDEF.:[]") != std::string_view::npos)
+      return make_error(Errc::invalid_config, "{} {} is not ADDRESS:PORT of an IP address (or off)", key, text::quote_for_message(value));
+    c.metrics_listen = std::string(value);
+    return {};
+  }
+  if (key == "history") {
+    if (value == "off") {
+      c.history.clear();
+      return {};
+    }
+    return set(c.history, checked(value, Syntax::path, key, false));
+  }
   return make_error(Errc::invalid_config, "unknown key {}", text::quote_for_message(key));
 }
 

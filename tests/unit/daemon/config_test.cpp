@@ -83,3 +83,19 @@ TEST_CASE("test IP keys are read like the ping agent's and checked together") {
   CHECK(validate(*big).error().message().find("INFINITY") != std::string::npos);
   CHECK(parse_config("testip_hosts =\n", "evosd.conf")->testip_hosts.empty());
 }
+
+TEST_CASE("evosd's metrics address and history file are settings, off turns them off", "[daemon]") {
+  auto d = evos::daemon::parse_config("", "t");
+  REQUIRE(d);
+  CHECK(d->metrics_listen == "127.0.0.1:9764");
+  CHECK(d->history == "/var/lib/evos/history.db");
+  auto c = evos::daemon::parse_config("metrics_listen = [::1]:9100\nhistory = off\n", "t");
+  REQUIRE(c);
+  CHECK(c->metrics_listen == "[::1]:9100");
+  CHECK(c->history.empty());
+  auto off = evos::daemon::parse_config("metrics_listen = off\n", "t");
+  REQUIRE(off);
+  CHECK(off->metrics_listen.empty());
+  CHECK_FALSE(evos::daemon::parse_config("history = relative/path\n", "t"));
+  CHECK_FALSE(evos::daemon::parse_config("metrics_listen = 127.0.0.1:9764;rm\n", "t"));
+}

@@ -38,6 +38,11 @@ struct Config {
   Millis testip_timeout{800};   // the probe window of one round (at most the interval)
   unsigned testip_attempts = 2;
   Millis testip_dampen{0};
+  // Metrics (docs/metrics.md): Prometheus text on http://metrics_listen/metrics ("" = off; the
+  // address is checked when the exporter starts), and samples every 10 s into the history file
+  // read by `evosctl stats` ("" = off).
+  std::string metrics_listen = "127.0.0.1:9764";
+  std::string history = "/var/lib/evos/history.db";
 };
 
 // Parses the file's text onto `base`. Errc::invalid_config naming `origin`, the line and the

@@ -93,6 +93,11 @@ std::unique_ptr<Service> make_socket_service(Core& core, Log& log);
 // Probes the configured test IPs every testip_interval and writes the score attribute at once when
 // it changes; nullptr when no test IPs are configured.
 std::unique_ptr<Service> make_testip_prober(Core& core, Log& log);
+// The metrics exporter (HTTP, config.metrics_listen) and the history sampler (config.history)
+// over the node's sources and evosd's own counters (evos/metrics, evos/stats). A port in use or a
+// history file that cannot be opened is logged and that part stays off: the rest of evosd runs.
+// A metrics_listen that is no address is an error at start. nullptr when both are off.
+std::unique_ptr<Service> make_metrics_service(Core& core, Log& log);
 
 // Reads the configuration file: `path` as given (a missing file is an error when `explicit_path`,
 // else the defaults apply). Errc::invalid_config naming the file and line.

@@ -1,0 +1,38 @@
+#include <evos/daemon/own_metrics.hpp>
+
+#include <chrono>
+
+namespace evos::daemon {
+
+std::vector<metrics::Family> own_families(const Counters& c, bool libvirt_connected) {
+  using metrics::Family;
+  using metrics::Type;
+  auto counter = [](const char* name, const char* help, std::uint64_t v) {
+    Family f{.name = name, .help = help, .type = Type::counter, .samples = {}};
+    f.add({}, static_cast<double>(v));
+    return f;
+  };
+  std::vector<Family> out;
+  out.push_back(counter("evos_daemon_libvirt_events_total", "libvirt lifecycle events evosd received", c.libvirt_events));
+  out.push_back(counter("evos_daemon_libvirt_reconnects_total", "connections to libvirt opened again after one closed", c.libvirt_reconnects));
+  out.push_back(counter("evos_daemon_libvirt_resyncs_total", "full domain listings applied (after each connect)", c.libvirt_resyncs));
+  out.push_back(counter("evos_daemon_testip_rounds_total", "rounds of continuous test-IP probing", c.testip_rounds));
+  out.push_back(counter("evos_daemon_testip_changes_total", "test-IP score changes written at once", c.testip_changes));
+  out.push_back(counter("evos_daemon_failures_reported_total", "VMs stopped behind Pacemaker's back reported with crm_resource --fail", c.failures_reported));
+  out.push_back(counter("evos_daemon_report_errors_total", "crm_resource --fail calls that failed", c.report_errors));
+  out.push_back(counter("evos_daemon_socket_requests_total", "requests answered on evosd's socket", c.socket_requests));
+  out.push_back(counter("evos_daemon_socket_bad_requests_total", "malformed requests on evosd's socket", c.socket_bad_requests));
+  out.push_back(counter("evos_daemon_socket_clients_dropped_total", "socket clients dropped for not reading their answers", c.socket_clients_dropped));
+  Family up{.name = "evos_daemon_libvirt_connected", .help = "1 while evosd's connection to libvirt is open and synced", .type = Type::gauge, .samples = {}};
+  up.add({}, libvirt_connected ? 1 : 0);
+  out.push_back(std::move(up));
+  if (c.last_event) {
+    Family last{.name = "evos_daemon_last_event_timestamp_seconds", .help = "wall-clock time of the last event from any source",
+                .type = Type::gauge, .samples = {}};
+    last.add({}, std::chrono::duration<double>(c.last_event->time_since_epoch()).count());
+    out.push_back(std::move(last));
+  }
+  return out;
+}
+
+}  // namespace evos::daemon
