@@ -202,7 +202,7 @@ shared_ext=$(filefrag -v "$rcdisk" 2>/dev/null | awk -F: '$1 ~ /^ *[0-9]+$/ && /
 out=$(E "$a" vm start "$rc" --storage "$shared" --timeout 120 2>&1) && pass "$rc starts on $a" || fail "vm start $rc on $a: $out"
 rclog=$(ls "$shared/$rc"/*.log 2>/dev/null | head -n 1)
 wait_for 120 grep -aq 'EVOS-TICK' "$rclog" && pass "$rc ticks on $a" || fail "$rc does not tick on $a ($rclog)"
-out=$(E "$a" vm stop "$rc" --storage "$shared" --timeout 60 2>&1) || fail "vm stop $rc: $out"
+out=$(E "$a" vm stop "$rc" --storage "$shared" --timeout 60 --shutdown-timeout 2 2>&1) || fail "vm stop $rc: $out"
 out=$(E "$a" vm delete "$rc" --yes --storage "$shared" 2>&1) && out=$(E "$b" vm delete "$src_vm" --yes --storage "$shared" 2>&1) &&
     [[ ! -e $shared/$rc && ! -e $shared/$src_vm ]] && pass "both deleted" || fail "delete of $rc or $src_vm: $out"
 
