@@ -9,6 +9,7 @@
 #include <evos/network/nodes.hpp>
 #include <evos/virt/libvirt_hypervisor.hpp>
 #include <evos/vm/identity_store.hpp>
+#include <evos/vm/storage_check.hpp>
 
 #include <fmt/core.h>
 #include <fmt/format.h>
@@ -187,48 +188,78 @@ int cluster_check(const GlobalOptions& g, const CheckOptions& o) {
     for (const auto& n : membership->nodes)
       if (n.nodeid == membership->local_nodeid) local = n.name;
 
+  auto promoted = evos::vm::promoted_colocations(*config);
+  if (!promoted) return fail(promoted.error());
+
   std::vector<network::HaVm> vms;
+  std::vector<evos::vm::VmStorage> storage;
   for (const auto& p : *prims) {
     network::HaVm vm{p.id, p.config, std::nullopt, "", {}};
-    if (auto xml = evos::vm::read_domain_xml(p.config)) vm.xml = std::move(*xml);
-    else vm.read_error = xml.error().message();
+    evos::vm::VmStorage st{p.id, std::nullopt, promoted->contains(p.id), ""};
+    if (auto xml = evos::vm::read_domain_xml(p.config)) {
+      if (auto needs = evos::vm::storage_needs(p.config, *xml)) st.needs = std::move(*needs);
+      else st.needs_error = needs.error().message();
+      vm.xml = std::move(*xml);
+    } else {
+      vm.read_error = xml.error().message();
+    }
     if (const auto* r = status->resource(p.id)) vm.running_on = r->nodes;
     vms.push_back(std::move(vm));
+    storage.push_back(std::move(st));
   }
+  const auto directories = evos::vm::directories_needed(storage);
   // A VM may fail over to any cluster node (location constraints are not read here).
   std::vector<network::NodeFacts> facts;
+  std::vector<evos::vm::NodeFiles> node_files;
   nlohmann::json nodes_json = nlohmann::json::array();
   for (const auto& n : status->nodes) {
     auto remote = network::node_uri(o.remote, n.name);
     const std::string uri = n.name == local ? g.hypervisor : remote ? *remote : "";
     network::NodeFacts f{n.name, std::nullopt, {}, std::nullopt};
-    auto hv = remote || n.name == local ? virt::connect_libvirt(uri, virt::Access::read_only)
+    evos::vm::NodeFiles files{n.name, std::nullopt, {}};
+    // Read-write: listing a directory no storage pool covers takes a transient pool on that node.
+    auto hv = remote || n.name == local ? virt::connect_libvirt(uri, virt::Access::read_write)
                                         : evos::Result<std::unique_ptr<virt::LibvirtHypervisor>>(remote.error());
     auto nets = hv ? (*hv)->networks() : evos::Result<std::vector<network::NetworkInfo>>(hv.error());
     if (nets) {
       f.networks = std::move(*nets);
       if (auto br = (*hv)->host_bridges()) f.bridges = std::move(*br);
+      for (const auto& dir : directories) {
+        auto names = (*hv)->directory_files(dir);
+        files.directories[dir] = names ? evos::vm::Listing{std::nullopt, std::move(*names)} : evos::vm::Listing{names.error().message(), {}};
+      }
     } else {
       f.error = nets.error().message();
+      files.error = f.error;
     }
+    node_files.push_back(std::move(files));
     nodes_json.push_back({{"node", n.name}, {"hypervisor", uri}, {"error", f.error ? nlohmann::json(*f.error) : nlohmann::json(nullptr)}});
     facts.push_back(std::move(f));
   }
   const auto findings = network::check_vm_networks(vms, facts);
+  // A node the network part found unreachable is named once, by it.
+  auto storage_findings = evos::vm::check_vm_storage(storage, node_files);
+  std::erase_if(storage_findings, [](const auto& f) { return f.problem == evos::vm::StorageProblem::node_unreachable; });
   int blocking = 0;
   for (const auto& f : findings) blocking += f.blocking() ? 1 : 0;
+  for (const auto& f : storage_findings) blocking += f.blocking() ? 1 : 0;
   if (g.json) {
     nlohmann::json arr = nlohmann::json::array(), vms_json = nlohmann::json::array();
     for (const auto& f : findings)
       arr.push_back({{"resource", f.resource}, {"node", f.node}, {"problem", std::string(network::to_string(f.problem))},
                      {"source", f.source}, {"detail", f.detail}, {"blocking", f.blocking()}});
+    for (const auto& f : storage_findings)
+      arr.push_back({{"resource", f.resource}, {"node", f.node}, {"problem", std::string(evos::vm::to_string(f.problem))},
+                     {"source", f.path}, {"detail", f.detail}, {"blocking", f.blocking()}});
     for (const auto& v : vms) vms_json.push_back({{"resource", v.resource}, {"config", v.config}, {"running_on", v.running_on}});
     fmt::print("{}\n", nlohmann::json{{"nodes", nodes_json}, {"vms", vms_json}, {"findings", arr}, {"ok", blocking == 0}}.dump(2));
   } else {
     for (const auto& f : findings)
       fmt::print("{} {}{}: {}\n", f.blocking() ? "PROBLEM" : "WARNING", f.resource, f.node.empty() ? "" : " on " + f.node, f.detail);
+    for (const auto& f : storage_findings)
+      fmt::print("{} {}{}: {}\n", f.blocking() ? "PROBLEM" : "WARNING", f.resource, f.node.empty() ? "" : " on " + f.node, f.detail);
     fmt::print("{} VM(s) on {} node(s): {}\n", vms.size(), facts.size(),
-               blocking == 0 ? "every network is available on every node" : fmt::format("{} problem(s)", blocking));
+               blocking == 0 ? "every network, definition and disk is available on every node" : fmt::format("{} problem(s)", blocking));
   }
   return blocking == 0 ? ok : failure;
 }
@@ -266,7 +297,7 @@ void add_net_commands(CLI::App& app, GlobalOptions& global, std::function<int()>
 
   for (auto* cluster : app.get_subcommands([](CLI::App* a) { return a->get_name() == "cluster"; })) {
     auto c = std::make_shared<CheckOptions>();
-    auto* chk = cluster->add_subcommand("check", "Report every HA VM whose network would not be available on a node it may fail over to");
+    auto* chk = cluster->add_subcommand("check", "Report every HA VM whose network, definition or disk would not be available on a node it may fail over to");
     chk->add_flag("--json", global.json, "Print JSON");
     chk->add_option("--remote-hypervisor", c->remote, "libvirt URI of the other nodes, %n = node (default qemu+tcp://%n/system)");
     chk->add_option("--timeout", c->timeout_s, "Seconds to wait for Pacemaker and Corosync")->check(CLI::Range(1, 600));

@@ -1,5 +1,5 @@
 // evosctl net create|list|delete (libvirt networks, defined identically on every node) and
-// evosctl cluster check (every HA VM's networks on every node it may fail over to).
+// evosctl cluster check (every HA VM's networks, definition and disks on every node it may fail over to).
 #pragma once
 
 #include "vm_commands.hpp"

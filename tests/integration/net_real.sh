@@ -3,7 +3,8 @@
 # hosts through their URIs (libvirt's network driver, dnsmasq and iptables inside each host's
 # network namespace), listed as identical, a guest on it that gets its static DHCP address and
 # pings the gateway (EVOS-NET lines of tests/support/build-guest.sh) and keeps its address across
-# a live migration to the other host, cluster check (over a CIB file) with the network on both
+# a live migration to the other host, cluster check (over a CIB file; networks, and a disk on one
+# host's local storage) with the network on both
 # hosts and with it stopped on one, a bridge network refused while a host lacks its bridge, a
 # second create that is
 # "already exists", a differing definition named, a delete refused while a domain uses the
@@ -90,6 +91,36 @@ check() { CIB_file=$cib "$evosctl" cluster check --remote-hypervisor "qemu+unix:
 OUT=$(check --json 2>&1); rc=$?
 [ "$rc" = 0 ] && [ "$(json 'd["ok"], len(d["findings"]), len(d["vms"])' <<<"$OUT")" = "True 0 1" ] &&
   pass "cluster check: $dom's network is on both nodes (rc 0)" || fail "cluster check: rc $rc: $OUT"
+
+# --- cluster check of storage: each host has its own /var/lib/libvirt ($base/hN/lib here), so a
+# disk there is on host 1 only, as a disk on a node's local storage is ---
+mkdir -p "$base/h1/lib/evos-local"
+qemu-img create -q -f qcow2 "$base/h1/lib/evos-local/evn3.qcow2" 16M || die "cannot create evn3's disk"
+sed "s|<name>$dom</name>|<name>evn3</name>|; s|<uuid>[^<]*</uuid>||; s|file='$shared/$dom.qcow2'|file='/var/lib/libvirt/evos-local/evn3.qcow2'|" \
+  "$shared/$dom.xml" > "$shared/evn3.xml"
+grep -q "/var/lib/libvirt/evos-local/evn3.qcow2" "$shared/evn3.xml" || die "evn3.xml names no local disk"
+CIB_file=$cib cibadmin --create -o resources -X "<primitive id=\"vm-evn3\" class=\"ocf\" provider=\"evos\" type=\"vm\">
+  <instance_attributes id=\"vm-evn3-ia\"><nvpair id=\"vm-evn3-config\" name=\"config\" value=\"$shared/evn3.xml\"/></instance_attributes>
+  </primitive>" || die "CIB primitive vm-evn3"
+OUT=$(check 2>&1); rc=$?
+[ "$rc" = 1 ] && grep -q "^PROBLEM vm-evn3 on h2: vm-evn3 needs /var/lib/libvirt/evos-local on h2, which that node cannot read: .*No such file or directory" <<<"$OUT" &&
+  pass "cluster check names the directory h2 lacks (rc 1)" || fail "cluster check: rc $rc: $OUT"
+grep -q "vm-evn3 on h1" <<<"$OUT" && fail "cluster check found a problem on h1, which has the disk: $OUT" || pass "and none on h1"
+grep -q "vm-$dom" <<<"$OUT" && fail "cluster check found a problem with $dom: $OUT" || pass "and none with $dom (definition, disk, kernel, initrd on both)"
+mkdir -p "$base/h2/lib/evos-local"
+OUT=$(check --json 2>&1); rc=$?
+[ "$rc" = 1 ] && [ "$(json '[(f["node"], f["problem"], f["source"]) for f in d["findings"]]' <<<"$OUT")" = \
+  "[('h2', 'file-missing', '/var/lib/libvirt/evos-local/evn3.qcow2')]" ] &&
+  pass "cluster check --json: the disk is missing on h2 once the directory exists (rc 1)" || fail "cluster check: rc $rc: $OUT"
+for h in 1 2; do
+  hosts virsh "$h" pool-list --all --name 2>&1 | grep -q . && fail "host $h has storage pools left: $(hosts virsh "$h" pool-list --all --name 2>&1)" ||
+    pass "host $h: no storage pool left behind by the check"
+done
+cp "$base/h1/lib/evos-local/evn3.qcow2" "$base/h2/lib/evos-local/evn3.qcow2"
+OUT=$(check 2>&1); rc=$?
+[ "$rc" = 0 ] && pass "cluster check: evn3's disk on both hosts (rc 0)" || fail "cluster check: rc $rc: $OUT"
+CIB_file=$cib cibadmin --delete -o resources -X '<primitive id="vm-evn3"/>' || die "cannot remove vm-evn3 from the CIB file"
+rm -f "$shared/evn3.xml"
 
 # --- live migration: the guest keeps its address, now behind host 2's NAT ---
 hosts in-net 1 ping -c 2 -W 2 198.18.77.10 >/dev/null 2>&1 && pass "host 1 reaches the guest on evnat" || fail "host 1 cannot ping the guest"

@@ -5,7 +5,8 @@
 #   network    `evosctl net create` of a NAT network on both nodes from node A
 #   create     `evosctl vm create --ha --network --start` on node A: the VM's directory on the
 #              shared storage, under Pacemaker; the guest gets its address from the NAT network's
-#              DHCP and pings the gateway
+#              DHCP and pings the gateway; `cluster check` finds its network, definition and disk
+#              on both nodes
 #   snapshot   a live snapshot (crash-consistent: the guest has no agent), booted as a new VM on
 #              the OTHER node while the original runs on
 #   revert     the original reverted: Pacemaker restarts it from the snapshot's counter
@@ -103,6 +104,10 @@ out=$(E "$n1" vm create "$vm" --memory 128M --disk 64M --kernel "$build/guest-ca
 wait_for 120 holder >/dev/null || die "the VM does not run"
 a=$(holder) b=$(other "$a")
 pass "the HA VM runs on $a"
+# Both nodes' libvirtd (this node's, and the other's over qemu+tcp) list the VM's directory on the
+# shared XFS and the guest's kernel and initrd: nothing blocks a failover.
+out=$(E "$a" cluster check 2>&1) && grep -q "every network, definition and disk is available on every node" <<<"$out" &&
+    pass "cluster check: the VM's network, definition and disk are on both nodes" || fail "cluster check: $out"
 wait_tick 2 120 >/dev/null && pass "the guest ticks" || die "the guest does not tick"
 wait_for 90 grep -aq 'EVOS-NET gw-ping' "$serial" || fail "no EVOS-NET lines from the guest"
 lease=$(grep -ao 'EVOS-NET ip=[0-9.]* gw=[0-9.]*' "$serial" | tail -n 1)

@@ -62,6 +62,11 @@ class LibvirtHypervisor final : public vm::Hypervisor, public backup::VmHost, pu
   // domain is Errc::not_found.
   Result<void> undefine(const std::string& domain);
   Result<vm::NetworkPresence> network_presence(const std::string& name) override;
+  // The names of the regular files in a directory of this node's file system, through a storage
+  // pool (src/virt/libvirt_files.cpp; `cluster check`). Needs a read-write connection when no
+  // active pool is on the directory. A directory the node lacks or cannot read is Errc::backend
+  // with libvirt's reason.
+  Result<std::set<std::string>> directory_files(const std::string& dir);
 
   Result<backup::VmRunState> run_state(const std::string& vm) override;
   Result<std::string> domain_xml(const std::string& vm, bool inactive) override;
