@@ -322,6 +322,10 @@ int run_verify(const BackupOptions& o, const GlobalOptions& g) {
   ProgressPrinter progress("verify");
   auto report = backup::verify_backups(*store, ids, {o.threads, progress.sink()});
   if (!report) return fail(report.error());
+  // What was found, per VM, for the metrics (evos_backup_last_verify_ok); a store where this cannot
+  // be written (read-only) is still verified.
+  if (auto w = backup::write_verify_records(*store, backup::verify_records(*report, backup::wall_clock_ms())); !w)
+    fmt::print(stderr, "evosctl: warning: the verify's result is not recorded in the store: {}\n", w.error().message());
   if (g.json) {
     nlohmann::json chunks = nlohmann::json::array();
     for (const auto& c : report->damaged_chunks)

@@ -70,6 +70,13 @@ contains "and says why" "exists"
 expect 0 "restore --replace" E backup restore --store "$store" "$second" --to "$work/r1.img" --replace
 cmp -s "$img" "$work/r1.img" && pass "replaced restore is byte-identical" || fail "replaced restore differs"
 expect 0 "verify a healthy store" E backup verify --store "$store"
+verify_record() {  # verify_record WHAT OK DAMAGED: the verify's record for the VM "disk" in the store
+  local got
+  got=$(json '"%s %s %s" % (d["ok"], d["checked"], ",".join(d["damaged"]))' <"$store/verify/disk.json" 2>&1)
+  [ "$got" = "$2 2 $3" ] && pass "$1: the store records it ($got)" || fail "$1: verify record: $got, expected '$2 2 $3'"
+}
+verify_record "a healthy store" True ""
+[ "$(stat -c %a "$store/verify/disk.json")" = 600 ] && pass "the record is root's only" || fail "record mode $(stat -c %a "$store/verify/disk.json")"
 expect 0 "list --json" E backup list --store "$store" --json
 [ "$(json 'len(d)' <<<"$out")" = 2 ] && pass "two backups listed" || fail "list: $out"
 
@@ -82,6 +89,7 @@ expect 8 "verify finds a flipped byte in a chunk" E backup verify --store "$stor
 contains "it names the chunk" "$data_chunk"
 contains "and the backups it breaks" "$first"
 contains "both of them" "$second"
+verify_record "a damaged chunk" False "$(printf '%s\n' "$first" "$second" | sort | paste -sd,)"
 expect 1 "restore of a backup with a damaged chunk fails" E backup restore --store "$store" "$first" --to "$work/r2.img"
 contains "naming the chunk" "$data_chunk"
 [ ! -e "$work/r2.img" ] && ! ls "$work"/.r2.img.* >/dev/null 2>&1 && pass "and leaves no file behind" || fail "a failed restore left a file"
@@ -94,6 +102,7 @@ expect 8 "verify finds a missing chunk" E backup verify --store "$store"
 contains "as missing" "missing"
 cp "$work/chunk.saved" "$cfile"
 expect 0 "verify is clean once the chunk is back" E backup verify --store "$store"
+verify_record "the chunk back" True ""
 
 # --- a flipped byte in a manifest ---
 mfile=$store/backups/disk/${second#disk/}.manifest

@@ -2,6 +2,9 @@
 // never finish), the SQLite history (tiers, bounds, damaged files), promtool on a real
 // exposition, and `evosctl stats --json` agreeing with /metrics. Loopback and temporary files
 // only.
+#include <evos/backup/schedule.hpp>
+#include <evos/backup/store.hpp>
+#include <evos/backup/verify.hpp>
 #include <evos/deadline.hpp>
 #include <evos/metrics/http_exporter.hpp>
 #include <evos/metrics/sources.hpp>
@@ -278,6 +281,47 @@ TEST_CASE("a scrape on a node without a cluster says what it can") {
   CHECK(text->find("evos_vm_state{vm=\"test\",node=\"alpha\",state=\"running\"} 1\n") != std::string::npos);
   // The test driver's VM has no backup schedule.
   CHECK(text->find("evos_backup_scheduled{vm=\"test\"} 0\n") != std::string::npos);
+}
+
+TEST_CASE("the backup source exports what the last verify recorded in the store") {
+  TempDir dir;
+  SourceOptions o;
+  o.libvirt_uri = "test:///default";
+  o.node = "alpha";
+  o.unit_dir = (dir.path / "units").string();
+  o.ping_state_dir = (dir.path / "ping").string();
+  o.backup_ttl = Millis(0);
+  fs::create_directories(o.unit_dir);
+  const std::string store_dir = (dir.path / "store").string();
+  REQUIRE(backup::Store::init(store_dir, backup::StoreConfig{}));
+  backup::Schedule sch;
+  sch.vm = "test";
+  sch.store = store_dir;
+  sch.calendar = "daily";
+  const auto units = backup::make_schedule_units(sch, "/usr/sbin/evosctl");
+  std::ofstream(fs::path(o.unit_dir) / units.timer_name) << units.timer;
+  std::ofstream(fs::path(o.unit_dir) / units.service_name) << units.service;
+  Scraper scraper(standard_sources(o), Millis(3000));
+  auto scrape_text = [&] {
+    auto text = write_text(scraper.scrape());
+    REQUIRE(text);
+    return *text;
+  };
+  auto text = scrape_text();
+  CHECK(text.find("evos_backup_scheduled{vm=\"test\"} 1\n") != std::string::npos);
+  CHECK(text.find("evos_backup_last_verify_ok{") == std::string::npos);  // never verified: absent
+  auto store = backup::Store::open(store_dir, std::nullopt);
+  REQUIRE(store);
+  REQUIRE(backup::write_verify_records(*store, {{"test", "20261207T120000.000Z", false, 2, {"test/20261206T120000.000Z"}}}));
+  text = scrape_text();
+  CHECK(text.find("evos_backup_last_verify_ok{vm=\"test\"} 0\n") != std::string::npos);
+  REQUIRE(backup::write_verify_records(*store, {{"test", "20261207T130000.000Z", true, 2, {}}}));
+  auto back = backup::read_verify_record(*store, "test");
+  REQUIRE(back);
+  REQUIRE(*back);
+  CHECK((*back)->ok);
+  text = scrape_text();
+  CHECK(text.find("evos_backup_last_verify_ok{vm=\"test\"} 1\n") != std::string::npos);
 }
 
 TEST_CASE("history: rounds, consolidation into coarser tiers and expiry") {

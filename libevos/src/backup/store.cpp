@@ -268,6 +268,7 @@ Result<std::uint64_t> Store::remove_stale_temporaries(std::int64_t cutoff_ms) co
   std::uint64_t removed = 0;
   std::vector<std::string> dirs;
   for (unsigned i = 0; i < 256; ++i) dirs.push_back(fmt::format("{}/chunks/{:02x}", dir_, i));
+  dirs.push_back(dir_ + "/verify");  // a verify killed while writing its record
   {
     Dir d(dir_ + "/backups");
     if (d.get())

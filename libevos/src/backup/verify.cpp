@@ -1,6 +1,11 @@
 #include <evos/backup/verify.hpp>
 
+#include <evos/file/atomic_write.hpp>
+#include <evos/vm/domain_copy.hpp>
+
 #include "parallel.hpp"
+
+#include <fmt/core.h>
 
 #include <algorithm>
 #include <atomic>
@@ -60,6 +65,35 @@ Result<VerifyReport> verify_backups(const Store& store, const std::vector<Backup
   report.damaged_backups.assign(damaged.begin(), damaged.end());
   std::sort(report.damaged_chunks.begin(), report.damaged_chunks.end(), [](const auto& a, const auto& b) { return a.id < b.id; });
   return report;
+}
+
+std::vector<VerifyRecord> verify_records(const VerifyReport& report, std::int64_t now_unix_ms) {
+  std::vector<std::string> looked_at = report.checked;
+  for (const auto& [id, problem] : report.bad_manifests) looked_at.push_back(id);
+  return verify_records(looked_at, report.damaged_backups, now_unix_ms);
+}
+
+Result<void> write_verify_records(const Store& store, const std::vector<VerifyRecord>& records) {
+  for (const auto& r : records) {
+    if (auto p = vm::name_problem(r.vm)) return Error(Errc::invalid_argument, *p);
+    const std::string path = fmt::format("{}/verify/{}.json", store.dir(), r.vm);
+    if (auto w = file::write_atomically(path, format_verify_record(r), {.mode = 0600, .create_parent = 0700}); !w) return w;
+  }
+  return {};
+}
+
+Result<std::optional<VerifyRecord>> read_verify_record(const Store& store, const std::string& vm) {
+  if (auto p = vm::name_problem(vm)) return Error(Errc::invalid_argument, *p);
+  const std::string path = fmt::format("{}/verify/{}.json", store.dir(), vm);
+  auto bytes = read_file(path, 1u << 20);
+  if (!bytes) {
+    if (bytes.error().code() == Errc::not_found) return std::optional<VerifyRecord>{};
+    return std::move(bytes).error();
+  }
+  auto r = parse_verify_record(std::string_view(reinterpret_cast<const char*>(bytes->data()), bytes->size()), path);
+  if (!r) return std::move(r).error();
+  if (r->vm != vm) return make_error(Errc::backend, "{} is damaged: it names VM {}", path, r->vm);
+  return std::optional<VerifyRecord>(std::move(*r));
 }
 
 }  // namespace evos::backup

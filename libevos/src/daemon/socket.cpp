@@ -234,7 +234,14 @@ struct SocketServer::Impl {
       fds.push_back({listener.get(), POLLIN, 0});
       for (auto& c : clients)
         fds.push_back({c.fd.get(), static_cast<short>((c.closing ? 0 : POLLIN) | (c.out.empty() ? 0 : POLLOUT)), 0});
-      const int n = ::poll(fds.data(), fds.size(), 200);
+      // No fixed tick: poll wakes for input, the stop, or the earliest client deadline.
+      std::optional<Clock::time_point> earliest;
+      auto sooner = [&](Clock::time_point t) { if (!earliest || t < *earliest) earliest = t; };
+      for (const auto& c : clients) {
+        if (c.out_since) sooner(*c.out_since + options.write_deadline);
+        if (c.out.empty()) sooner(c.last_input + options.idle_timeout);
+      }
+      const int n = ::poll(fds.data(), fds.size(), poll_timeout_ms(earliest, Clock::now()));
       if (n < 0 && errno != EINTR) {
         log.error("socket poll: {}", errno_text(errno));
         std::this_thread::sleep_for(Millis(100));

@@ -4,6 +4,7 @@
 #include <evos/backup/operations.hpp>
 #include <evos/backup/schedule_io.hpp>
 #include <evos/backup/store.hpp>
+#include <evos/backup/verify.hpp>
 #include <evos/cluster/corosync_membership.hpp>
 #include <evos/cluster/pacemaker_tools.hpp>
 #include <evos/drbd/drbdsetup_control.hpp>
@@ -259,6 +260,9 @@ Source backup_source(std::string unit_dir, Millis ttl, std::shared_ptr<SharedFac
         f.store_error = store.error().message();
         continue;
       }
+      // The last `evosctl backup verify` of the VM's backups in this store, if one ran; a damaged
+      // record says nothing (no sample), and is not an error of the store.
+      if (auto rec = backup::read_verify_record(*store, sch.vm); rec && *rec) f.last_verify_ok = (*rec)->ok;
       auto latest = backup::latest_backup(*store, sch.vm);
       if (!latest) {
         f.store_error = latest.error().message();

@@ -4,8 +4,10 @@
 #pragma once
 
 #include <evos/backup/disk_backup.hpp>
+#include <evos/backup/verify_record.hpp>
 
 #include <map>
+#include <optional>
 
 namespace evos::backup {
 
@@ -26,5 +28,13 @@ struct VerifyReport {
 };
 
 Result<VerifyReport> verify_backups(const Store& store, const std::vector<BackupId>& ids, const RunOptions& options);
+
+// The records of what `report` found, one per VM (verify_record.hpp), at `now_unix_ms`.
+std::vector<VerifyRecord> verify_records(const VerifyReport& report, std::int64_t now_unix_ms);
+
+// Writes each record to STORE/verify/VM.json (write_atomically, replacing the VM's last one).
+Result<void> write_verify_records(const Store& store, const std::vector<VerifyRecord>& records);
+// The VM's last record; nullopt if none was ever written. A damaged one is an error naming it.
+Result<std::optional<VerifyRecord>> read_verify_record(const Store& store, const std::string& vm);
 
 }  // namespace evos::backup

@@ -10,7 +10,9 @@
 #include <evos/log.hpp>
 
 #include <cstddef>
+#include <limits>
 #include <memory>
+#include <optional>
 #include <string>
 #include <string_view>
 
@@ -31,6 +33,17 @@ struct SocketOptions {
   std::size_t max_clients = 64;  // more are accepted and closed at once
   std::size_t max_pending = 1u << 20;  // unread answer bytes per client
 };
+
+// The server's poll(2) timeout: until the earliest client deadline (write deadline, idle timeout),
+// rounded up to whole milliseconds so the poll does not end just before it; -1 (wait for input or
+// the stop) when there is none: an idle server with no clients never wakes up by itself.
+inline int poll_timeout_ms(std::optional<Clock::time_point> earliest, Clock::time_point now) {
+  if (!earliest) return -1;
+  if (*earliest <= now) return 0;
+  const auto ns = std::chrono::duration_cast<std::chrono::nanoseconds>(*earliest - now).count();
+  const long long ms = ns / 1'000'000 + (ns % 1'000'000 != 0 ? 1 : 0);
+  return ms > std::numeric_limits<int>::max() ? std::numeric_limits<int>::max() : static_cast<int>(ms);
+}
 
 // Creates the socket's directory (0700) if missing and refuses one that is not a directory, not
 // owned by this user, or open to group or others; removes a stale socket file (nobody answers on
