@@ -68,6 +68,8 @@ LineOutcome Events2State::feed(std::string_view line) {
     if (stream_garbage_ == garbage_logged_per_stream)
       *out.log += "; further unreadable lines of this stream are only counted";
     out.garbage = true;
+    out.stream_garbage = stream_garbage_;
+    out.synced = synced();
     return out;
   }
   if (event->kind == EventKind::initial_state_done) {
@@ -77,11 +79,14 @@ LineOutcome Events2State::feed(std::string_view line) {
                           resources_.size() == 1 ? "" : "s");
   } else if (event->kind == EventKind::skipped) {
     lost_ = true;
+    out.lost = true;
     for (auto& [name, r] : resources_) r.stale = true;
     out.log = fmt::format("drbdsetup events2 lost {} notifications; the state is no longer current", event->skipped);
   } else {
     apply_event(*event);
   }
+  out.stream_garbage = stream_garbage_;
+  out.synced = synced();
   return out;
 }
 

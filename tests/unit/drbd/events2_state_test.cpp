@@ -30,6 +30,7 @@ TEST_CASE("events2 state: the initial dump is complete only at exists -", "[drbd
   const auto done = s.feed("exists -");
   REQUIRE(done.log);
   CHECK(*done.log == "drbdsetup events2: initial state read, 1 resource");
+  CHECK(done.synced);
   CHECK(s.synced());
   CHECK(s.problem().empty());
   const ResourceState* r = s.resource("r0");
@@ -78,6 +79,21 @@ TEST_CASE("events2 state: changes after the dump follow the stream", "[drbd][eve
   CHECK(r->connections[0].peer_devices.at(0).replication == ReplState::established);
 }
 
+TEST_CASE("events2 state: lost notifications ask for a new stream", "[drbd][events2_state]") {
+  Events2State s;
+  s.stream_started();
+  s.feed("exists resource name:r0 role:Secondary");
+  REQUIRE(s.feed("exists -").synced);
+  const auto o = s.feed("- skipped 4");
+  CHECK(o.lost);
+  CHECK_FALSE(o.synced);
+  REQUIRE(o.log);
+  CHECK_THAT(*o.log, Catch::Contains("lost 4 notifications"));
+  s.stream_started();
+  s.feed("exists resource name:r0 role:Primary");
+  CHECK(s.feed("exists -").synced);
+}
+
 TEST_CASE("events2 state: create change and destroy", "[drbd][events2_state]") {
   Events2State s;
   s.stream_started();
@@ -114,11 +130,12 @@ TEST_CASE("events2 state: a split-brain helper call marks the connection", "[drb
 TEST_CASE("events2 state: garbage is counted and skipped with a bounded log", "[drbd][events2_state]") {
   Events2State s;
   s.stream_started();
-  s.feed("exists resource name:r0 role:Secondary");
+  CHECK_FALSE(s.feed("exists resource name:r0 role:Secondary").synced);
   int logged = 0;
   for (int i = 0; i < 12; ++i) {
     const auto o = s.feed("#### not an events2 line ####");
     CHECK(o.garbage);
+    CHECK(o.stream_garbage == static_cast<std::uint64_t>(i + 1));
     if (o.log) ++logged;
     if (i == 4) {
       REQUIRE(o.log);

@@ -26,6 +26,9 @@ inline constexpr std::uint64_t garbage_logged_per_stream = 5;
 // What became of one line.
 struct LineOutcome {
   bool garbage = false;
+  bool lost = false;                  // "- skipped N": the stream must be read again from the start
+  bool synced = false;                // the state is complete after this line
+  std::uint64_t stream_garbage = 0;   // unreadable lines of this stream so far
   // A message for the log, when this line deserves one: the first garbage lines of a stream, the
   // line after which garbage is no longer logged, lost notifications, the end of the initial dump.
   std::optional<std::string> log;
