@@ -29,8 +29,9 @@ bool executable(const std::string& path) {
   return ::access(path.c_str(), X_OK) == 0 && ::stat(path.c_str(), &st) == 0 && S_ISREG(st.st_mode);
 }
 
-// The configured drbdsetup, else the first in the fixed system directories; "" when none.
-std::string find_drbdsetup(const Config& c) {
+}  // namespace
+
+std::string drbdsetup_path(const Config& c) {
   if (!c.drbdsetup.empty()) return c.drbdsetup;
   std::string_view dirs = default_drbdsetup_dirs;
   while (!dirs.empty()) {
@@ -41,6 +42,8 @@ std::string find_drbdsetup(const Config& c) {
   }
   return {};
 }
+
+namespace {
 
 class DrbdFollower final : public Service {
  public:
@@ -151,7 +154,7 @@ std::unique_ptr<Service> make_drbd_follower(Core& core, Log& log) {
   const Config& c = core.config();
   core.drbd_followed(false);
   if (!c.drbd_events) return nullptr;
-  std::string drbdsetup = find_drbdsetup(c);
+  std::string drbdsetup = drbdsetup_path(c);
   if (drbdsetup.empty()) {
     log.info("DRBD events off: no drbdsetup in {} (set drbdsetup = PATH to follow one elsewhere)", default_drbdsetup_dirs);
     return nullptr;

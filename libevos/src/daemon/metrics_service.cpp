@@ -36,7 +36,7 @@ class MetricsService final : public Service {
     so.libvirt_uri = c.libvirt_uri;
     so.node = c.node;
     Core* core = &core_;
-    if (!c.drbdsetup.empty()) so.drbdsetup = c.drbdsetup;
+    if (auto d = drbdsetup_path(c); !d.empty()) so.drbdsetup = d;
     so.followed_mirrors = [core] { return core->drbd_current(); };
     auto own = metrics::daemon_source("evosd", [core] {
       const NodeState s = core->snapshot();

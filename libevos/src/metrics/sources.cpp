@@ -218,9 +218,15 @@ Source mirror_source(std::string drbdsetup, std::function<std::optional<std::vec
   Source s;
   s.name = "drbd";
   s.read = [drbdsetup, followed](Deadline deadline) -> Result<std::vector<Family>> {
-    // Followed and current: no drbdsetup per scrape.
+    // Followed and current: no drbdsetup per scrape. Except while a resync or verify runs: DRBD
+    // notifies no change of progress or out-of-sync alone, so the stream would show them old.
     if (followed)
-      if (auto current = followed()) return mirror_families(*current);
+      if (auto current = followed()) {
+        const bool moving = std::any_of(current->begin(), current->end(), [](const drbd::ResourceState& r) {
+          return drbd::is_sync_source(r) || drbd::is_sync_target(r) || drbd::is_verifying(r);
+        });
+        if (!moving) return mirror_families(*current);
+      }
     drbd::DrbdsetupControl control({.drbdsetup = drbdsetup});
     auto st = control.status("all", deadline);
     if (!st) return std::move(st).error();

@@ -111,6 +111,9 @@ std::unique_ptr<Service> make_metrics_service(Core& core, Log& log);
 // ends or prints garbage beyond the limit; nullptr (and the core told so) when drbd_events is off
 // or no drbdsetup is installed.
 std::unique_ptr<Service> make_drbd_follower(Core& core, Log& log);
+// The drbdsetup evosd runs: config.drbdsetup, else the first in default_drbdsetup_dirs; "" when
+// none is installed there.
+std::string drbdsetup_path(const Config& config);
 
 // Reads the configuration file: `path` as given (a missing file is an error when `explicit_path`,
 // else the defaults apply). Errc::invalid_config naming the file and line.

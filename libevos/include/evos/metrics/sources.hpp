@@ -63,7 +63,8 @@ struct SourceOptions {
   Millis backup_ttl{60000};                     // backup stores are listed at most once a minute
   std::string drbdsetup = "drbdsetup";          // polled for the mirrors when nothing follows them
   // The mirrors as followed from drbdsetup events2 (evosd), or nullopt when not followed or not
-  // current: then the source polls `drbdsetup status --json all` as without a follower.
+  // current: then the source polls `drbdsetup status --json all` as without a follower (also
+  // while a resync or verify runs, whose progress DRBD does not notify).
   std::function<std::optional<std::vector<drbd::ResourceState>>()> followed_mirrors;
 };
 
