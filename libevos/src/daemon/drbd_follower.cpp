@@ -109,8 +109,12 @@ class DrbdFollower final : public Service {
       }
       core_.drbd_stream_ended(why);
       const Millis delay = restarts.next_delay(synced_at, Clock::now());
-      log_.warning("DRBD events: {}; mirror state unknown until it runs again (in {})", why, format_duration(delay));
-      last_problem.clear();
+      // The same end again (no DRBD module: every start fails alike) is logged once, not every 30 s.
+      if (why != last_problem || synced_at)
+        log_.warning("DRBD events: {}; mirror state unknown until it runs again (in {})", why, format_duration(delay));
+      else
+        log_.debug("DRBD events: {} again; next start in {}", why, format_duration(delay));
+      last_problem = why;
       if (wait(delay)) return;
     }
   }
