@@ -6,7 +6,8 @@
 # simulator show on evosd's socket ({"op":"mirror"}) and on /metrics; scrapes do not run drbdsetup
 # while the stream is followed; the events2 child killed by its PID (found under evosd's PID in
 # /proc) is started again and the state is right again; garbage on the stream is logged and
-# counted while the socket answers; a stream that prints only garbage is stopped and restarted.
+# counted while the socket answers; a stream that prints only garbage is stopped and restarted; one
+# that hangs before its initial state likewise.
 # Waits have generous deadlines; nothing is timed. Processes are signalled by their PIDs only.
 set -uo pipefail
 evosd=$(readlink -f "${1:?usage: evosd_drbd.sh EVOSD DRBD_SIM}")
@@ -23,10 +24,12 @@ mkdir -m 0700 "$work/run"
 ln -s "$sim" "$work/bin/drbdadm"
 ln -s "$sim" "$work/bin/drbd-sim"
 # The wrapper evosd runs as its drbdsetup: every call logged; with $work/garbage present, that many
-# unreadable lines first (the file removed); with $work/only-garbage, garbage and never a real line.
+# unreadable lines first (the file removed); with $work/only-garbage, garbage and never a real line;
+# with $work/hang, silence (a drbdsetup hung before its initial state).
 cat >"$work/bin/drbdsetup" <<W
 #!/bin/bash
 echo "\$*" >> "$work/calls.log"
+if [[ \$1 == events2 && -e "$work/hang" ]]; then exec sleep 3600; fi
 if [[ \$1 == events2 && -e "$work/only-garbage" ]]; then while :; do echo '%%% garbage %%%' || exit 0; sleep 0.01; done; fi
 if [[ \$1 == events2 && -e "$work/garbage" ]]; then n=\$(cat "$work/garbage"); rm -f "$work/garbage"; for ((i = 0; i < n; i++)); do echo "#### not events2 \$i"; done; fi
 exec -a drbdsetup "$sim" "\$@"
@@ -125,6 +128,14 @@ grep -q '^status --json all' "$work/calls.log" && pass "(it ran drbdsetup status
 rm -f "$work/only-garbage"
 more_restarts() { local n; n=$(scrape | awk '/^evos_daemon_drbd_events2_restarts_total/ {print $2}'); [[ -n $n ]] && ((n >= restarts_before + 2)); }
 if wait_for 90 "recovery" more_restarts && wait_for 60 "state" role_is Secondary; then pass "after the garbage stops evosd follows again"; else fail "$(mirror)"; fi
+
+# A drbdsetup that hangs before its initial state: not fresh, stopped after 30 s, started again.
+touch "$work/hang"
+child=$(events2_child) && kill -KILL "$child"
+hang_stopped() { grep -q "printed no initial state within 30 s; stopped it" "$work/log"; }
+if wait_for 150 "hang" hang_stopped; then pass "a hung events2 is stopped: $(grep -m1 -o 'drbdsetup events2 printed no initial state.*' "$work/log" | head -c 120)"; else fail "no hang stop; log: $(tail -3 "$work/log")"; fi
+rm -f "$work/hang"
+if wait_for 120 "state" role_is Secondary; then pass "and evosd follows again after it"; else fail "$(mirror)"; fi
 
 kill -TERM "$evosd_pid"
 wait "$evosd_pid"; rc=$?

@@ -121,8 +121,14 @@ class DrbdFollower final : public Service {
 
   // Reads the stream until it must end; returns why ("" when evosd stops).
   std::string follow(proc::Child& child, const drbd::StreamRestarts& restarts, std::optional<Clock::time_point>& synced_at) {
+    const auto started = Clock::now();
     for (;;) {
       if (stopping()) return {};
+      if (!synced_at && restarts.initial_state_overdue(started, Clock::now())) {
+        child.stop();
+        return fmt::format("drbdsetup events2 printed no initial state within {}; stopped it",
+                           format_duration(restarts.policy().initial_state_within));
+      }
       auto r = child.read_line(Deadline::after(stop_poll));
       if (r.what == proc::ReadLine::What::timeout) continue;
       if (r.what == proc::ReadLine::What::end) return fmt::format("drbdsetup events2 {}", child.stop(1s).describe());

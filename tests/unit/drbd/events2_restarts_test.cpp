@@ -42,3 +42,13 @@ TEST_CASE("events2 restarts: garbage beyond the limit ends the stream", "[drbd][
   CHECK_FALSE(StreamRestarts().too_much_garbage(20));
   CHECK(StreamRestarts().too_much_garbage(21));
 }
+
+TEST_CASE("events2 restarts: a stream without its initial state after 30 s is hung", "[drbd][events2_restarts]") {
+  test::FakeTime time;
+  StreamRestarts r;
+  const auto started = time.now();
+  time.sleep_for(29999ms);
+  CHECK_FALSE(r.initial_state_overdue(started, time.now()));
+  time.sleep_for(1ms);
+  CHECK(r.initial_state_overdue(started, time.now()));
+}

@@ -19,6 +19,9 @@ struct RestartPolicy {
   // A stream that printed more unreadable lines than this is ended and started again: the
   // parser keeps unknown keys, so so much garbage means a broken stream, not a newer DRBD.
   std::uint64_t max_garbage = 20;
+  // A stream that has not printed its initial state ("exists -") this long after it started is
+  // hung (the dump takes milliseconds): it is ended and started again.
+  Millis initial_state_within{30000};
 };
 
 class StreamRestarts {
@@ -31,6 +34,11 @@ class StreamRestarts {
 
   // Whether a running stream must be ended for its garbage (then restarted by next_delay).
   [[nodiscard]] bool too_much_garbage(std::uint64_t stream_garbage) const { return stream_garbage > policy_.max_garbage; }
+
+  // Whether a stream started at `started` and not synced yet must be ended at `now`.
+  [[nodiscard]] bool initial_state_overdue(Clock::time_point started, Clock::time_point now) const {
+    return now - started >= policy_.initial_state_within;
+  }
 
   [[nodiscard]] const RestartPolicy& policy() const { return policy_; }
 
