@@ -6,6 +6,7 @@
 #include <evos/drbd/events2_parser.hpp>
 #include <evos/drbd/events2_restarts.hpp>
 #include <evos/proc/child.hpp>
+#include <evos/text_checks.hpp>
 
 #include <fmt/core.h>
 
@@ -133,6 +134,7 @@ class DrbdFollower final : public Service {
       if (r.what == proc::ReadLine::What::timeout) continue;
       if (r.what == proc::ReadLine::What::end) return fmt::format("drbdsetup events2 {}", child.stop(1s).describe());
       const auto o = core_.drbd_line(r.line);
+      if (!o.garbage) log_.debug("events2: {}", text::quote_for_message(r.line));
       if (o.log) {
         if (o.garbage || o.lost) log_.warning("{}", *o.log);
         else log_.info("{}", *o.log);
