@@ -85,6 +85,7 @@ class DrbdFollower final : public Service {
     drbd::StreamRestarts restarts;
     const std::vector<std::string> argv{drbdsetup_, "events2", "--statistics", "all"};
     bool first = true;
+    bool quiet = false;
     std::string last_problem;
     while (!stopping()) {
       // Lines longer than the parser's limit come back cut, and the parser refuses them.
@@ -99,7 +100,10 @@ class DrbdFollower final : public Service {
         continue;
       }
       core_.drbd_stream_started(!first);
-      log_.info("DRBD events: following {} (pid {}){}", proc::describe(argv), child->pid(), first ? "" : ", restarted");
+      const std::string following =
+          fmt::format("DRBD events: following {} (pid {}){}", proc::describe(argv), child->pid(), first ? "" : ", restarted");
+      if (quiet) log_.debug("{}", following);  // a restart after an end logged once already
+      else log_.info("{}", following);
       first = false;
       std::optional<Clock::time_point> synced_at;
       const std::string why = follow(*child, restarts, synced_at);
@@ -111,7 +115,8 @@ class DrbdFollower final : public Service {
       core_.drbd_stream_ended(why);
       const Millis delay = restarts.next_delay(synced_at, Clock::now());
       // The same end again (no DRBD module: every start fails alike) is logged once, not every 30 s.
-      if (why != last_problem || synced_at)
+      quiet = why == last_problem && !synced_at;
+      if (!quiet)
         log_.warning("DRBD events: {}; mirror state unknown until it runs again (in {})", why, format_duration(delay));
       else
         log_.debug("DRBD events: {} again; next start in {}", why, format_duration(delay));
