@@ -39,9 +39,9 @@ void Events2State::apply_event(const Event& e) {
   }
   auto it = resources_.find(*e.name);
   if (it == resources_.end()) {
-    // Only an object that exists creates a resource: a stray helper or destroy line for an
+    // Only an object that exists creates a resource: a stray helper, path or destroy line for an
     // unknown resource must not make it look up.
-    if (e.kind == EventKind::destroy || e.kind == EventKind::response) return;
+    if (e.kind == EventKind::destroy || e.object == ObjectKind::helper || e.object == ObjectKind::path) return;
     it = resources_.emplace(*e.name, ResourceState{.name = *e.name}).first;
   }
   ResourceState next = apply(std::move(it->second), e);

@@ -110,7 +110,9 @@ TEST_CASE("events2 state: create change and destroy", "[drbd][events2_state]") {
   s.feed("destroy resource name:r1");
   CHECK(s.resource("r1") == nullptr);
   // A helper or destroy line for a resource that is not up does not make it up.
+  s.feed("call helper name:r9 peer-node-id:1 volume:0 helper:fence-peer");
   s.feed("response helper name:r9 peer-node-id:1 volume:0 helper:fence-peer status:0");
+  s.feed("change path name:r9 peer-node-id:1 local:ipv4:198.18.0.1:7789 peer:ipv4:198.18.0.2:7789 established:no");
   s.feed("destroy device name:r9 volume:0");
   CHECK(s.resources().empty());
   CHECK(s.synced());
