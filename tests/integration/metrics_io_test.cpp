@@ -6,6 +6,8 @@
 #include <evos/backup/store.hpp>
 #include <evos/backup/verify.hpp>
 #include <evos/deadline.hpp>
+#include <evos/drbd/events2_parser.hpp>
+#include <evos/drbd/state.hpp>
 #include <evos/metrics/http_exporter.hpp>
 #include <evos/metrics/sources.hpp>
 #include <evos/proc/run.hpp>
@@ -511,4 +513,34 @@ TEST_CASE("evosctl stats: no history, a damaged file and bad arguments") {
   auto plain = run({"vm", "a", "--db", path});
   CHECK(plain.exit_code == 0);
   CHECK(plain.out == "series\tcurrent\tmin\tmax\tpoints\nevos_vm_memory_rss_bytes{vm=\"a\"}\t1\t1\t1\t1\n");
+}
+
+TEST_CASE("the drbd source reads followed mirrors and polls drbdsetup when they are not current") {
+  // A drbdsetup that does not exist: any poll fails, so a result proves the followed state was used.
+  const std::string none = "/nonexistent/evos-test/drbdsetup";
+  auto state = [](drbd::ReplState repl) {
+    auto events = drbd::parse_events2(
+        "exists resource name:r0 role:Primary\n"
+        "exists connection name:r0 peer-node-id:1 conn-name:beta connection:Connected role:Secondary\n"
+        "exists device name:r0 volume:0 minor:1 disk:UpToDate quorum:yes\n"
+        "exists peer-device name:r0 peer-node-id:1 conn-name:beta volume:0 replication:" +
+        std::string(drbd::to_string(repl)) + " peer-disk:UpToDate\n");
+    REQUIRE(events);
+    return std::vector<drbd::ResourceState>{drbd::state_from_events("r0", *events)};
+  };
+  std::optional<std::vector<drbd::ResourceState>> followed = state(drbd::ReplState::established);
+  auto source = mirror_source(none, [&] { return followed; });
+  auto fams = source.read(Deadline::after(Millis(5000)));
+  REQUIRE(fams);
+  auto text = write_text(*fams);
+  REQUIRE(text);
+  CHECK(text->find("evos_mirror_role{mirror=\"r0\",role=\"Primary\"} 1\n") != std::string::npos);
+  // Not current: the poll runs (and fails here).
+  followed.reset();
+  auto polled = source.read(Deadline::after(Millis(5000)));
+  REQUIRE_FALSE(polled);
+  CHECK_THAT(polled.error().message(), Catch::Contains(none));
+  // A resync runs: its progress is not notified, so the poll runs too.
+  followed = state(drbd::ReplState::sync_source);
+  CHECK_FALSE(source.read(Deadline::after(Millis(5000))));
 }

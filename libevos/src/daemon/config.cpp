@@ -109,6 +109,8 @@ Result<void> apply(Config& c, std::string_view key, std::string_view value) {
     }
     return set(c.history, checked(value, Syntax::path, key, false));
   }
+  if (key == "drbd_events") return set(c.drbd_events, boolean(value, key));
+  if (key == "drbdsetup") return set(c.drbdsetup, checked(value, Syntax::path, key, false));
   return make_error(Errc::invalid_config, "unknown key {}", text::quote_for_message(key));
 }
 

@@ -123,6 +123,7 @@ std::string Core::answer(std::string_view line) {
     case Request::Op::ping: return render_ping(version_);
     case Request::Op::vm: return render_vm(state_, req->name, ctx);
     case Request::Op::status: return render_status(state_, ctx);
+    case Request::Op::mirror: return render_mirror(state_, req->name, ctx);
   }
   return render_error("unknown op");
 }
@@ -148,6 +149,41 @@ bool Core::testip_round(const std::vector<TestIpRecord>& hosts) {
 void Core::testip_problem(const std::string& problem) {
   std::lock_guard lock(mutex_);
   state_.disconnected(Source::testip, Clock::now(), problem);
+}
+
+void Core::drbd_followed(bool followed) {
+  std::lock_guard lock(mutex_);
+  state_.drbd_followed = followed;
+}
+
+void Core::drbd_stream_started(bool restart) {
+  std::lock_guard lock(mutex_);
+  state_.drbd.stream_started();
+  state_.drbd_since = Clock::now();
+  if (restart) ++state_.counters.drbd_events2_restarts;
+}
+
+drbd::LineOutcome Core::drbd_line(std::string_view line) {
+  std::lock_guard lock(mutex_);
+  auto outcome = state_.drbd.feed(line);
+  ++state_.counters.drbd_events2_lines;
+  if (outcome.garbage) ++state_.counters.drbd_events2_garbage;
+  else state_.counters.last_event = std::chrono::system_clock::now();
+  return outcome;
+}
+
+void Core::drbd_stream_ended(std::string why) {
+  std::lock_guard lock(mutex_);
+  state_.drbd.stream_ended(std::move(why));
+  state_.drbd_since = Clock::now();
+}
+
+std::optional<std::vector<drbd::ResourceState>> Core::drbd_current() const {
+  std::lock_guard lock(mutex_);
+  if (!state_.drbd_fresh()) return std::nullopt;
+  std::vector<drbd::ResourceState> out;
+  for (const auto& [name, r] : state_.drbd.resources()) out.push_back(r);
+  return out;
 }
 
 bool Core::reported(const std::string& domain) const {

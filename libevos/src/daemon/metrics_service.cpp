@@ -36,9 +36,12 @@ class MetricsService final : public Service {
     so.libvirt_uri = c.libvirt_uri;
     so.node = c.node;
     Core* core = &core_;
+    if (auto d = drbdsetup_path(c); !d.empty()) so.drbdsetup = d;
+    so.followed_mirrors = [core] { return core->drbd_current(); };
     auto own = metrics::daemon_source("evosd", [core] {
-      const bool up = core->snapshot().source(Source::libvirt).synced;
-      return own_families(core->counters(), up);
+      const NodeState s = core->snapshot();
+      const std::optional<bool> drbd = s.drbd_followed ? std::optional<bool>(s.drbd_fresh()) : std::nullopt;
+      return own_families(s.counters, s.source(Source::libvirt).synced, drbd);
     });
     scraper_.emplace(metrics::standard_sources(so, {std::move(own)}), Millis(3000));
     if (listen) {

@@ -4,7 +4,7 @@
 
 namespace evos::daemon {
 
-std::vector<metrics::Family> own_families(const Counters& c, bool libvirt_connected) {
+std::vector<metrics::Family> own_families(const Counters& c, bool libvirt_connected, std::optional<bool> drbd_synced) {
   using metrics::Family;
   using metrics::Type;
   auto counter = [](const char* name, const char* help, std::uint64_t v) {
@@ -23,6 +23,14 @@ std::vector<metrics::Family> own_families(const Counters& c, bool libvirt_connec
   out.push_back(counter("evos_daemon_socket_requests_total", "requests answered on evosd's socket", c.socket_requests));
   out.push_back(counter("evos_daemon_socket_bad_requests_total", "malformed requests on evosd's socket", c.socket_bad_requests));
   out.push_back(counter("evos_daemon_socket_clients_dropped_total", "socket clients dropped for not reading their answers", c.socket_clients_dropped));
+  out.push_back(counter("evos_daemon_drbd_events2_lines_total", "lines read from drbdsetup events2", c.drbd_events2_lines));
+  out.push_back(counter("evos_daemon_drbd_events2_garbage_lines_total", "drbdsetup events2 lines that could not be read (skipped)", c.drbd_events2_garbage));
+  out.push_back(counter("evos_daemon_drbd_events2_restarts_total", "drbdsetup events2 started again after it ended", c.drbd_events2_restarts));
+  if (drbd_synced) {
+    Family synced{.name = "evos_daemon_drbd_events2_synced", .help = "1 while drbdsetup events2 runs and its state is complete (the mirrors come from it)", .type = Type::gauge, .samples = {}};
+    synced.add({}, *drbd_synced ? 1 : 0);
+    out.push_back(std::move(synced));
+  }
   Family up{.name = "evos_daemon_libvirt_connected", .help = "1 while evosd's connection to libvirt is open and synced", .type = Type::gauge, .samples = {}};
   up.add({}, libvirt_connected ? 1 : 0);
   out.push_back(std::move(up));

@@ -1,4 +1,5 @@
 #include <evos/daemon/protocol.hpp>
+#include <evos/drbd/control.hpp>
 #include <evos/text_checks.hpp>
 
 #include <fmt/core.h>
@@ -28,6 +29,45 @@ std::optional<E> enum_named(std::string_view text) {
   return std::nullopt;
 }
 
+json drbd_json(const NodeState& state, const AnswerContext& ctx) {
+  json j{{"followed", state.drbd_followed}, {"running", state.drbd.running()}, {"synced", state.drbd.synced()},
+         {"fresh", state.drbd_fresh()}};
+  j["since_ms"] = state.drbd_followed ? ms(ctx.now - state.drbd_since) : -1;
+  if (!state.drbd_followed) j["problem"] = "evosd does not follow DRBD (drbd_events = no, or no drbdsetup)";
+  else if (!state.drbd_fresh()) j["problem"] = state.drbd.problem();
+  return j;
+}
+
+json optional_number(const std::optional<std::uint64_t>& v) { return v ? json(*v) : json(nullptr); }
+
+json resource_json(const drbd::ResourceState& r) {
+  json devices = json::array();
+  for (const auto& d : r.devices)
+    devices.push_back({{"volume", d.volume}, {"minor", d.minor}, {"disk", drbd::to_string(d.disk)}, {"quorum", d.quorum}});
+  json connections = json::array();
+  for (const auto& c : r.connections) {
+    json pds = json::array();
+    for (const auto& p : c.peer_devices) {
+      json pd{{"volume", p.volume},
+              {"replication", drbd::to_string(p.replication)},
+              {"peer_disk", drbd::to_string(p.peer_disk)},
+              {"out_of_sync_kib", p.out_of_sync_kib},
+              {"sent_kib", optional_number(p.sent_kib)},
+              {"received_kib", optional_number(p.received_kib)}};
+      pd["done_percent"] = p.done_percent ? json(*p.done_percent) : json(nullptr);
+      pds.push_back(std::move(pd));
+    }
+    connections.push_back({{"peer", drbd::peer_display_name(c)},
+                           {"peer_node_id", c.peer_node_id},
+                           {"state", drbd::to_string(c.state)},
+                           {"peer_role", drbd::to_string(c.peer_role)},
+                           {"split_brain", c.split_brain},
+                           {"peer_devices", std::move(pds)}});
+  }
+  return {{"role", drbd::to_string(r.role)}, {"suspended", r.suspended}, {"devices", std::move(devices)},
+          {"connections", std::move(connections)}};
+}
+
 }  // namespace
 
 Result<Request> parse_request(std::string_view text) {
@@ -52,6 +92,13 @@ Result<Request> parse_request(std::string_view text) {
     if (auto p = text::syntax_problem(r.name, text::Syntax::token); p || r.name.empty() || r.name.size() > 256)
       return make_error(Errc::invalid_argument, "domain name {} {}", text::quote_for_message(r.name),
                         p ? *p : std::string("has a bad length"));
+  } else if (name == "mirror") {
+    r.op = Request::Op::mirror;
+    auto n = j.find("name");
+    if (n == j.end() || !n->is_string()) return make_error(Errc::invalid_argument, "op \"mirror\" needs a \"name\" string");
+    r.name = n->get<std::string>();
+    if (auto p = drbd::resource_name_problem(r.name))
+      return make_error(Errc::invalid_argument, "DRBD resource {} {}", text::quote_for_message(r.name), *p);
   } else {
     return make_error(Errc::invalid_argument, "unknown op {}", text::quote_for_message(name));
   }
@@ -63,6 +110,7 @@ std::string render_request(const Request& r) {
     case Request::Op::ping: return line(json{{"op", "ping"}});
     case Request::Op::status: return line(json{{"op", "status"}});
     case Request::Op::vm: return line(json{{"op", "vm"}, {"name", r.name}});
+    case Request::Op::mirror: return line(json{{"op", "mirror"}, {"name", r.name}});
   }
   return line(json{{"op", "ping"}});
 }
@@ -89,6 +137,19 @@ std::string render_vm(const NodeState& state, const std::string& name, const Ans
   return line(j);
 }
 
+std::string render_mirror(const NodeState& state, const std::string& name, const AnswerContext& ctx) {
+  const bool fresh = state.drbd_fresh();
+  json j{{"ok", true}, {"op", "mirror"}, {"name", name}, {"fresh", fresh}, {"drbd", drbd_json(state, ctx)}};
+  if (!fresh) return line(j);  // never a stale state that could pass for the current one
+  if (const auto* r = state.drbd.resource(name)) {
+    j["known"] = true;
+    j.update(resource_json(*r));
+  } else {
+    j["known"] = false;  // not up on this node
+  }
+  return line(j);
+}
+
 std::string render_status(const NodeState& state, const AnswerContext& ctx) {
   json doms = json::array();
   for (const auto& [name, d] : state.domains())
@@ -105,16 +166,24 @@ std::string render_status(const NodeState& state, const AnswerContext& ctx) {
                 {"libvirt_resyncs", c.libvirt_resyncs},       {"testip_rounds", c.testip_rounds},
                 {"testip_changes", c.testip_changes},         {"failures_reported", c.failures_reported},
                 {"report_errors", c.report_errors},           {"socket_requests", c.socket_requests},
-                {"socket_bad_requests", c.socket_bad_requests}, {"socket_clients_dropped", c.socket_clients_dropped}};
+                {"socket_bad_requests", c.socket_bad_requests}, {"socket_clients_dropped", c.socket_clients_dropped},
+                {"drbd_events2_lines", c.drbd_events2_lines}, {"drbd_events2_garbage", c.drbd_events2_garbage},
+                {"drbd_events2_restarts", c.drbd_events2_restarts}};
   counters["last_event_unix_ms"] =
       c.last_event ? json(std::chrono::duration_cast<Millis>(c.last_event->time_since_epoch()).count()) : json(nullptr);
   const bool fresh = state.fresh(Source::libvirt, ctx.now, ctx.max_silence);
+  json drbd_status = drbd_json(state, ctx);
+  json mirrors = json::array();
+  if (state.drbd_fresh())
+    for (const auto& [name, r] : state.drbd.resources()) mirrors.push_back(name);
+  drbd_status["mirrors"] = std::move(mirrors);
   return line(json{{"ok", true},
                    {"op", "status"},
                    {"uri", ctx.uri},
                    {"libvirt", source_json(state.source(Source::libvirt), ctx, fresh)},
                    {"domains", doms},
                    {"test_ips", ips},
+                   {"drbd", drbd_status},
                    {"counters", counters}});
 }
 

@@ -215,11 +215,20 @@ Source pacemaker_source(Millis ttl, std::shared_ptr<SharedFacts> facts) {
   return s;
 }
 
-Source mirror_source() {
+Source mirror_source(std::string drbdsetup, std::function<std::optional<std::vector<drbd::ResourceState>>()> followed) {
   Source s;
   s.name = "drbd";
-  s.read = [](Deadline deadline) -> Result<std::vector<Family>> {
-    drbd::DrbdsetupControl control;
+  s.read = [drbdsetup, followed](Deadline deadline) -> Result<std::vector<Family>> {
+    // Followed and current: no drbdsetup per scrape. Except while a resync or verify runs: DRBD
+    // notifies no change of progress or out-of-sync alone, so the stream would show them old.
+    if (followed)
+      if (auto current = followed()) {
+        const bool moving = std::any_of(current->begin(), current->end(), [](const drbd::ResourceState& r) {
+          return drbd::is_sync_source(r) || drbd::is_sync_target(r) || drbd::is_verifying(r);
+        });
+        if (!moving) return mirror_families(*current);
+      }
+    drbd::DrbdsetupControl control({.drbdsetup = drbdsetup});
     auto st = control.status("all", deadline);
     if (!st) return std::move(st).error();
     return mirror_families(*st);
@@ -318,7 +327,7 @@ std::vector<Source> standard_sources(const SourceOptions& o, std::vector<Source>
   out.push_back(pacemaker_source(o.cluster_ttl, facts));
   out.push_back(corosync_source(o.cluster_ttl));
   out.push_back(libvirt_source(std::make_shared<LibvirtStatsReader>(o.libvirt_uri), o.node, facts));
-  out.push_back(mirror_source());
+  out.push_back(mirror_source(o.drbdsetup, o.followed_mirrors));
   out.push_back(backup_source(o.unit_dir, o.backup_ttl, facts));
   out.push_back(testip_source(o.ping_state_dir, o.node));
   for (auto& s : extra) out.push_back(std::move(s));

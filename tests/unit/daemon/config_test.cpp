@@ -99,3 +99,22 @@ TEST_CASE("evosd's metrics address and history file are settings, off turns them
   CHECK_FALSE(evos::daemon::parse_config("history = relative/path\n", "t"));
   CHECK_FALSE(evos::daemon::parse_config("metrics_listen = 127.0.0.1:9764;rm\n", "t"));
 }
+
+TEST_CASE("evosd's DRBD events are on by default and take an absolute drbdsetup", "[daemon]") {
+  auto d = evos::daemon::parse_config("", "t");
+  REQUIRE(d);
+  CHECK(d->drbd_events);
+  CHECK(d->drbdsetup.empty());
+  auto c = evos::daemon::parse_config("drbd_events = no\ndrbdsetup = /opt/drbd/sbin/drbdsetup\n", "t");
+  REQUIRE(c);
+  CHECK_FALSE(c->drbd_events);
+  CHECK(c->drbdsetup == "/opt/drbd/sbin/drbdsetup");
+  auto relative = evos::daemon::parse_config("drbdsetup = drbdsetup\n", "/etc/evos/evosd.conf");
+  REQUIRE_FALSE(relative);
+  CHECK_THAT(relative.error().message(), Catch::Contains("/etc/evos/evosd.conf line 1") && Catch::Contains("drbdsetup"));
+  CHECK_FALSE(evos::daemon::parse_config("drbdsetup = /usr/sbin/drbdsetup;reboot\n", "t"));
+  CHECK_FALSE(evos::daemon::parse_config("drbd_events = maybe\n", "t"));
+  evos::daemon::Config s;
+  REQUIRE(evos::daemon::apply_setting(s, "drbdsetup", "/tmp/sim/drbdsetup", "command line"));
+  CHECK(s.drbdsetup == "/tmp/sim/drbdsetup");
+}

@@ -36,3 +36,26 @@ TEST_CASE("evosd's counters are valid metric families with their values", "[daem
   CHECK(w.at("evos_daemon_libvirt_connected") == 0);
   CHECK(w.at("evos_daemon_last_event_timestamp_seconds") == 1765000000);
 }
+
+TEST_CASE("evosd's DRBD events2 counters and whether the stream is synced", "[daemon]") {
+  evos::daemon::Counters c;
+  c.drbd_events2_lines = 40;
+  c.drbd_events2_garbage = 3;
+  c.drbd_events2_restarts = 2;
+  auto values = [](const std::vector<evos::metrics::Family>& families) {
+    auto text = evos::metrics::write_text(families);
+    REQUIRE(text);
+    auto parsed = evos::metrics::parse_text(*text);
+    REQUIRE(parsed);
+    std::map<std::string, double> v;
+    for (const auto& s : *parsed) v[s.name] = s.value;
+    return v;
+  };
+  auto v = values(evos::daemon::own_families(c, true, true));
+  CHECK(v.at("evos_daemon_drbd_events2_lines_total") == 40);
+  CHECK(v.at("evos_daemon_drbd_events2_garbage_lines_total") == 3);
+  CHECK(v.at("evos_daemon_drbd_events2_restarts_total") == 2);
+  CHECK(v.at("evos_daemon_drbd_events2_synced") == 1);
+  CHECK(values(evos::daemon::own_families(c, true, false)).at("evos_daemon_drbd_events2_synced") == 0);
+  CHECK(values(evos::daemon::own_families(c, true)).count("evos_daemon_drbd_events2_synced") == 0);  // not followed
+}

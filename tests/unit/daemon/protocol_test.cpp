@@ -2,6 +2,7 @@
 #include <evos/daemon/protocol.hpp>
 
 #include <catch2/catch.hpp>
+#include <nlohmann/json.hpp>
 
 using namespace evos::daemon;
 using namespace std::chrono_literals;
@@ -111,4 +112,98 @@ TEST_CASE("the status answer lists domains test IPs and counters") {
   CHECK(line.find("\"libvirt_events\":7") != std::string::npos);
   CHECK(line.find("\"name\":\"web1\"") != std::string::npos);
   CHECK(render_request({Request::Op::vm, "web1"}) == "{\"name\":\"web1\",\"op\":\"vm\"}\n");
+}
+
+namespace {
+nlohmann::json mirror_answer(const NodeState& s, const std::string& name) {
+  const auto line = render_mirror(s, name, {uri, 3000ms, t0 + 500ms});
+  REQUIRE(line.back() == '\n');
+  return nlohmann::json::parse(line);
+}
+NodeState followed_r0() {
+  NodeState s;
+  s.drbd_followed = true;
+  s.drbd_since = t0;
+  s.drbd.stream_started();
+  s.drbd.feed("exists resource name:r0 role:Primary suspended:no");
+  s.drbd.feed("exists connection name:r0 peer-node-id:1 conn-name:beta connection:Connected role:Secondary");
+  s.drbd.feed("exists device name:r0 volume:0 minor:1 disk:UpToDate client:no quorum:yes");
+  s.drbd.feed(
+      "exists peer-device name:r0 peer-node-id:1 conn-name:beta volume:0 replication:SyncSource peer-disk:Inconsistent "
+      "done:40.00 out-of-sync:1024 sent:2048 received:0");
+  s.drbd.feed("exists -");
+  return s;
+}
+}  // namespace
+
+TEST_CASE("mirror requests name a DRBD resource") {
+  auto r = parse_request(R"({"op":"mirror","name":"r0"})");
+  REQUIRE(r);
+  CHECK(r->op == Request::Op::mirror);
+  CHECK(r->name == "r0");
+  CHECK(render_request(*r) == "{\"name\":\"r0\",\"op\":\"mirror\"}\n");
+  auto none = parse_request(R"({"op":"mirror"})");
+  REQUIRE_FALSE(none);
+  CHECK_THAT(none.error().message(), Catch::Contains("needs a \"name\""));
+  auto bad = parse_request(R"({"op":"mirror","name":"r0;reboot"})");
+  REQUIRE_FALSE(bad);
+  CHECK_THAT(bad.error().message(), Catch::Contains("DRBD resource"));
+}
+
+TEST_CASE("a followed mirror is answered fresh with its state") {
+  const auto j = mirror_answer(followed_r0(), "r0");
+  CHECK(j["ok"] == true);
+  CHECK(j["fresh"] == true);
+  CHECK(j["known"] == true);
+  CHECK(j["role"] == "Primary");
+  CHECK(j["devices"][0]["disk"] == "UpToDate");
+  const auto& c = j["connections"][0];
+  CHECK(c["peer"] == "beta");
+  CHECK(c["state"] == "Connected");
+  CHECK(c["peer_devices"][0]["replication"] == "SyncSource");
+  CHECK(c["peer_devices"][0]["out_of_sync_kib"] == 1024);
+  CHECK(c["peer_devices"][0]["sent_kib"] == 2048);
+  CHECK(c["peer_devices"][0]["done_percent"] == 40.0);
+  CHECK(j["drbd"]["since_ms"] == 500);
+  const auto other = mirror_answer(followed_r0(), "r1");
+  CHECK(other["fresh"] == true);
+  CHECK(other["known"] == false);
+}
+
+TEST_CASE("a mirror answer is never stale state passing for fresh") {
+  auto ended = followed_r0();
+  ended.drbd.stream_ended("drbdsetup events2 exited with status 1");
+  auto j = mirror_answer(ended, "r0");
+  CHECK(j["fresh"] == false);
+  CHECK_FALSE(j.contains("role"));
+  CHECK_FALSE(j.contains("known"));
+  CHECK(j["drbd"]["problem"] == "drbdsetup events2 exited with status 1");
+
+  auto restarting = followed_r0();
+  restarting.drbd.stream_started();
+  restarting.drbd.feed("exists resource name:r0 role:Secondary");
+  j = mirror_answer(restarting, "r0");
+  CHECK(j["fresh"] == false);
+  CHECK_FALSE(j.contains("role"));
+
+  auto lost = followed_r0();
+  lost.drbd.feed("- skipped 3");
+  CHECK(mirror_answer(lost, "r0")["fresh"] == false);
+
+  NodeState off;
+  j = mirror_answer(off, "r0");
+  CHECK(j["fresh"] == false);
+  CHECK(j["drbd"]["followed"] == false);
+  CHECK_THAT(j["drbd"]["problem"].get<std::string>(), Catch::Contains("does not follow DRBD"));
+}
+
+TEST_CASE("the status answer has the DRBD follower and its counters") {
+  auto s = followed_r0();
+  s.counters.drbd_events2_lines = 5;
+  s.counters.drbd_events2_restarts = 2;
+  const auto j = nlohmann::json::parse(render_status(s, {uri, 3000ms, t0}));
+  CHECK(j["drbd"]["fresh"] == true);
+  CHECK(j["drbd"]["mirrors"] == nlohmann::json::array({"r0"}));
+  CHECK(j["counters"]["drbd_events2_lines"] == 5);
+  CHECK(j["counters"]["drbd_events2_restarts"] == 2);
 }

@@ -43,7 +43,15 @@ struct Config {
   // read by `evosctl stats` ("" = off).
   std::string metrics_listen = "127.0.0.1:9764";
   std::string history = "/var/lib/evos/history.db";
+  // DRBD (docs/evosd.md, "DRBD events"): one `drbdsetup events2 --statistics all` followed for
+  // the whole run, restarted with backoff when it ends. drbdsetup "" = the first of
+  // default_drbdsetup_dirs that has one (never evosd's PATH: evosd runs as root); none there and
+  // no path given: not followed (the metrics poll as before).
+  bool drbd_events = true;
+  std::string drbdsetup;
 };
+
+inline constexpr std::string_view default_drbdsetup_dirs = "/usr/sbin:/usr/bin:/sbin:/bin";
 
 // Parses the file's text onto `base`. Errc::invalid_config naming `origin`, the line and the
 // problem: unknown key, a key given twice, a bad value.

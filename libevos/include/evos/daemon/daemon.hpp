@@ -67,6 +67,15 @@ class Core final : public virt::EventSink, public Responder {
   bool testip_round(const std::vector<TestIpRecord>& hosts);
   void testip_problem(const std::string& problem);
 
+  // For the DRBD follower: a stream of drbdsetup events2 started (`restart`: not the first), one
+  // of its lines, its end; `followed(false)` when evosd does not follow DRBD.
+  void drbd_followed(bool followed);
+  void drbd_stream_started(bool restart);
+  drbd::LineOutcome drbd_line(std::string_view line);
+  void drbd_stream_ended(std::string why);
+  // The followed mirrors when they are current, else nullopt (then a reader polls drbdsetup).
+  [[nodiscard]] std::optional<std::vector<drbd::ResourceState>> drbd_current() const;
+
   // For the reporter.
   bool reported(const std::string& domain) const;
   void mark_reported(const std::string& domain);
@@ -98,6 +107,13 @@ std::unique_ptr<Service> make_testip_prober(Core& core, Log& log);
 // history file that cannot be opened is logged and that part stays off: the rest of evosd runs.
 // A metrics_listen that is no address is an error at start. nullptr when both are off.
 std::unique_ptr<Service> make_metrics_service(Core& core, Log& log);
+// Follows `drbdsetup events2 --statistics all` (config.drbdsetup), restarted with backoff when it
+// ends or prints garbage beyond the limit; nullptr (and the core told so) when drbd_events is off
+// or no drbdsetup is installed.
+std::unique_ptr<Service> make_drbd_follower(Core& core, Log& log);
+// The drbdsetup evosd runs: config.drbdsetup, else the first in default_drbdsetup_dirs; "" when
+// none is installed there.
+std::string drbdsetup_path(const Config& config);
 
 // Reads the configuration file: `path` as given (a missing file is an error when `explicit_path`,
 // else the defaults apply). Errc::invalid_config naming the file and line.

@@ -5,6 +5,7 @@
 #pragma once
 
 #include <evos/deadline.hpp>
+#include <evos/drbd/events2_state.hpp>
 #include <evos/vm/domain_state.hpp>
 
 #include <chrono>
@@ -57,6 +58,9 @@ struct Counters {
   std::uint64_t socket_requests = 0;
   std::uint64_t socket_bad_requests = 0;
   std::uint64_t socket_clients_dropped = 0;  // a client that did not read its answers in time
+  std::uint64_t drbd_events2_lines = 0;      // lines read from drbdsetup events2
+  std::uint64_t drbd_events2_garbage = 0;    // ... that the parser refused (skipped)
+  std::uint64_t drbd_events2_restarts = 0;   // streams started after the first
   std::optional<std::chrono::system_clock::time_point> last_event;  // wall clock, any source
 };
 
@@ -99,6 +103,15 @@ class NodeState {
   // Test IPs: a round's results; returns whether any host's reachability changed.
   bool apply_round(const std::vector<TestIpRecord>& hosts, Clock::time_point now);
   [[nodiscard]] const std::vector<TestIpRecord>& test_ips() const { return test_ips_; }
+
+  // DRBD, followed from drbdsetup events2 (docs/evosd.md, "DRBD events"). `drbd_followed` is false
+  // when evosd does not follow DRBD at all (drbd_events = no, no drbdsetup).
+  bool drbd_followed = false;
+  drbd::Events2State drbd;
+  Clock::time_point drbd_since{};  // of the last stream start or end
+  // Fresh: followed, and the stream runs and is synced (events2 prints only on change, so there
+  // is no silence bound: a live child with a complete state is current).
+  [[nodiscard]] bool drbd_fresh() const { return drbd_followed && drbd.synced(); }
 
   Counters counters;
 

@@ -5,10 +5,13 @@
 #include <evos/daemon/node_state.hpp>
 #include <evos/metrics/exposition.hpp>
 
+#include <optional>
 #include <vector>
 
 namespace evos::daemon {
 
-std::vector<metrics::Family> own_families(const Counters& c, bool libvirt_connected);
+// `drbd_synced`: nullopt when evosd does not follow DRBD (then no evos_daemon_drbd_events2_synced).
+std::vector<metrics::Family> own_families(const Counters& c, bool libvirt_connected,
+                                          std::optional<bool> drbd_synced = std::nullopt);
 
 }  // namespace evos::daemon

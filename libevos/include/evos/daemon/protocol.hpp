@@ -1,5 +1,5 @@
 // evosd's socket protocol (docs/evosd.md, "Socket protocol"): one JSON object per line each way.
-// Requests: {"op":"ping"}, {"op":"vm","name":"web1"}, {"op":"status"}. Every answer has "ok";
+// Requests: {"op":"ping"}, {"op":"vm","name":"web1"}, {"op":"mirror","name":"r0"}, {"op":"status"}. Every answer has "ok";
 // a failed request gets {"ok":false,"error":"..."}. And the freshness rule by which a client
 // (the VM agent's monitor) decides whether an answer may stand for libvirt's own.
 #pragma once
@@ -18,9 +18,9 @@ namespace evos::daemon {
 inline constexpr std::size_t max_request_bytes = 4096;
 
 struct Request {
-  enum class Op { ping, vm, status };
+  enum class Op { ping, vm, mirror, status };
   Op op = Op::ping;
-  std::string name;  // vm: the domain
+  std::string name;  // vm: the domain; mirror: the DRBD resource
 };
 
 // Errc::invalid_argument naming the problem: not JSON, not an object, unknown op, a name that is
@@ -41,6 +41,10 @@ std::string render_error(std::string_view message);
 std::string render_ping(std::string_view version);
 std::string render_vm(const NodeState& state, const std::string& name, const AnswerContext& ctx);
 std::string render_status(const NodeState& state, const AnswerContext& ctx);
+// A DRBD resource as followed from drbdsetup events2. Its state (role, disks, connections,
+// replication, out of sync, resync progress, traffic) is given only while the follower is fresh
+// (NodeState::drbd_fresh); otherwise "fresh":false and why, and the client asks drbdsetup itself.
+std::string render_mirror(const NodeState& state, const std::string& name, const AnswerContext& ctx);
 
 // A "vm" answer as the client reads it.
 struct VmAnswer {

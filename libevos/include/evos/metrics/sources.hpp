@@ -8,6 +8,8 @@
 #include <evos/metrics/scraper.hpp>
 
 #include <condition_variable>
+#include <functional>
+#include <optional>
 #include <memory>
 #include <mutex>
 #include <set>
@@ -59,12 +61,18 @@ struct SourceOptions {
   std::string ping_state_dir = "/run/resource-agents";  // ocf:evos:ping state files (HA_RSCTMP)
   Millis cluster_ttl{5000};                     // Corosync and Pacemaker facts are cached this long
   Millis backup_ttl{60000};                     // backup stores are listed at most once a minute
+  std::string drbdsetup = "drbdsetup";          // polled for the mirrors when nothing follows them
+  // The mirrors as followed from drbdsetup events2 (evosd), or nullopt when not followed or not
+  // current: then the source polls `drbdsetup status --json all` as without a follower (also
+  // while a resync or verify runs, whose progress DRBD does not notify).
+  std::function<std::optional<std::vector<drbd::ResourceState>>()> followed_mirrors;
 };
 
 Source libvirt_source(std::shared_ptr<LibvirtStatsReader> reader, std::string node, std::shared_ptr<SharedFacts> facts);
 Source corosync_source(Millis ttl);
 Source pacemaker_source(Millis ttl, std::shared_ptr<SharedFacts> facts);
-Source mirror_source();
+Source mirror_source(std::string drbdsetup = "drbdsetup",
+                     std::function<std::optional<std::vector<drbd::ResourceState>>()> followed = {});
 Source backup_source(std::string unit_dir, Millis ttl, std::shared_ptr<SharedFacts> facts);
 Source testip_source(std::string state_dir, std::string node);
 
