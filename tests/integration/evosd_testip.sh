@@ -40,6 +40,9 @@ testip_hosts = 198.18.0.254 198.18.0.253=2
 testip_multiplier = 100
 testip_interval = 500ms
 testip_timeout = 300ms
+metrics_listen = off
+history = off
+drbd_events = no
 EOF2
 ip netns exec "$p-node" env -i PATH="$work/bin:/usr/bin:/bin" SHIM_LOG="$log" \
   "$evosd" --config "$work/evosd.conf" -v >"$work/evosd.log" 2>&1 &
