@@ -2,14 +2,11 @@
 
 #include "exit_codes.hpp"
 
+#include <evos/check/cluster_check_io.hpp>
 #include <evos/cluster/corosync_membership.hpp>
-#include <evos/cluster/pacemaker_tools.hpp>
 #include <evos/network/admin.hpp>
-#include <evos/network/cluster_check.hpp>
 #include <evos/network/nodes.hpp>
 #include <evos/virt/libvirt_hypervisor.hpp>
-#include <evos/vm/identity_store.hpp>
-#include <evos/vm/storage_check.hpp>
 
 #include <fmt/core.h>
 #include <fmt/format.h>
@@ -172,93 +169,26 @@ struct CheckOptions {
   int timeout_s = 30;
 };
 
-// The network part of `cluster check` (evos::network::check_vm_networks) over what Pacemaker,
-// Corosync and each node's libvirtd say.
+// `cluster check`: evos::check::run_cluster_check over Pacemaker, Corosync and every node's
+// libvirtd; 0 when nothing blocks a failover, 1 when something does.
 int cluster_check(const GlobalOptions& g, const CheckOptions& o) {
   const auto deadline = Deadline::after(std::chrono::seconds(o.timeout_s)).earliest(g.deadline);
-  auto status = evos::cluster::read_pacemaker_status(deadline);
-  if (!status) return fail(status.error());
-  auto config = evos::cluster::query_configuration(deadline);
-  if (!config) return fail(config.error());
-  auto prims = network::vm_primitives(*config);
-  if (!prims) return fail(prims.error());
-  auto membership = evos::cluster::read_membership(deadline);
-  std::string local;
-  if (membership)
-    for (const auto& n : membership->nodes)
-      if (n.nodeid == membership->local_nodeid) local = n.name;
-
-  auto promoted = evos::vm::promoted_colocations(*config);
-  if (!promoted) return fail(promoted.error());
-
-  std::vector<network::HaVm> vms;
-  std::vector<evos::vm::VmStorage> storage;
-  for (const auto& p : *prims) {
-    network::HaVm vm{p.id, p.config, std::nullopt, "", {}};
-    evos::vm::VmStorage st{p.id, std::nullopt, promoted->contains(p.id), ""};
-    if (auto xml = evos::vm::read_domain_xml(p.config)) {
-      if (auto needs = evos::vm::storage_needs(p.config, *xml)) st.needs = std::move(*needs);
-      else st.needs_error = needs.error().message();
-      vm.xml = std::move(*xml);
-    } else {
-      vm.read_error = xml.error().message();
-    }
-    if (const auto* r = status->resource(p.id)) vm.running_on = r->nodes;
-    vms.push_back(std::move(vm));
-    storage.push_back(std::move(st));
-  }
-  const auto directories = evos::vm::directories_needed(storage);
-  // A VM may fail over to any cluster node (location constraints are not read here).
-  std::vector<network::NodeFacts> facts;
-  std::vector<evos::vm::NodeFiles> node_files;
-  nlohmann::json nodes_json = nlohmann::json::array();
-  for (const auto& n : status->nodes) {
-    auto remote = network::node_uri(o.remote, n.name);
-    const std::string uri = n.name == local ? g.hypervisor : remote ? *remote : "";
-    network::NodeFacts f{n.name, std::nullopt, {}, std::nullopt};
-    evos::vm::NodeFiles files{n.name, std::nullopt, {}};
-    // Read-write: listing a directory no storage pool covers takes a transient pool on that node.
-    auto hv = remote || n.name == local ? virt::connect_libvirt(uri, virt::Access::read_write)
-                                        : evos::Result<std::unique_ptr<virt::LibvirtHypervisor>>(remote.error());
-    auto nets = hv ? (*hv)->networks() : evos::Result<std::vector<network::NetworkInfo>>(hv.error());
-    if (nets) {
-      f.networks = std::move(*nets);
-      if (auto br = (*hv)->host_bridges()) f.bridges = std::move(*br);
-      for (const auto& dir : directories) {
-        auto names = (*hv)->directory_files(dir);
-        files.directories[dir] = names ? evos::vm::Listing{std::nullopt, std::move(*names)} : evos::vm::Listing{names.error().message(), {}};
-      }
-    } else {
-      f.error = nets.error().message();
-      files.error = f.error;
-    }
-    node_files.push_back(std::move(files));
-    nodes_json.push_back({{"node", n.name}, {"hypervisor", uri}, {"error", f.error ? nlohmann::json(*f.error) : nlohmann::json(nullptr)}});
-    facts.push_back(std::move(f));
-  }
-  const auto findings = network::check_vm_networks(vms, facts);
-  // A node the network part found unreachable is named once, by it.
-  auto storage_findings = evos::vm::check_vm_storage(storage, node_files);
-  std::erase_if(storage_findings, [](const auto& f) { return f.problem == evos::vm::StorageProblem::node_unreachable; });
-  int blocking = 0;
-  for (const auto& f : findings) blocking += f.blocking() ? 1 : 0;
-  for (const auto& f : storage_findings) blocking += f.blocking() ? 1 : 0;
+  auto report = evos::check::run_cluster_check({g.hypervisor, o.remote}, deadline);
+  if (!report) return fail(report.error());
+  const int blocking = report->blocking();
   if (g.json) {
-    nlohmann::json arr = nlohmann::json::array(), vms_json = nlohmann::json::array();
-    for (const auto& f : findings)
-      arr.push_back({{"resource", f.resource}, {"node", f.node}, {"problem", std::string(network::to_string(f.problem))},
-                     {"source", f.source}, {"detail", f.detail}, {"blocking", f.blocking()}});
-    for (const auto& f : storage_findings)
-      arr.push_back({{"resource", f.resource}, {"node", f.node}, {"problem", std::string(evos::vm::to_string(f.problem))},
-                     {"source", f.path}, {"detail", f.detail}, {"blocking", f.blocking()}});
-    for (const auto& v : vms) vms_json.push_back({{"resource", v.resource}, {"config", v.config}, {"running_on", v.running_on}});
-    fmt::print("{}\n", nlohmann::json{{"nodes", nodes_json}, {"vms", vms_json}, {"findings", arr}, {"ok", blocking == 0}}.dump(2));
+    nlohmann::json nodes = nlohmann::json::array(), vms = nlohmann::json::array(), findings = nlohmann::json::array();
+    for (const auto& n : report->nodes)
+      nodes.push_back({{"node", n.node}, {"hypervisor", n.hypervisor}, {"error", n.error ? nlohmann::json(*n.error) : nlohmann::json(nullptr)}});
+    for (const auto& v : report->vms) vms.push_back({{"resource", v.resource}, {"config", v.config}, {"running_on", v.running_on}});
+    for (const auto& f : report->findings)
+      findings.push_back({{"resource", f.resource}, {"node", f.node}, {"problem", f.problem}, {"source", f.source}, {"detail", f.detail},
+                          {"blocking", f.blocking}});
+    fmt::print("{}\n", nlohmann::json{{"nodes", nodes}, {"vms", vms}, {"findings", findings}, {"ok", blocking == 0}}.dump(2));
   } else {
-    for (const auto& f : findings)
-      fmt::print("{} {}{}: {}\n", f.blocking() ? "PROBLEM" : "WARNING", f.resource, f.node.empty() ? "" : " on " + f.node, f.detail);
-    for (const auto& f : storage_findings)
-      fmt::print("{} {}{}: {}\n", f.blocking() ? "PROBLEM" : "WARNING", f.resource, f.node.empty() ? "" : " on " + f.node, f.detail);
-    fmt::print("{} VM(s) on {} node(s): {}\n", vms.size(), facts.size(),
+    for (const auto& f : report->findings)
+      fmt::print("{} {}{}: {}\n", f.blocking ? "PROBLEM" : "WARNING", f.resource, f.node.empty() ? "" : " on " + f.node, f.detail);
+    fmt::print("{} VM(s) on {} node(s): {}\n", report->vms.size(), report->nodes.size(),
                blocking == 0 ? "every network, definition and disk is available on every node" : fmt::format("{} problem(s)", blocking));
   }
   return blocking == 0 ? ok : failure;

@@ -3,24 +3,51 @@
 #include <fmt/core.h>
 #include <pugixml.hpp>
 
+#include <set>
+
 namespace evos::cluster {
 
-Result<std::optional<std::string>> find_vm_resource(std::string_view xml, std::string_view definition) {
+namespace {
+std::string nvpair(pugi::xml_node element, const char* set, std::string_view name) {
+  for (auto attributes : element.children(set))
+    for (auto nv : attributes.children("nvpair"))
+      if (std::string_view(nv.attribute("name").as_string()) == name) return nv.attribute("value").as_string();
+  return {};
+}
+}  // namespace
+
+Result<std::vector<VmResource>> vm_resources(std::string_view xml) {
   pugi::xml_document doc;
-  if (!doc.load_buffer(xml.data(), xml.size()))
-    return Error(Errc::invalid_argument, "the CIB configuration is not well-formed XML");
-  auto root = doc.document_element();
-  if (std::string_view(root.name()) == "cib") root = root.child("configuration");
-  if (!root || std::string_view(root.name()) != "configuration")
-    return make_error(Errc::invalid_argument, "not a CIB configuration (root element <{}>)", doc.document_element().name());
-  for (const auto& x : root.select_nodes(".//primitive[@class='ocf' and @provider='evos' and @type='vm']")) {
-    const auto p = x.node();
-    for (auto set : p.children("instance_attributes"))
-      for (auto nv : set.children("nvpair"))
-        if (std::string_view(nv.attribute("name").as_string()) == "config" &&
-            std::string_view(nv.attribute("value").as_string()) == definition)
-          return std::optional<std::string>(p.attribute("id").as_string());
+  const auto parsed = doc.load_buffer(xml.data(), xml.size(), pugi::parse_default, pugi::encoding_utf8);
+  if (!parsed)
+    return make_error(Errc::invalid_config, "the CIB configuration is not XML: {} at offset {}", parsed.description(), parsed.offset);
+  pugi::xml_node config = doc.child("configuration");
+  if (!config) config = doc.child("cib").child("configuration");
+  if (!config)
+    return make_error(Errc::invalid_config, "not a CIB configuration (root element <{}>, no <configuration>)", doc.document_element().name());
+  std::set<std::string> promoted;
+  for (const auto& c : config.child("constraints").children("rsc_colocation")) {
+    const std::string_view role = c.attribute("with-rsc-role").as_string();
+    const std::string_view score = c.attribute("score").as_string();
+    if ((role == "Promoted" || role == "Master") && (score == "INFINITY" || score == "+INFINITY" || score == "inf"))
+      if (const std::string rsc = c.attribute("rsc").as_string(); !rsc.empty()) promoted.insert(rsc);
   }
+  std::vector<VmResource> out;
+  for (const auto& x : config.child("resources").select_nodes(".//primitive[@class='ocf' and @provider='evos' and @type='vm']")) {
+    const auto p = x.node();
+    VmResource r{p.attribute("id").as_string(), nvpair(p, "instance_attributes", "config"), std::nullopt, false};
+    if (auto role = nvpair(p, "meta_attributes", "target-role"); !role.empty()) r.target_role = std::move(role);
+    r.promoted_mirror = promoted.contains(r.id);
+    out.push_back(std::move(r));
+  }
+  return out;
+}
+
+Result<std::optional<std::string>> find_vm_resource(std::string_view xml, std::string_view definition) {
+  auto all = vm_resources(xml);
+  if (!all) return all.error();
+  for (const auto& r : *all)
+    if (r.config == definition) return std::optional<std::string>(r.id);
   return std::optional<std::string>();
 }
 

@@ -1,7 +1,6 @@
 #include <evos/network/cluster_check.hpp>
 
 #include <fmt/format.h>
-#include <pugixml.hpp>
 
 #include <algorithm>
 
@@ -127,27 +126,6 @@ std::vector<Finding> check_vm_networks(const std::vector<HaVm>& vms, const std::
                          fmt::format("network '{}' differs on {}: {}", i.source, node.node, describe(diffs, reference_node, node.node))});
       }
     }
-  }
-  return out;
-}
-
-Result<std::vector<VmPrimitive>> vm_primitives(std::string_view xml) {
-  pugi::xml_document doc;
-  const auto parsed = doc.load_buffer(xml.data(), xml.size(), pugi::parse_default, pugi::encoding_utf8);
-  if (!parsed)
-    return make_error(Errc::invalid_config, "the CIB configuration is not XML: {} at offset {}", parsed.description(), parsed.offset);
-  pugi::xml_node config = doc.child("configuration");
-  if (!config) config = doc.child("cib").child("configuration");
-  if (!config) return Error(Errc::invalid_config, "the CIB XML has no <configuration>");
-  std::vector<VmPrimitive> out;
-  // Primitives anywhere under <resources>: on their own, in groups, in clones.
-  for (const auto& x : config.child("resources").select_nodes(".//primitive[@class='ocf' and @provider='evos' and @type='vm']")) {
-    const auto p = x.node();
-    std::string cfg;
-    for (auto ia : p.children("instance_attributes"))
-      for (auto nv : ia.children("nvpair"))
-        if (std::string_view(nv.attribute("name").as_string()) == "config") cfg = nv.attribute("value").as_string();
-    if (!cfg.empty()) out.push_back({p.attribute("id").as_string(), cfg});
   }
   return out;
 }

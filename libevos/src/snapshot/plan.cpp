@@ -1,5 +1,6 @@
 #include <evos/snapshot/plan.hpp>
 
+#include <evos/cluster/vm_ha.hpp>
 #include <evos/vm/domain_copy.hpp>
 
 #include <fmt/core.h>
@@ -208,31 +209,11 @@ std::string live_snapshot_xml(std::string_view name, const std::vector<NewOverla
 }
 
 Result<std::optional<HaResource>> find_ha_resource(std::string_view cib_xml, const std::vector<std::string>& definitions) {
-  pugi::xml_document doc;
-  const auto parsed = doc.load_buffer(cib_xml.data(), cib_xml.size(), pugi::parse_default, pugi::encoding_utf8);
-  if (!parsed) return make_error(Errc::invalid_config, "the cluster configuration is not XML: {}", parsed.description());
-  auto config = doc.child("configuration");
-  if (!config) config = doc.child("cib").child("configuration");
-  if (!config) return Error(Errc::invalid_config, "the cluster configuration has no <configuration>");
-  // Primitives anywhere under <resources> (in groups and clones too).
-  for (auto x : config.child("resources").select_nodes(".//primitive")) {
-    auto p = x.node();
-    auto is = [&](const char* attribute, std::string_view value) { return std::string_view(p.attribute(attribute).as_string()) == value; };
-    if (!is("class", "ocf") || !is("provider", "evos") || !is("type", "vm"))
-      continue;
-    bool ours = false;
-    for (auto set : p.children("instance_attributes"))
-      for (auto nv : set.children("nvpair"))
-        if (std::string_view(nv.attribute("name").as_string()) == "config" &&
-            std::find(definitions.begin(), definitions.end(), nv.attribute("value").as_string()) != definitions.end())
-          ours = true;
-    if (!ours) continue;
-    HaResource r{p.attribute("id").as_string(), std::nullopt};
-    for (auto set : p.children("meta_attributes"))
-      for (auto nv : set.children("nvpair"))
-        if (std::string_view(nv.attribute("name").as_string()) == "target-role") r.target_role = nv.attribute("value").as_string();
-    return std::optional<HaResource>(std::move(r));
-  }
+  auto all = cluster::vm_resources(cib_xml);
+  if (!all) return all.error();
+  for (auto& r : *all)
+    if (std::find(definitions.begin(), definitions.end(), r.config) != definitions.end())
+      return std::optional<HaResource>(HaResource{std::move(r.id), std::move(r.target_role)});
   return std::optional<HaResource>();
 }
 

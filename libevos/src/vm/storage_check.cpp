@@ -146,22 +146,4 @@ std::vector<StorageFinding> check_vm_storage(const std::vector<VmStorage>& vms, 
   return out;
 }
 
-Result<std::set<std::string>> promoted_colocations(std::string_view xml) {
-  pugi::xml_document doc;
-  const auto parsed = doc.load_buffer(xml.data(), xml.size(), pugi::parse_default, pugi::encoding_utf8);
-  if (!parsed)
-    return make_error(Errc::invalid_config, "the CIB configuration is not XML: {} at offset {}", parsed.description(), parsed.offset);
-  pugi::xml_node config = doc.child("configuration");
-  if (!config) config = doc.child("cib").child("configuration");
-  if (!config) return Error(Errc::invalid_config, "the CIB XML has no <configuration>");
-  std::set<std::string> out;
-  for (const auto& c : config.child("constraints").children("rsc_colocation")) {
-    const std::string role = c.attribute("with-rsc-role").as_string();
-    const std::string score = c.attribute("score").as_string();
-    if ((role == "Promoted" || role == "Master") && (score == "INFINITY" || score == "+INFINITY" || score == "inf"))
-      if (const std::string rsc = c.attribute("rsc").as_string(); !rsc.empty()) out.insert(rsc);
-  }
-  return out;
-}
-
 }  // namespace evos::vm

@@ -40,8 +40,40 @@ TEST_CASE("a VM is HA-managed when an ocf:evos:vm primitive has its definition a
   CHECK_FALSE(find_vm_resource(config, "/srv/vms/db/db.xml")->has_value());  // not evos's agent
   CHECK_FALSE(find_vm_resource(config, "/srv/vms/web2/web2.xml")->has_value());
   CHECK(find_vm_resource("<cib><configuration/></cib>", "/x")->has_value() == false);
-  CHECK(find_vm_resource("<status/>", "/x").error().code() == Errc::invalid_argument);
-  CHECK(find_vm_resource("<<", "/x").error().code() == Errc::invalid_argument);
+  CHECK(find_vm_resource("<status/>", "/x").error().code() == Errc::invalid_config);
+  CHECK(find_vm_resource("<<", "/x").error().code() == Errc::invalid_config);
+}
+
+TEST_CASE("the ocf:evos:vm primitives of a CIB: config, target-role, promoted-mirror colocation") {
+  const std::string cib = R"(<cib><configuration><crm_config/><nodes/><resources>
+    <primitive id="vm-web1" class="ocf" provider="evos" type="vm">
+      <instance_attributes id="vm-web1-ia"><nvpair id="a" name="config" value="/shared/web1/web1.xml"/></instance_attributes>
+      <meta_attributes id="vm-web1-ma"><nvpair id="m" name="target-role" value="Stopped"/></meta_attributes>
+    </primitive>
+    <primitive id="vd" class="ocf" provider="heartbeat" type="VirtualDomain">
+      <instance_attributes id="vd-ia"><nvpair id="b" name="config" value="/x.xml"/></instance_attributes>
+    </primitive>
+    <group id="g"><primitive id="vm-db" class="ocf" provider="evos" type="vm">
+      <instance_attributes id="vm-db-ia"><nvpair id="c" name="config" value="/shared/db/db.xml"/></instance_attributes>
+    </primitive></group>
+    <primitive id="vm-web2" class="ocf" provider="evos" type="vm"/>
+    <primitive id="vm-web3" class="ocf" provider="evos" type="vm"/>
+  </resources><constraints>
+    <rsc_colocation id="c1" score="INFINITY" rsc="vm-db" with-rsc="mirror-db-clone" with-rsc-role="Promoted"/>
+    <rsc_colocation id="c2" score="INFINITY" rsc="vm-web2" with-rsc="ms-web2" with-rsc-role="Master"/>
+    <rsc_colocation id="c3" score="100" rsc="vm-web1" with-rsc="mirror-web1-clone" with-rsc-role="Promoted"/>
+    <rsc_colocation id="c4" score="INFINITY" rsc="vm-web3" with-rsc="ip"/>
+  </constraints></configuration></cib>)";
+  auto r = vm_resources(cib);
+  REQUIRE(r);
+  CHECK(*r == std::vector<VmResource>{{"vm-web1", "/shared/web1/web1.xml", "Stopped", false},
+                                      {"vm-db", "/shared/db/db.xml", std::nullopt, true},
+                                      {"vm-web2", "", std::nullopt, true},
+                                      {"vm-web3", "", std::nullopt, false}});
+  CHECK(vm_resources("<configuration/>").value().empty());
+  CHECK(vm_resources("<status/>").error().code() == Errc::invalid_config);
+  CHECK(vm_resources("<cib/>").error().code() == Errc::invalid_config);
+  CHECK(vm_resources("<<").error().code() == Errc::invalid_config);
 }
 
 TEST_CASE("an id in use anywhere in the configuration is found") {

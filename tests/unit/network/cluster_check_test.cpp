@@ -78,26 +78,6 @@ TEST_CASE("cluster check: unreadable configs and unreachable nodes are findings"
   CHECK(f[1].node == "n2");
 }
 
-TEST_CASE("cluster check: the ocf:evos:vm primitives of a CIB configuration", "[network]") {
-  const std::string cib = R"(<configuration><crm_config/><nodes/><resources>
-    <primitive id="vm-web1" class="ocf" provider="evos" type="vm">
-      <instance_attributes id="vm-web1-ia"><nvpair id="a" name="config" value="/shared/web1/web1.xml"/></instance_attributes>
-    </primitive>
-    <primitive id="vd" class="ocf" provider="heartbeat" type="VirtualDomain">
-      <instance_attributes id="vd-ia"><nvpair id="b" name="config" value="/x.xml"/></instance_attributes>
-    </primitive>
-    <group id="g"><primitive id="vm-db" class="ocf" provider="evos" type="vm">
-      <instance_attributes id="vm-db-ia"><nvpair id="c" name="config" value="/shared/db/db.xml"/></instance_attributes>
-    </primitive></group>
-    <primitive id="vm-noconf" class="ocf" provider="evos" type="vm"/>
-  </resources><constraints/></configuration>)";
-  auto p = vm_primitives(cib);
-  REQUIRE(p);
-  CHECK(*p == std::vector<VmPrimitive>{{"vm-web1", "/shared/web1/web1.xml"}, {"vm-db", "/shared/db/db.xml"}});
-  CHECK_FALSE(vm_primitives("<cib/>"));
-  CHECK_FALSE(vm_primitives("<"));
-}
-
 TEST_CASE("cluster check: an interface on a NAT network without a static DHCP entry is a warning", "[network]") {
   std::vector<NodeFacts> nodes{{"n1", std::nullopt, {info(lan())}, std::set<std::string>{}},
                                {"n2", std::nullopt, {info(lan())}, std::set<std::string>{}}};

@@ -127,17 +127,3 @@ TEST_CASE("a VM whose definition could not be read here is left to the network p
   CHECK(f[0].node.empty());
   CHECK(f[0].blocking());
 }
-
-TEST_CASE("promoted colocations are read from the CIB, Promoted and Master, INFINITY only") {
-  auto r = promoted_colocations(R"(<cib><configuration><constraints>
-    <rsc_colocation id="c1" score="INFINITY" rsc="vm-web1" with-rsc="mirror-web1-clone" with-rsc-role="Promoted"/>
-    <rsc_colocation id="c2" score="INFINITY" rsc="vm-web2" with-rsc="ms-web2" with-rsc-role="Master"/>
-    <rsc_colocation id="c3" score="100" rsc="vm-web3" with-rsc="mirror-web3-clone" with-rsc-role="Promoted"/>
-    <rsc_colocation id="c4" score="INFINITY" rsc="vm-web4" with-rsc="ip"/>
-  </constraints></configuration></cib>)");
-  REQUIRE(r);
-  CHECK(*r == std::set<std::string>{"vm-web1", "vm-web2"});
-  CHECK(promoted_colocations("<configuration/>").value().empty());
-  CHECK(promoted_colocations("<status/>").error().code() == Errc::invalid_config);
-  CHECK(promoted_colocations("<<").error().code() == Errc::invalid_config);
-}

@@ -12,11 +12,30 @@
 #include <optional>
 #include <string>
 #include <string_view>
+#include <vector>
 
 namespace evos::cluster {
 
+// One ocf:evos:vm primitive of a CIB configuration section (`cibadmin --query --scope
+// configuration`, or the whole CIB), anywhere under <resources> (alone, in a group or a clone).
+struct VmResource {
+  std::string id;                          // "vm-web1"
+  std::string config;                      // its `config` parameter ("" when it has none)
+  std::optional<std::string> target_role;  // its meta target-role, when set
+  // An INFINITY colocation puts it with the promoted role of another resource (`colocation X
+  // inf: vm-web1 mirror-web1-clone:Promoted`; "Master" is the pre-2.1 name of the role): the VM
+  // runs only where its DRBD mirror is primary (crm-templates/vm-drbd.crm).
+  bool promoted_mirror = false;
+  bool operator==(const VmResource&) const = default;
+};
+
+// Every ocf:evos:vm primitive, in document order: the one reader of the configuration for
+// evosctl's VM, snapshot and cluster-check commands. Errc::invalid_config for a document that
+// is not XML or not a CIB configuration.
+Result<std::vector<VmResource>> vm_resources(std::string_view configuration_xml);
+
 // The id of the ocf:evos:vm primitive whose `config` parameter is `definition`, or nullopt.
-// Errc::invalid_argument for a document that is not a CIB configuration.
+// Errc::invalid_config for a document that is not a CIB configuration.
 Result<std::optional<std::string>> find_vm_resource(std::string_view configuration_xml, std::string_view definition);
 
 // Whether any element of the configuration has id `id` (a new resource must not take the id of

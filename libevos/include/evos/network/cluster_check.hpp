@@ -51,14 +51,4 @@ struct Finding {
 
 std::vector<Finding> check_vm_networks(const std::vector<HaVm>& vms, const std::vector<NodeFacts>& nodes);
 
-// The ocf:evos:vm primitives of a CIB configuration section (`cibadmin --query --scope
-// configuration`) and their `config` parameters: id -> config path. Primitives without config
-// are left out. Errc::invalid_config for XML that is not a CIB configuration.
-struct VmPrimitive {
-  std::string id;
-  std::string config;
-  bool operator==(const VmPrimitive&) const = default;
-};
-Result<std::vector<VmPrimitive>> vm_primitives(std::string_view configuration_xml);
-
 }  // namespace evos::network

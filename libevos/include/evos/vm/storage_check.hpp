@@ -79,10 +79,4 @@ struct StorageFinding {
 
 std::vector<StorageFinding> check_vm_storage(const std::vector<VmStorage>& vms, const std::vector<NodeFiles>& nodes);
 
-// The resources of a CIB configuration section that an INFINITY colocation puts with the
-// promoted role of another resource (`colocation X inf: vm-web1 mirror-web1-clone:Promoted`;
-// "Master" is the pre-2.1 name of the role). Errc::invalid_config for XML that is not a CIB
-// configuration.
-Result<std::set<std::string>> promoted_colocations(std::string_view configuration_xml);
-
 }  // namespace evos::vm
