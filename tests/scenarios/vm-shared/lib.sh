@@ -64,6 +64,20 @@ both_online() {
         grep -q "<node name=\"$n2\" id=\"[0-9]*\" online=\"true\"" <<<"$x"
 }
 cluster_formed() { both_online "$n1" && both_online "$n2"; }
+# cluster_state: what each node says of the cluster, for a failure message (CI keeps only the
+# test's output): power, Pacemaker's one-line view, the last PDU actions and boot log lines
+cluster_state() {
+    local n
+    for n in "$n1" "$n2"; do
+        if node_on "$n"; then
+            echo "  $n on, boot $(bootid "$n"): $(X "$n" timeout 20 crm_mon -1 -n 2>&1 | grep -v '^ *$' | head -n 25 | tr '\n' '|')"
+        else
+            echo "  $n off"
+        fi
+        echo "  $n init.log: $(tail -n 4 "$base/$n/init.log" 2>/dev/null | tr '\n' '|')"
+    done
+    echo "  pdu.log: $(tail -n 8 "$base/pdu/pdu.log" 2>/dev/null | tr '\n' '|')"
+}
 dc_of() { X "$1" timeout 20 crm_mon -1 --output-as=xml 2>/dev/null | sed -n 's/.*<current_dc present="true"[^>]* name="\([^"]*\)".*/\1/p'; }
 # settled NODE: no transition pending (crm_resource --wait)
 settled() { X "$1" timeout 150 crm_resource --wait --timeout 120s >/dev/null 2>&1; }

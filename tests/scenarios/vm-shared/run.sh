@@ -70,8 +70,15 @@ trap 'exit 130' INT TERM HUP
 
 # recover: before the next scenario the cluster must be whole and idle again
 recover() {
-    if wait_for 180 cluster_formed && settled "$n1"; then return 0; fi
-    die "the cluster did not come back whole (both online, quorate, settled) within 180 s: stopping here"
+    local t0; t0=$(now_ms)
+    if ! wait_for 180 cluster_formed; then
+        cluster_state
+        die "the cluster did not come back whole (both online, quorate) within 180 s: stopping here"
+    fi
+    if ! settled "$n1"; then
+        cluster_state
+        die "the cluster came back whole after $(secs "$t0") s but did not settle (crm_resource --wait, 120 s): stopping here"
+    fi
 }
 # holder: the one node Pacemaker runs the VM on, where it also runs in libvirt
 holder() {
