@@ -4,6 +4,7 @@
 #include <evos/daemon/lifecycle.hpp>
 #include <evos/daemon/protocol.hpp>
 #include <evos/daemon/testip.hpp>
+#include <evos/daemon/worker.hpp>
 #include <evos/net/attrd_updater.hpp>
 #include <evos/net/icmp_prober.hpp>
 #include <evos/net/system_resolver.hpp>
@@ -212,36 +213,26 @@ class FailureReporter final : public Service {
   [[nodiscard]] std::string name() const override { return "failure reporter"; }
 
   Result<void> start() override {
-    core_.on_possible_failure([this](ReportJob job) {
-      std::lock_guard lock(mutex_);
-      jobs_.push_back(std::move(job));
-      wake_.notify_all();
-    });
-    thread_ = std::thread([this] { run(); });
+    core_.on_possible_failure([this](ReportJob job) { worker_.post([&] { jobs_.push_back(std::move(job)); }); });
+    worker_.start([this] { run(); });
     return {};
   }
 
   void stop() override {
     core_.on_possible_failure(nullptr);
-    {
-      std::lock_guard lock(mutex_);
-      stopping_ = true;
-      wake_.notify_all();
-    }
-    if (thread_.joinable()) thread_.join();
+    worker_.stop();
   }
 
  private:
   void run() {
     for (;;) {
       ReportJob job;
-      {
-        std::unique_lock lock(mutex_);
-        wake_.wait(lock, [&] { return stopping_ || !jobs_.empty(); });
-        if (stopping_) return;
-        job = std::move(jobs_.front());
-        jobs_.pop_front();
-      }
+      const bool stopping = worker_.wait_for_work([&] { return !jobs_.empty(); },
+                                                  [&] {
+                                                    job = std::move(jobs_.front());
+                                                    jobs_.pop_front();
+                                                  });
+      if (stopping) return;
       process(job);
     }
   }
@@ -329,11 +320,8 @@ class FailureReporter final : public Service {
   Core& core_;
   Log& log_;
   std::string node_;
-  std::mutex mutex_;
-  std::condition_variable wake_;
-  std::deque<ReportJob> jobs_;
-  bool stopping_ = false;
-  std::thread thread_;
+  std::deque<ReportJob> jobs_;  // guarded by the worker's lock
+  Worker worker_;               // last: stopped and joined before the members it uses go
 };
 
 namespace {
@@ -382,24 +370,12 @@ class TestIpProber final : public Service {
                        format_duration(core_.config().testip_interval));
   }
   Result<void> start() override {
-    thread_ = std::thread([this] { run(); });
+    worker_.start([this] { run(); });
     return {};
   }
-  void stop() override {
-    {
-      std::lock_guard lock(mutex_);
-      stopping_ = true;
-      wake_.notify_all();
-    }
-    if (thread_.joinable()) thread_.join();
-  }
+  void stop() override { worker_.stop(); }
 
  private:
-  bool sleep_until(Clock::time_point t) {
-    std::unique_lock lock(mutex_);
-    wake_.wait_until(lock, t, [&] { return stopping_; });
-    return stopping_;
-  }
 
   void run() {
     const Config& cfg = core_.config();
@@ -412,7 +388,7 @@ class TestIpProber final : public Service {
     const net::ProbeOptions options{net::plan_probes(cfg.testip_timeout, cfg.testip_attempts), ""};
     auto next = Clock::now();
     for (;;) {
-      if (sleep_until(next)) return;
+      if (worker_.sleep_until(next)) return;
       next += cfg.testip_interval;
       if (next < Clock::now()) next = Clock::now() + cfg.testip_interval;  // a round overran
       const auto deadline = Deadline::at(Clock::now() + cfg.testip_interval);
@@ -456,10 +432,7 @@ class TestIpProber final : public Service {
 
   Core& core_;
   Log& log_;
-  std::mutex mutex_;
-  std::condition_variable wake_;
-  bool stopping_ = false;
-  std::thread thread_;
+  Worker worker_;
 };
 
 }  // namespace

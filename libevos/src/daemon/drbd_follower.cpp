@@ -3,6 +3,7 @@
 // backoff (drbd::StreamRestarts) when it exits, prints garbage beyond the limit or loses
 // notifications. While it is down the core's DRBD state is not fresh, so no reader takes it.
 #include <evos/daemon/daemon.hpp>
+#include <evos/daemon/worker.hpp>
 #include <evos/drbd/events2_parser.hpp>
 #include <evos/drbd/events2_restarts.hpp>
 #include <evos/proc/child.hpp>
@@ -13,9 +14,6 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include <condition_variable>
-#include <mutex>
-#include <thread>
 
 namespace evos::daemon {
 namespace {
@@ -55,31 +53,15 @@ class DrbdFollower final : public Service {
 
   Result<void> start() override {
     core_.drbd_followed(true);
-    thread_ = std::thread([this] { run(); });
+    worker_.start([this] { run(); });
     return {};
   }
 
-  void stop() override {
-    {
-      std::lock_guard lock(mutex_);
-      stopping_ = true;
-      wake_.notify_all();
-    }
-    if (thread_.joinable()) thread_.join();
-  }
+  void stop() override { worker_.stop(); }
 
  private:
-  bool stopping() {
-    std::lock_guard lock(mutex_);
-    return stopping_;
-  }
-
-  // Waits `delay` unless evosd stops first; true when it stops.
-  bool wait(Millis delay) {
-    std::unique_lock lock(mutex_);
-    wake_.wait_for(lock, delay, [&] { return stopping_; });
-    return stopping_;
-  }
+  bool stopping() const { return worker_.stopping(); }
+  bool wait(Millis delay) { return worker_.sleep_for(delay); }  // true when evosd stops first
 
   void run() {
     drbd::StreamRestarts restarts;
@@ -159,10 +141,7 @@ class DrbdFollower final : public Service {
   Core& core_;
   Log& log_;
   std::string drbdsetup_;
-  std::mutex mutex_;
-  std::condition_variable wake_;
-  bool stopping_ = false;
-  std::thread thread_;
+  Worker worker_;
 };
 
 }  // namespace
