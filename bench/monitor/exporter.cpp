@@ -1,6 +1,8 @@
 // bench/monitor's evos exporter: /metrics with the libvirt source only (what
 // prometheus-libvirt-exporter exports), on the URI and port given, until SIGTERM or SIGINT.
-//   exporter URI PORT
+//   exporter URI PORT [QEMU_PID_DIR PROC_DIR]
+// QEMU_PID_DIR and PROC_DIR: where that libvirtd's <domain>.pid files are and the /proc of its PID
+// namespace (metrics::LibvirtReadOptions; the default for URI otherwise, as evosd has it).
 #include <evos/metrics/http_exporter.hpp>
 #include <evos/metrics/sources.hpp>
 
@@ -11,8 +13,8 @@
 #include <memory>
 
 int main(int argc, char** argv) {
-  if (argc != 3) {
-    fmt::print(stderr, "usage: exporter URI PORT\n");
+  if (argc != 3 && argc != 5) {
+    fmt::print(stderr, "usage: exporter URI PORT [QEMU_PID_DIR PROC_DIR]\n");
     return 2;
   }
   auto listen = evos::metrics::parse_listen_address(fmt::format("127.0.0.1:{}", argv[2]));
@@ -26,8 +28,13 @@ int main(int argc, char** argv) {
   sigaddset(&set, SIGINT);
   pthread_sigmask(SIG_BLOCK, &set, nullptr);  // before any thread starts: they inherit it
   auto facts = std::make_shared<evos::metrics::SharedFacts>();
+  evos::metrics::LibvirtReadOptions read{.uri = argv[1], .qemu_pid_dir = evos::metrics::local_qemu_pid_dir(argv[1])};
+  if (argc == 5) {
+    read.qemu_pid_dir = argv[3];
+    read.proc_dir = argv[4];
+  }
   evos::metrics::Scraper scraper(
-      {evos::metrics::libvirt_source(std::make_shared<evos::metrics::LibvirtStatsReader>(argv[1]), "bench", facts)},
+      {evos::metrics::libvirt_source(std::make_shared<evos::metrics::LibvirtStatsReader>(read), "bench", facts)},
       evos::Millis(10000));
   auto ex = evos::metrics::HttpExporter::start(*listen, [&scraper] { return scraper.scrape_text(); });
   if (!ex) {

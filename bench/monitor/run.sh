@@ -88,7 +88,9 @@ done
 
 port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])'; }
 evos_port=$(port) peer_port=$(port)
-"$exporter" "$uri" "$evos_port" 2>"$base/evos.log" &
+# evos reads each QEMU's RSS from /proc (docs/metrics.md, "VMs"): the host's pid files are in its
+# own /run/libvirt, its PIDs in its own PID namespace, whose /proc is under its PID 1's root.
+"$exporter" "$uri" "$evos_port" "$base/h1/run/qemu" "/proc/$(hosts host-pid 1)/root/proc" 2>"$base/evos.log" &
 pids+=($!)
 "$peer" --libvirt.uri="$uri" --web.listen-address="127.0.0.1:$peer_port" 2>"$base/peer.log" &
 pids+=($!)

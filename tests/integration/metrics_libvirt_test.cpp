@@ -1,5 +1,5 @@
-// The libvirt metrics source on libvirt's test:///default driver: one bulk
-// virConnectGetAllDomainStats call through the real client library, no daemon.
+// The libvirt metrics source on libvirt's test:///default driver: the bulk
+// virDomainListGetStats and virDomainGetInfo calls through the real client library, no daemon.
 #include <evos/metrics/sources.hpp>
 #include <evos/virt/libvirt_hypervisor.hpp>
 
@@ -44,6 +44,16 @@ TEST_CASE("metrics: bulk domain stats of the test driver's domains") {
   CHECK(value(*fs, "evos_vm_info", {{"vm", "test"}, {"ha", "1"}}) == 1);
   CHECK(value(*fs, "evos_vm_info", {{"vm", "evos-metrics-off"}, {"ha", "0"}}) == 1);
   CHECK(facts->vms().count("evos-metrics-off") == 1);
+  // virDomainGetInfo's figures: the test driver's "test" domain runs with 2 vCPUs and 8 GiB at most
+  // (its built-in definition); the shut-off one has none.
+  CHECK(value(*fs, "evos_vm_vcpus", {{"vm", "test"}}) == 2);
+  CHECK(value(*fs, "evos_vm_memory_maximum_bytes", {{"vm", "test"}}) == 8388608.0 * 1024);
+  CHECK_FALSE(value(*fs, "evos_vm_vcpus", {{"vm", "evos-metrics-off"}}));
+  // Not a QEMU driver on this host: no pid files to read, so no RSS from /proc.
+  CHECK(local_qemu_pid_dir("test:///default").empty());
+  CHECK(local_qemu_pid_dir("qemu:///system") == "/run/libvirt/qemu");
+  CHECK(local_qemu_pid_dir("qemu+unix:///system?socket=/tmp/x/libvirt-sock").empty());
+  CHECK(local_qemu_pid_dir("qemu+ssh://other/system").empty());
   auto text = write_text(*fs);
   REQUIRE(text);
   CHECK(text->find("evos_vm_state{vm=\"test\",node=\"alpha\",state=\"running\"} 1\n") != std::string::npos);

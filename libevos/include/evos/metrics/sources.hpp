@@ -14,6 +14,7 @@
 #include <mutex>
 #include <set>
 #include <string>
+#include <string_view>
 
 namespace evos::metrics {
 
@@ -37,11 +38,27 @@ class SharedFacts {
   std::set<std::string> ha_vms_, vms_;
 };
 
+// Where the libvirt source reads what needs no QEMU monitor round trip.
+struct LibvirtReadOptions {
+  std::string uri = "qemu:///system";
+  // libvirtd's QEMU state directory with a <domain>.pid per running domain, and the /proc those
+  // PIDs are in: each QEMU process's RSS is read from /proc/PID/stat. Empty: the bulk call asks
+  // the balloon group for it instead (a QEMU monitor round trip per domain): a remote or session
+  // libvirtd, or a driver without QEMU processes.
+  std::string qemu_pid_dir;
+  std::string proc_dir = "/proc";
+};
+// The QEMU state directory of a system libvirtd on this host ("/run/libvirt/qemu") for
+// qemu:///system, "" for any other URI (remote, session, other drivers, an explicit socket).
+std::string local_qemu_pid_dir(std::string_view uri);
+
 // One read-only libvirt connection kept across scrapes (reopened after a failure: libvirtd
-// restarted) and one virConnectGetAllDomainStats call per read.
+// restarted). A read is a bulk virDomainListGetStats (state, interface, block) per part of the
+// domains, a virDomainGetInfo per domain, and the RSS from /proc (LibvirtReadOptions).
 class LibvirtStatsReader {
  public:
-  explicit LibvirtStatsReader(std::string uri);
+  explicit LibvirtStatsReader(std::string uri);  // qemu_pid_dir = local_qemu_pid_dir(uri)
+  explicit LibvirtStatsReader(LibvirtReadOptions options);
   ~LibvirtStatsReader();
   LibvirtStatsReader(const LibvirtStatsReader&) = delete;
   LibvirtStatsReader& operator=(const LibvirtStatsReader&) = delete;
@@ -49,7 +66,7 @@ class LibvirtStatsReader {
 
  private:
   struct Connection;
-  std::string uri_;
+  LibvirtReadOptions o_;
   std::mutex m_;
   std::unique_ptr<Connection> conn_;
 };
