@@ -156,7 +156,8 @@ std::optional<std::uint64_t> qemu_rss_kib(const LibvirtReadOptions& o, const std
 constexpr unsigned int stats_groups = VIR_DOMAIN_STATS_STATE | VIR_DOMAIN_STATS_INTERFACE | VIR_DOMAIN_STATS_BLOCK;
 // libvirtd serves 5 calls of one client at once (libvirtd.conf max_client_requests): the
 // domains are split into at most 4 bulk calls running side by side, so their QEMU monitor round
-// trips overlap instead of queueing one domain after the other.
+// trips overlap instead of queueing one domain after the other, and the fifth is the
+// virDomainGetInfo calls'.
 constexpr int max_parallel_calls = 4;
 
 }  // namespace
@@ -201,22 +202,31 @@ Result<std::vector<DomainStats>> LibvirtStatsReader::read() {
       errors[static_cast<std::size_t>(k)] = libvirt_message();
       return;
     }
-    for (int i = 0; i < n; ++i) {
-      DomainStats d = to_domain_stats(recs.records[i]);
-      // After the state: a domain that stopped in between reports shutoff here and gets no
-      // figures of a process that is gone. One that went away entirely keeps its record.
-      virDomainInfo info{};
-      if (virDomainGetInfo(recs.records[i]->dom, &info) == 0) {
-        apply_domain_info(d, {.state = info.state, .max_mem_kib = info.maxMem, .memory_kib = info.memory,
-                              .cpu_time_ns = info.cpuTime, .vcpus = info.nrVirtCpu});
-        if (rss_from_proc && d.cpu_time_ns) d.rss_kib = qemu_rss_kib(o_, d.name);
-      }
-      parts[static_cast<std::size_t>(k)].push_back(std::move(d));
+    for (int i = 0; i < n; ++i) parts[static_cast<std::size_t>(k)].push_back(to_domain_stats(recs.records[i]));
+  };
+  // virDomainGetInfo of every domain, and the RSS of those that run, on a fifth call of the
+  // connection while the bulk calls wait for QEMU's monitors.
+  struct Info {
+    std::string name;
+    DomainInfo info;
+    std::optional<std::uint64_t> rss_kib;
+  };
+  std::vector<std::optional<Info>> infos(static_cast<std::size_t>(list.n));
+  auto info_part = [&] {
+    for (int i = 0; i < list.n; ++i) {
+      virDomainInfo vi{};
+      const char* name = virDomainGetName(list.doms[i]);
+      if (!name || virDomainGetInfo(list.doms[i], &vi) != 0) continue;  // gone meanwhile
+      Info in{name, {.state = vi.state, .max_mem_kib = vi.maxMem, .memory_kib = vi.memory, .cpu_time_ns = vi.cpuTime,
+                     .vcpus = vi.nrVirtCpu}, std::nullopt};
+      if (rss_from_proc && vi.state != VIR_DOMAIN_SHUTOFF) in.rss_kib = qemu_rss_kib(o_, in.name);
+      infos[static_cast<std::size_t>(i)] = std::move(in);
     }
   };
   {
     std::vector<std::thread> threads;
     for (int k = 1; k < calls; ++k) threads.emplace_back(part, k);
+    threads.emplace_back(info_part);
     if (calls > 0) part(0);
     for (auto& t : threads) t.join();
   }
@@ -225,9 +235,20 @@ Result<std::vector<DomainStats>> LibvirtStatsReader::read() {
       conn_.reset();
       return make_error(Errc::backend, "bulk domain stats from {}: {}", uri, e);
     }
+  std::map<std::string_view, const Info*> by_name;
+  for (const auto& in : infos)
+    if (in) by_name[in->name] = &*in;
   std::vector<DomainStats> out;
   for (auto& p : parts)
-    for (auto& d : p) out.push_back(std::move(d));
+    for (auto& d : p) {
+      // The info may be a moment older or newer than the bulk record's state: a domain shut off
+      // by either gets no figures of a process (apply_domain_info), nor its RSS.
+      if (auto it = by_name.find(d.name); it != by_name.end()) {
+        apply_domain_info(d, it->second->info);
+        if (d.cpu_time_ns && it->second->rss_kib) d.rss_kib = it->second->rss_kib;
+      }
+      out.push_back(std::move(d));
+    }
   std::sort(out.begin(), out.end(), [](const DomainStats& a, const DomainStats& b) { return a.name < b.name; });
   return out;
 }
