@@ -10,7 +10,9 @@
 # each is a real QEMU process with block, network and balloon statistics, and none uses CPU.
 # Both exporters listen on 127.0.0.1 (free ports) and read libvirtd's unix socket. scrape.py
 # scrapes them alternately (evos, peer, evos, ...): wall time per scrape, and per exporter the
-# samples and metric names one scrape holds. A failed scrape is discarded and counted.
+# samples and metric names one scrape holds. A failed scrape is discarded and counted. Then
+# groups.c times libvirt's calls alone on the same domains: the bulk stats per stats group, in 1
+# and 4 calls, and the per-domain calls (where a scrape's time goes).
 # Defaults: BUILD_DIR /work/main/build, 20 VMs, 30 timed scrapes each, 3 warm-up rounds.
 # Exit status: 0 if both exporters ran (no thresholds on the figures), 1 otherwise. Needs root.
 set -uo pipefail
@@ -24,7 +26,7 @@ while [ $# -gt 0 ]; do
     --runs) runs=$2; shift 2 ;;
     --warmup) warmup=$2; shift 2 ;;
     --json) json=$2; shift 2 ;;
-    -h|--help) sed -n '2,15p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
+    -h|--help) sed -n '2,17p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
     -*) echo "run.sh: unknown option $1" >&2; exit 1 ;;
     *) build=$1; shift ;;
   esac
@@ -37,6 +39,7 @@ for n in "$vms" "$runs" "$warmup"; do [[ $n =~ ^[0-9]+$ ]] || die "not a count: 
 build=$(cd "$build" 2>/dev/null && pwd) || die "no build directory $build"
 exporter=$build/bench/monitor/exporter
 [ -x "$exporter" ] || die "$exporter missing (cmake --build $build --target evos_bench_monitor_exporter)"
+[ -x "$build/bench/monitor/groups" ] || die "$build/bench/monitor/groups missing (cmake --build $build --target evos_bench_monitor_groups)"
 peer=$(command -v prometheus-libvirt-exporter) || die "prometheus-libvirt-exporter is not installed (scripts/install-deps.sh)"
 for tool in virsh python3 qemu-system-x86_64 tini; do
   command -v "$tool" >/dev/null || die "$tool is not installed (run scripts/install-deps.sh)"
@@ -98,3 +101,5 @@ pids+=($!)
 python3 "$here/scrape.py" --runs "$runs" --warmup "$warmup" --vms "$vms" ${json:+--json "$json"} \
   "evos=http://127.0.0.1:$evos_port/metrics" "prometheus-libvirt-exporter=http://127.0.0.1:$peer_port/metrics" \
   || { sed 's/^/    evos: /' "$base/evos.log" >&2; sed 's/^/    peer: /' "$base/peer.log" >&2; die "the scrapes failed"; }
+# Where the time goes: libvirt's calls alone, per stats group, on the same domains (groups.c).
+"$build/bench/monitor/groups" "$uri" 15 || log "groups: the per-group timing failed (the scrapes above stand)"
