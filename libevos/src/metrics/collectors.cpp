@@ -113,6 +113,38 @@ void apply_domain_info(DomainStats& d, const DomainInfo& info) {
   d.vcpus = info.vcpus;
 }
 
+namespace {
+constexpr int vir_domain_shutoff = 5;
+}  // namespace
+
+BlockSample block_sample(const std::vector<DomainStats>& domains) {
+  BlockSample out;
+  for (const auto& d : domains)
+    if (d.state != vir_domain_shutoff) out[d.name] = d.blocks;
+  return out;
+}
+
+bool block_sample_covers(const std::vector<DomainStats>& live, const BlockSample& sample) {
+  for (const auto& d : live)
+    if (d.state != vir_domain_shutoff && !sample.count(d.name)) return false;
+  return true;
+}
+
+void merge_block_sample(std::vector<DomainStats>& live, const BlockSample& sample) {
+  for (auto& d : live) {
+    d.blocks.clear();
+    if (d.state == vir_domain_shutoff) continue;
+    if (auto it = sample.find(d.name); it != sample.end()) d.blocks = it->second;
+  }
+}
+
+Family block_sample_age_family(double age_seconds, const std::string& node) {
+  auto f = family("evos_vm_block_sample_age_seconds", Type::gauge,
+                  "Age of the VM block counters in this scrape, read in the background (evosd metrics_max_age)");
+  f.add({{"node", node}}, age_seconds);
+  return f;
+}
+
 std::optional<int> parse_pid_file(std::string_view text) {
   while (!text.empty() && (text.back() == '\n' || text.back() == ' ')) text.remove_suffix(1);
   int pid = 0;

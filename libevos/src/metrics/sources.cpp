@@ -18,6 +18,7 @@
 #include <libvirt/virterror.h>
 
 #include <algorithm>
+#include <condition_variable>
 #include <cstdlib>
 #include <filesystem>
 #include <thread>
@@ -49,23 +50,11 @@ std::set<std::string> SharedFacts::vms() const {
   return vms_;
 }
 
-struct LibvirtStatsReader::Connection {
-  virConnectPtr conn = nullptr;
-  ~Connection() {
-    if (conn) virConnectClose(conn);
-  }
-};
-
 std::string local_qemu_pid_dir(std::string_view uri) {
   // libvirtd's QEMU driver keeps its state in /run/libvirt/qemu (libvirtd(8), "Files"); an
   // explicit ?socket= may be a libvirtd in another mount namespace whose state is elsewhere.
   return uri == "qemu:///system" ? "/run/libvirt/qemu" : "";
 }
-
-LibvirtStatsReader::LibvirtStatsReader(std::string uri)
-    : LibvirtStatsReader(LibvirtReadOptions{.uri = uri, .qemu_pid_dir = local_qemu_pid_dir(uri)}) {}
-LibvirtStatsReader::LibvirtStatsReader(LibvirtReadOptions options) : o_(std::move(options)) {}
-LibvirtStatsReader::~LibvirtStatsReader() = default;
 
 namespace {
 
@@ -162,30 +151,55 @@ constexpr int max_parallel_calls = 4;
 
 }  // namespace
 
-Result<std::vector<DomainStats>> LibvirtStatsReader::read() {
-  std::lock_guard lock(m_);
-  const std::string& uri = o_.uri;
-  Activity activity(fmt::format("libvirt bulk domain stats ({})", uri));
-  if (!conn_) {
-    auto c = std::make_unique<Connection>();
-    // Read-only: the exporter never changes a domain, and libvirtd's read-only socket suffices.
-    c->conn = virConnectOpenReadOnly(uri.c_str());
-    if (!c->conn) return make_error(Errc::backend, "connect to {}: {}", uri, libvirt_message());
-    conn_ = std::move(c);
+struct LibvirtStatsReader::Impl {
+  explicit Impl(LibvirtReadOptions options) : o(std::move(options)) {}
+  ~Impl() {
+    if (conn) virConnectClose(conn);
   }
-  auto broken = [&](std::string_view what) {
-    auto e = make_error(Errc::backend, "{} from {}: {}", what, uri, libvirt_message());
-    conn_.reset();  // libvirtd restarted or the connection broke: open a new one next time
-    return e;
+  const LibvirtReadOptions o;
+  std::mutex m;  // one read at a time on the connection; guards conn and sample
+  virConnectPtr conn = nullptr;
+  struct Sample {
+    Clock::time_point at;
+    BlockSample blocks;
   };
-  DomainList list;
-  list.n = virConnectListAllDomains(conn_->conn, &list.doms, 0);
-  if (list.n < 0) {
-    list.n = 0;
-    return broken("list domains");
+  std::optional<Sample> sample;
+  // The background reader's stop (max_age): set by the reader's destructor.
+  std::mutex stop_m;
+  std::condition_variable stop_cv;
+  bool stopping = false;
+
+  Result<void> connect();
+  Result<void> list(DomainList& out);
+  Result<std::vector<DomainStats>> bulk(const DomainList& list, unsigned int groups, bool with_info);
+  Result<void> refresh_sample(const DomainList& list);
+  Result<DomainReading> read();
+  Result<void> refresh();
+};
+
+Result<void> LibvirtStatsReader::Impl::connect() {
+  if (conn) return {};
+  // Read-only: the exporter never changes a domain, and libvirtd's read-only socket suffices.
+  conn = virConnectOpenReadOnly(o.uri.c_str());
+  if (!conn) return make_error(Errc::backend, "connect to {}: {}", o.uri, libvirt_message());
+  return {};
+}
+
+Result<void> LibvirtStatsReader::Impl::list(DomainList& out) {
+  if (auto c = connect(); !c) return c;
+  out.n = virConnectListAllDomains(conn, &out.doms, 0);
+  if (out.n < 0) {
+    out.n = 0;
+    auto e = make_error(Errc::backend, "list domains from {}: {}", o.uri, libvirt_message());
+    virConnectClose(conn);  // libvirtd restarted or the connection broke: open a new one next time
+    conn = nullptr;
+    return e;
   }
-  const bool rss_from_proc = !o_.qemu_pid_dir.empty();
-  const unsigned int groups = stats_groups | (rss_from_proc ? 0u : static_cast<unsigned>(VIR_DOMAIN_STATS_BALLOON));
+  return {};
+}
+
+Result<std::vector<DomainStats>> LibvirtStatsReader::Impl::bulk(const DomainList& list, unsigned int groups, bool with_info) {
+  const bool rss_from_proc = !o.qemu_pid_dir.empty();
   const int calls = std::min(max_parallel_calls, list.n);
   std::vector<std::vector<DomainStats>> parts(static_cast<std::size_t>(calls));
   std::vector<std::string> errors(static_cast<std::size_t>(calls));
@@ -219,21 +233,22 @@ Result<std::vector<DomainStats>> LibvirtStatsReader::read() {
       if (!name || virDomainGetInfo(list.doms[i], &vi) != 0) continue;  // gone meanwhile
       Info in{name, {.state = vi.state, .max_mem_kib = vi.maxMem, .memory_kib = vi.memory, .cpu_time_ns = vi.cpuTime,
                      .vcpus = vi.nrVirtCpu}, std::nullopt};
-      if (rss_from_proc && vi.state != VIR_DOMAIN_SHUTOFF) in.rss_kib = qemu_rss_kib(o_, in.name);
+      if (rss_from_proc && vi.state != VIR_DOMAIN_SHUTOFF) in.rss_kib = qemu_rss_kib(o, in.name);
       infos[static_cast<std::size_t>(i)] = std::move(in);
     }
   };
   {
     std::vector<std::thread> threads;
     for (int k = 1; k < calls; ++k) threads.emplace_back(part, k);
-    threads.emplace_back(info_part);
+    if (with_info) threads.emplace_back(info_part);
     if (calls > 0) part(0);
     for (auto& t : threads) t.join();
   }
   for (const auto& e : errors)
     if (!e.empty()) {
-      conn_.reset();
-      return make_error(Errc::backend, "bulk domain stats from {}: {}", uri, e);
+      virConnectClose(conn);
+      conn = nullptr;
+      return make_error(Errc::backend, "bulk domain stats from {}: {}", o.uri, e);
     }
   std::map<std::string_view, const Info*> by_name;
   for (const auto& in : infos)
@@ -253,6 +268,73 @@ Result<std::vector<DomainStats>> LibvirtStatsReader::read() {
   return out;
 }
 
+Result<void> LibvirtStatsReader::Impl::refresh_sample(const DomainList& list) {
+  // The block group carries the state too: a domain that is not running has no counters to keep.
+  auto b = bulk(list, VIR_DOMAIN_STATS_STATE | VIR_DOMAIN_STATS_BLOCK, false);
+  if (!b) return std::move(b).error();
+  sample = Sample{Clock::now(), block_sample(*b)};
+  return {};
+}
+
+Result<DomainReading> LibvirtStatsReader::Impl::read() {
+  std::lock_guard lock(m);
+  Activity activity(fmt::format("libvirt bulk domain stats ({})", o.uri));
+  DomainList domains;
+  if (auto l = list(domains); !l) return std::move(l).error();
+  const bool live = o.max_age.count() == 0;
+  const unsigned int groups = (stats_groups & ~(live ? 0u : static_cast<unsigned>(VIR_DOMAIN_STATS_BLOCK))) |
+                              (o.qemu_pid_dir.empty() ? static_cast<unsigned>(VIR_DOMAIN_STATS_BALLOON) : 0u);
+  auto out = bulk(domains, groups, true);
+  if (!out) return std::move(out).error();
+  DomainReading r;
+  r.domains = std::move(*out);
+  if (live) return r;
+  // Sampled block counters: the background read's if young enough and complete, else read now.
+  const bool usable = sample && Clock::now() - sample->at < o.max_age && block_sample_covers(r.domains, sample->blocks);
+  if (!usable)
+    if (auto s = refresh_sample(domains); !s) return std::move(s).error();
+  merge_block_sample(r.domains, sample->blocks);
+  r.block_sample_age = std::chrono::duration_cast<Millis>(Clock::now() - sample->at);
+  return r;
+}
+
+Result<void> LibvirtStatsReader::Impl::refresh() {
+  std::lock_guard lock(m);
+  Activity activity(fmt::format("libvirt block stats in the background ({})", o.uri));
+  DomainList domains;
+  if (auto l = list(domains); !l) return l;
+  return refresh_sample(domains);
+}
+
+LibvirtStatsReader::LibvirtStatsReader(std::string uri)
+    : LibvirtStatsReader(LibvirtReadOptions{.uri = uri, .qemu_pid_dir = local_qemu_pid_dir(uri)}) {}
+
+LibvirtStatsReader::LibvirtStatsReader(LibvirtReadOptions options) : impl_(std::make_shared<Impl>(std::move(options))) {
+  if (impl_->o.max_age.count() == 0) return;
+  // Detached and owning the Impl, like the Scraper's reads: a read that hangs in a hung libvirtd
+  // leaves this thread behind rather than blocking the reader's destruction (evosd's stop).
+  const Millis period = std::max(Millis(500), impl_->o.max_age / 2);
+  std::thread([impl = impl_, period] {
+    for (;;) {
+      {
+        std::unique_lock l(impl->stop_m);
+        if (impl->stop_cv.wait_for(l, period, [&] { return impl->stopping; })) return;
+      }
+      (void)impl->refresh();  // a failure: the next scrape reads the counters itself
+    }
+  }).detach();
+}
+
+LibvirtStatsReader::~LibvirtStatsReader() {
+  {
+    std::lock_guard l(impl_->stop_m);
+    impl_->stopping = true;
+  }
+  impl_->stop_cv.notify_all();
+}
+
+Result<DomainReading> LibvirtStatsReader::read() { return impl_->read(); }
+
 Source libvirt_source(std::shared_ptr<LibvirtStatsReader> reader, std::string node, std::shared_ptr<SharedFacts> facts) {
   Source s;
   s.name = "libvirt";
@@ -260,9 +342,12 @@ Source libvirt_source(std::shared_ptr<LibvirtStatsReader> reader, std::string no
     auto stats = reader->read();
     if (!stats) return std::move(stats).error();
     std::set<std::string> names;
-    for (const auto& d : *stats) names.insert(d.name);
+    for (const auto& d : stats->domains) names.insert(d.name);
     facts->set_vms(names);
-    return vm_families(*stats, node, facts->ha_vms());
+    auto fs = vm_families(stats->domains, node, facts->ha_vms());
+    if (stats->block_sample_age)
+      fs.push_back(block_sample_age_family(static_cast<double>(stats->block_sample_age->count()) / 1000.0, node));
+    return fs;
   };
   return s;
 }
@@ -403,7 +488,9 @@ std::vector<Source> standard_sources(const SourceOptions& o, std::vector<Source>
   // Pacemaker first: its HA list labels the VMs of the same scrape once its answer is cached.
   out.push_back(pacemaker_source(o.cluster_ttl, facts));
   out.push_back(corosync_source(o.cluster_ttl));
-  out.push_back(libvirt_source(std::make_shared<LibvirtStatsReader>(o.libvirt_uri), o.node, facts));
+  out.push_back(libvirt_source(std::make_shared<LibvirtStatsReader>(LibvirtReadOptions{
+                                   .uri = o.libvirt_uri, .qemu_pid_dir = local_qemu_pid_dir(o.libvirt_uri), .max_age = o.libvirt_max_age}),
+                               o.node, facts));
   out.push_back(mirror_source(o.drbdsetup, o.followed_mirrors));
   out.push_back(backup_source(o.unit_dir, o.backup_ttl, facts));
   out.push_back(testip_source(o.ping_state_dir, o.node));

@@ -284,3 +284,39 @@ TEST_CASE("RSS from /proc/PID/stat, whose process name may hold spaces and paren
   CHECK_FALSE(rss_kib_from_proc_stat("73 qemu S", 4096));            // no comm
   CHECK_FALSE(rss_kib_from_proc_stat("7 (a) S 1 1 1 0 -1 0 0 0 0 0 0 0 0 0 20 0 1 0 5 100 x3 0\n", 4096));
 }
+
+TEST_CASE("sampled block counters: only running domains get them, and a new one makes the sample unusable") {
+  auto dom = [](std::string name, int state, std::uint64_t read) {
+    DomainStats d;
+    d.name = std::move(name);
+    d.state = state;
+    if (state != 5) d.blocks.push_back({"vda", read, 0, 0, 0});
+    return d;
+  };
+  const BlockSample sample = block_sample({dom("a", 1, 100), dom("b", 3, 200), dom("off", 5, 0)});
+  CHECK(sample.size() == 2);  // the shut-off one has nothing to keep
+  CHECK(sample.at("b").at(0).read_bytes == 200u);
+
+  // Now: a still runs (its counters moved on, but the sample's are served), b stopped, off runs.
+  std::vector<DomainStats> live{dom("a", 1, 0), dom("b", 5, 0)};
+  live[0].blocks.clear();
+  CHECK(block_sample_covers(live, sample));
+  merge_block_sample(live, sample);
+  REQUIRE(live[0].blocks.size() == 1);
+  CHECK(live[0].blocks[0].read_bytes == 100u);
+  CHECK(live[1].blocks.empty());  // stopped: no disk counters, and its state is the live one
+  CHECK(live[1].state == 5);
+  const auto fs = vm_families(live, "alpha", {});
+  CHECK(value(fs, "evos_vm_state", {{"vm", "b"}, {"state", "shutoff"}}) == 1);
+  CHECK(value(fs, "evos_vm_state", {{"vm", "b"}, {"state", "paused"}}) == 0);
+  CHECK(count(fs, "evos_vm_block_read_bytes_total") == 1);
+
+  // A VM started since the sample: not covered, so the scrape reads the counters itself.
+  CHECK_FALSE(block_sample_covers({dom("a", 1, 0), dom("off", 1, 0)}, sample));
+  CHECK(block_sample_covers({dom("a", 1, 0), dom("new-but-off", 5, 0)}, sample));
+
+  const Family age = block_sample_age_family(4.5, "alpha");
+  CHECK(age.name == "evos_vm_block_sample_age_seconds");
+  REQUIRE(age.samples.size() == 1);
+  CHECK(age.samples[0].value == 4.5);
+}

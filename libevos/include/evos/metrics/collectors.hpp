@@ -8,6 +8,7 @@
 #include <evos/net/detail.hpp>
 
 #include <cstdint>
+#include <map>
 #include <optional>
 #include <set>
 #include <string>
@@ -68,6 +69,19 @@ bool is_qemu_of_domain(std::string_view cmdline, std::string_view name);
 // Resident set size in KiB from /proc/PID/stat (proc(5): field 24, rss, in pages), as libvirt's
 // balloon.rss computes it; nullopt if malformed.
 std::optional<std::uint64_t> rss_kib_from_proc_stat(std::string_view stat, std::uint64_t page_size);
+
+// ---- the block counters kept between scrapes (LibvirtReadOptions::max_age): per domain that
+// ran when they were read, its disks. Only a domain that runs now gets them: state is always the
+// scrape's own.
+using BlockSample = std::map<std::string, std::vector<BlockStats>>;
+BlockSample block_sample(const std::vector<DomainStats>& domains);
+// True if every domain that runs in `live` has an entry in `sample` (a VM started since the
+// sample was read makes it unusable: its disks would be missing).
+bool block_sample_covers(const std::vector<DomainStats>& live, const BlockSample& sample);
+// The running domains of `live` get their disks from `sample`; shut-off ones get none.
+void merge_block_sample(std::vector<DomainStats>& live, const BlockSample& sample);
+// evos_vm_block_sample_age_seconds{node}: how old the block counters of this scrape are.
+Family block_sample_age_family(double age_seconds, const std::string& node);
 
 // libvirt's name for a virDomainState ("running", "shutoff", ...); "unknown" beyond them.
 std::string_view domain_state_name(int state) noexcept;

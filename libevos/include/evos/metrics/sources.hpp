@@ -47,6 +47,11 @@ struct LibvirtReadOptions {
   // libvirtd, or a driver without QEMU processes.
   std::string qemu_pid_dir;
   std::string proc_dir = "/proc";
+  // 0: every figure is read by the scrape (live). Otherwise the block counters, the only figures
+  // that cost each QEMU a monitor round trip, are read by a background thread every max_age / 2
+  // and a scrape serves the last ones if younger than max_age and covering every running domain
+  // (else it reads them itself); state, CPU, memory and interfaces stay live.
+  Millis max_age{0};
 };
 // The QEMU state directory of a system libvirtd on this host ("/run/libvirt/qemu") for
 // qemu:///system, "" for any other URI (remote, session, other drivers, an explicit socket).
@@ -54,7 +59,12 @@ std::string local_qemu_pid_dir(std::string_view uri);
 
 // One read-only libvirt connection kept across scrapes (reopened after a failure: libvirtd
 // restarted). A read is a bulk virDomainListGetStats (state, interface, block) per part of the
-// domains, a virDomainGetInfo per domain, and the RSS from /proc (LibvirtReadOptions).
+// domains, a virDomainGetInfo per domain, and the RSS from /proc (LibvirtReadOptions). With a
+// max_age, the block counters come from a background read instead (below).
+struct DomainReading {
+  std::vector<DomainStats> domains;
+  std::optional<Millis> block_sample_age;  // with max_age: how old the block counters are
+};
 class LibvirtStatsReader {
  public:
   explicit LibvirtStatsReader(std::string uri);  // qemu_pid_dir = local_qemu_pid_dir(uri)
@@ -62,17 +72,17 @@ class LibvirtStatsReader {
   ~LibvirtStatsReader();
   LibvirtStatsReader(const LibvirtStatsReader&) = delete;
   LibvirtStatsReader& operator=(const LibvirtStatsReader&) = delete;
-  Result<std::vector<DomainStats>> read();
+  Result<DomainReading> read();
+
+  struct Impl;
 
  private:
-  struct Connection;
-  LibvirtReadOptions o_;
-  std::mutex m_;
-  std::unique_ptr<Connection> conn_;
+  std::shared_ptr<Impl> impl_;
 };
 
 struct SourceOptions {
   std::string libvirt_uri = "qemu:///system";
+  Millis libvirt_max_age{0};                    // LibvirtReadOptions::max_age
   std::string node;                             // this node's name (labels)
   std::string unit_dir = "/etc/systemd/system";  // backup schedules
   std::string ping_state_dir = "/run/resource-agents";  // ocf:evos:ping state files (HA_RSCTMP)
