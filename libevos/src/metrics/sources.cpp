@@ -139,9 +139,9 @@ std::optional<std::uint64_t> qemu_rss_kib(const LibvirtReadOptions& o, const std
 
 // What the bulk call asks for (virConnectGetAllDomainStats(3) "stats" groups): only groups the
 // QEMU driver answers without the QEMU monitor except block, which only QEMU knows. cpu-total and
-// balloon's sizes come from virDomainGetInfo instead (measured: 20 domains, 4 calls, cpu-total
-// 7.9 ms, balloon 11.7 ms, 20 virDomainGetInfo 2 ms; docs/measurements.md), balloon's RSS from
-// /proc. Not VIR_DOMAIN_STATS_VCPU: per-vCPU times cost a QEMU monitor round trip per domain.
+// balloon's sizes come from virDomainGetInfo instead (measured on 20 domains in 4 calls: cpu-total
+// 6.9 ms, balloon 11.3 ms, 20 virDomainGetInfo 2.3 ms; docs/measurements.md), balloon's RSS from
+// /proc (a domain name holds no '/': libvirt refuses one). Not VIR_DOMAIN_STATS_VCPU: per-vCPU times cost a QEMU monitor round trip per domain.
 constexpr unsigned int stats_groups = VIR_DOMAIN_STATS_STATE | VIR_DOMAIN_STATS_INTERFACE | VIR_DOMAIN_STATS_BLOCK;
 // libvirtd serves 5 calls of one client at once (libvirtd.conf max_client_requests): the
 // domains are split into at most 4 bulk calls running side by side, so their QEMU monitor round
