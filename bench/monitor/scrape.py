@@ -1,8 +1,8 @@
 #!/usr/bin/env python3
 """Scrapes exporters alternately and reports the wall time of one scrape and what it holds.
 
-scrape.py [--runs N] [--warmup N] [--vms N] [--json FILE] NAME=URL NAME=URL
-The first exporter is the one measured; every ratio is first/other. A scrape that fails (not
+scrape.py [--runs N] [--warmup N] [--vms N] [--json FILE] NAME=URL [NAME=URL ...] NAME=URL
+The last exporter is the peer; every other one is measured against it (ratio = it/peer). A scrape that fails (not
 200, an exception) is discarded and counted. Exit 1 if an exporter never answered or no run of
 one succeeded."""
 import argparse, json, re, statistics, sys, time, urllib.request
@@ -12,9 +12,11 @@ p.add_argument("--runs", type=int, default=30)
 p.add_argument("--warmup", type=int, default=3)
 p.add_argument("--vms", type=int, default=20)
 p.add_argument("--json")
-p.add_argument("targets", nargs=2)
+p.add_argument("targets", nargs="+")
 a = p.parse_args()
 targets = [t.split("=", 1) for t in a.targets]
+if len(targets) < 2:
+    p.error("at least two NAME=URL: the measured ones, then the peer")
 
 
 def scrape(url):
@@ -77,15 +79,21 @@ for name, _ in targets:
                                  "p90_ms": sorted(times[name])[int(0.9 * (len(times[name]) - 1))] * 1000,
                                  "ok": len(times[name]), "failed": failed[name],
                                  "samples": s, "metric_names": m, "domains": d}
-(first, _), (other, _) = targets
-e, o = result["exporters"][first], result["exporters"][other]
-result["ratio_median"] = e["median_ms"] / o["median_ms"]
-result["speedup"] = o["median_ms"] / e["median_ms"]
+peer = targets[-1][0]
+o = result["exporters"][peer]
 print(f"{'exporter':<30} {'median ms':>10} {'p90 ms':>8} {'ok':>4} {'failed':>6} {'samples':>8} {'names':>6} {'domains':>7}")
 for name, r in result["exporters"].items():
     print(f"{name:<30} {r['median_ms']:>10.2f} {r['p90_ms']:>8.2f} {r['ok']:>4} {r['failed']:>6} {r['samples']:>8} {r['metric_names']:>6} {r['domains']:>7}")
-print(f"RESULT scrape_ratio={result['ratio_median']:.3f} (evos/peer, median wall time; {result['speedup']:.2f}x faster)")
-print(f"RESULT samples_evos={e['samples']} samples_peer={o['samples']} names_evos={e['metric_names']} names_peer={o['metric_names']}")
+result["ratios"] = {}
+for name, _ in targets[:-1]:
+    e = result["exporters"][name]
+    ratio = e["median_ms"] / o["median_ms"]
+    result["ratios"][name] = {"ratio_median": ratio, "speedup": o["median_ms"] / e["median_ms"]}
+    print(f"RESULT {name}: scrape_ratio={ratio:.3f} ({name}/{peer}, median wall time; {1 / ratio:.2f}x faster)"
+          f" samples={e['samples']} names={e['metric_names']} (peer {o['samples']}, {o['metric_names']})")
+# The first exporter's, as before several were measured.
+first = result["ratios"][targets[0][0]]
+result["ratio_median"], result["speedup"] = first["ratio_median"], first["speedup"]
 if a.json:
     with open(a.json, "w") as f:
         json.dump(result, f, indent=2)

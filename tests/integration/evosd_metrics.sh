@@ -3,7 +3,7 @@
 # "Metrics and history") on libvirt's test:///default driver: /metrics answers with the node's and
 # evosd's own families and passes promtool; within two sampling rounds the history file holds the
 # same value evosctl stats --json prints; a second evosd whose metrics port is taken logs it and
-# runs on (its socket answers). Processes are signalled by their PIDs only.
+# runs on (its socket answers); a third with metrics_max_age reports the block counters' age. Processes are signalled by their PIDs only.
 set -uo pipefail
 evosd=${1:?usage: evosd_metrics.sh EVOSD EVOSCTL}
 evosctl=${2:?usage: evosd_metrics.sh EVOSD EVOSCTL}
@@ -55,5 +55,19 @@ s.sendall(b'{"op":"vm","name":"test"}\n'); print(s.makefile().readline().strip()
 PY
 )
 grep -q '"running"' <<<"$ans" && kill -0 "${pids[1]}" 2>/dev/null && pass "and runs on: its socket answers ($ans)" || fail "second evosd's socket: $ans"
+# metrics_max_age (docs/metrics.md, "VMs"): the sample's age is a family, the state stays live,
+# and promtool still passes.
+mkdir -m 0700 "$work/run3"
+printf 'metrics_max_age = 1s\n' >"$work/max-age.conf"
+port3=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
+start 3 --config "$work/max-age.conf" --metrics-listen "127.0.0.1:$port3" --history off
+got3=""
+for _ in $(seq 1 100); do got3=$(scrape "http://127.0.0.1:$port3/metrics") && break; sleep 0.1; done
+grep -q '^evos_vm_block_sample_age_seconds{node="n1"} ' <<<"$got3" && grep -q '^evos_vm_state{vm="test",node="n1",state="running"} 1$' <<<"$got3" &&
+    pass "metrics_max_age: the block counters' age is reported, the state is live" || fail "metrics_max_age: $(grep -E 'sample_age|evos_vm_state' <<<"$got3")"
+if command -v promtool >/dev/null; then
+    out=$(promtool check metrics <<<"$got3" 2>&1) && pass "promtool check metrics with metrics_max_age: clean" || fail "promtool: $out"
+fi
+grep -q '^evos_vm_block_sample_age_seconds' <<<"$got" && fail "live evosd reports a sample age" || pass "live (the default): no sample age"
 echo "evosd_metrics: $passes passed, $fails failed"
 [[ $fails == 0 ]]

@@ -102,6 +102,7 @@ Result<void> apply(Config& c, std::string_view key, std::string_view value) {
     c.metrics_listen = std::string(value);
     return {};
   }
+  if (key == "metrics_max_age") return set(c.metrics_max_age, duration(value, key, 0ms, 600s));
   if (key == "history") {
     if (value == "off") {
       c.history.clear();

@@ -34,6 +34,7 @@ class MetricsService final : public Service {
     }
     metrics::SourceOptions so;
     so.libvirt_uri = c.libvirt_uri;
+    so.libvirt_max_age = c.metrics_max_age;
     so.node = c.node;
     Core* core = &core_;
     if (auto d = drbdsetup_path(c); !d.empty()) so.drbdsetup = d;

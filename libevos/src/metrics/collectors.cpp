@@ -104,6 +104,106 @@ DomainStats domain_stats_from_params(const std::string& name, const std::vector<
   return out;
 }
 
+void apply_domain_info(DomainStats& d, const DomainInfo& info) {
+  constexpr int shutoff = 5;  // VIR_DOMAIN_SHUTOFF: no QEMU process, libvirt reports cpuTime 0
+  if (d.state == shutoff || info.state == shutoff) return;
+  d.cpu_time_ns = info.cpu_time_ns;
+  d.balloon_current_kib = info.memory_kib;
+  d.balloon_maximum_kib = info.max_mem_kib;
+  d.vcpus = info.vcpus;
+}
+
+namespace {
+constexpr int vir_domain_shutoff = 5;
+}  // namespace
+
+BlockSample block_sample(const std::vector<DomainStats>& domains) {
+  BlockSample out;
+  for (const auto& d : domains)
+    if (d.state != vir_domain_shutoff) out[d.name] = d.blocks;
+  return out;
+}
+
+bool block_sample_covers(const std::vector<DomainStats>& live, const BlockSample& sample) {
+  for (const auto& d : live)
+    if (d.state != vir_domain_shutoff && !sample.count(d.name)) return false;
+  return true;
+}
+
+void merge_block_sample(std::vector<DomainStats>& live, const BlockSample& sample) {
+  for (auto& d : live) {
+    d.blocks.clear();
+    if (d.state == vir_domain_shutoff) continue;
+    if (auto it = sample.find(d.name); it != sample.end()) d.blocks = it->second;
+  }
+}
+
+Family block_sample_age_family(double age_seconds, const std::string& node) {
+  auto f = family("evos_vm_block_sample_age_seconds", Type::gauge,
+                  "Age of the VM block counters in this scrape, read in the background (evosd metrics_max_age)");
+  f.add({{"node", node}}, age_seconds);
+  return f;
+}
+
+std::optional<int> parse_pid_file(std::string_view text) {
+  while (!text.empty() && (text.back() == '\n' || text.back() == ' ')) text.remove_suffix(1);
+  int pid = 0;
+  auto [end, ec] = std::from_chars(text.data(), text.data() + text.size(), pid);
+  if (ec != std::errc() || end != text.data() + text.size() || pid <= 0) return std::nullopt;
+  return pid;
+}
+
+bool is_qemu_of_domain(std::string_view cmdline, std::string_view name) {
+  std::string want = "guest=";
+  for (char c : name) {
+    want += c;
+    if (c == ',') want += ',';
+  }
+  std::string_view prev;
+  while (!cmdline.empty()) {
+    const auto nul = cmdline.find('\0');
+    const std::string_view arg = cmdline.substr(0, nul);
+    if (prev == "-name") {
+      // guest=NAME alone or followed by an unescaped ',' and more options.
+      if (arg.substr(0, want.size()) != want) return false;
+      const std::string_view rest = arg.substr(want.size());
+      if (rest.empty()) return true;
+      // One ',' separates the next option; ",," would be an escaped ',' of a longer name.
+      std::size_t commas = 0;
+      while (commas < rest.size() && rest[commas] == ',') ++commas;
+      return commas == 1;
+    }
+    prev = arg;
+    if (nul == std::string_view::npos) break;
+    cmdline.remove_prefix(nul + 1);
+  }
+  return false;
+}
+
+std::optional<std::uint64_t> rss_kib_from_proc_stat(std::string_view stat, std::uint64_t page_size) {
+  // Field 2 (comm) is in parentheses and may itself hold ')' and spaces: the fields after it
+  // start after the last ')'. Field 3 (state) comes next; rss is field 24.
+  const auto close = stat.rfind(')');
+  if (close == std::string_view::npos) return std::nullopt;
+  std::string_view rest = stat.substr(close + 1);
+  int field = 2;
+  while (!rest.empty()) {
+    while (!rest.empty() && rest.front() == ' ') rest.remove_prefix(1);
+    if (rest.empty()) break;
+    const auto sp = rest.find_first_of(" \n");
+    const std::string_view v = rest.substr(0, sp);
+    if (++field == 24) {
+      std::uint64_t pages = 0;
+      auto [end, ec] = std::from_chars(v.data(), v.data() + v.size(), pages);
+      if (ec != std::errc() || end != v.data() + v.size()) return std::nullopt;
+      return pages * page_size / 1024;
+    }
+    if (sp == std::string_view::npos) break;
+    rest.remove_prefix(sp);
+  }
+  return std::nullopt;
+}
+
 std::set<std::string> ha_vm_names(const cluster::PacemakerStatus& status) {
   std::set<std::string> out;
   for (const auto& r : status.resources) {
@@ -118,10 +218,11 @@ std::vector<Family> vm_families(const std::vector<DomainStats>& domains, const s
                                 const std::set<std::string>& ha_vms) {
   auto state = family("evos_vm_state", Type::gauge, "1 for the VM's current state (libvirt domain state grouped), 0 for the others");
   auto info = family("evos_vm_info", Type::gauge, "1 per VM defined on this node; ha=1 if it is an ocf:evos:vm resource");
-  auto cpu = family("evos_vm_cpu_seconds_total", Type::counter, "CPU time used by the VM (libvirt cpu.time)");
-  auto balloon = family("evos_vm_memory_balloon_bytes", Type::gauge, "Memory the guest has now (libvirt balloon.current)");
-  auto maxmem = family("evos_vm_memory_maximum_bytes", Type::gauge, "Memory the guest may have (libvirt balloon.maximum)");
-  auto rss = family("evos_vm_memory_rss_bytes", Type::gauge, "Resident memory of the VM's QEMU process (libvirt balloon.rss)");
+  auto cpu = family("evos_vm_cpu_seconds_total", Type::counter, "CPU time used by the VM's QEMU process (libvirt virDomainGetInfo cpuTime)");
+  auto balloon = family("evos_vm_memory_balloon_bytes", Type::gauge, "Memory the guest has now (libvirt virDomainGetInfo memory, the balloon's size)");
+  auto maxmem = family("evos_vm_memory_maximum_bytes", Type::gauge, "Memory the guest may have (libvirt virDomainGetInfo maxMem)");
+  auto rss = family("evos_vm_memory_rss_bytes", Type::gauge, "Resident memory of the VM's QEMU process (/proc/PID/stat rss, or libvirt balloon.rss)");
+  auto vcpus = family("evos_vm_vcpus", Type::gauge, "Virtual CPUs the VM has now (libvirt virDomainGetInfo nrVirtCpu)");
   auto rd = family("evos_vm_block_read_bytes_total", Type::counter, "Bytes read from a VM disk");
   auto wr = family("evos_vm_block_write_bytes_total", Type::counter, "Bytes written to a VM disk");
   auto rdq = family("evos_vm_block_read_requests_total", Type::counter, "Read requests on a VM disk");
@@ -150,6 +251,7 @@ std::vector<Family> vm_families(const std::vector<DomainStats>& domains, const s
     if (dom.balloon_current_kib) balloon.add(base, d(*dom.balloon_current_kib) * 1024);
     if (dom.balloon_maximum_kib) maxmem.add(base, d(*dom.balloon_maximum_kib) * 1024);
     if (dom.rss_kib) rss.add(base, d(*dom.rss_kib) * 1024);
+    if (dom.vcpus) vcpus.add(base, d(*dom.vcpus));
     for (const auto& b : dom.blocks) {
       Labels l = base;
       l.emplace_back("disk", b.name);
@@ -173,7 +275,7 @@ std::vector<Family> vm_families(const std::vector<DomainStats>& domains, const s
   }
   auto count = family("evos_vms", Type::gauge, "VMs defined on this node");
   count.add({{"node", node}}, d(domains.size()));
-  return {count, info, state, cpu, balloon, maxmem, rss, rd, wr, rdq, wrq, rx, tx, rxp, txp, rxe, txe, rxd, txd};
+  return {count, info, state, cpu, balloon, maxmem, rss, vcpus, rd, wr, rdq, wrq, rx, tx, rxp, txp, rxe, txe, rxd, txd};
 }
 
 std::vector<Family> corosync_families(const cluster::Membership& m) {

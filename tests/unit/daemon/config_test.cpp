@@ -100,6 +100,20 @@ TEST_CASE("evosd's metrics address and history file are settings, off turns them
   CHECK_FALSE(evos::daemon::parse_config("metrics_listen = 127.0.0.1:9764;rm\n", "t"));
 }
 
+TEST_CASE("evosd's metrics are live unless metrics_max_age says how old block counters may be", "[daemon]") {
+  auto d = evos::daemon::parse_config("", "t");
+  REQUIRE(d);
+  CHECK(d->metrics_max_age == 0ms);
+  auto c = evos::daemon::parse_config("metrics_max_age = 10s\n", "t");
+  REQUIRE(c);
+  CHECK(c->metrics_max_age == 10s);
+  auto zero = evos::daemon::parse_config("metrics_max_age = 0\n", "t");
+  REQUIRE(zero);
+  CHECK(zero->metrics_max_age == 0ms);
+  CHECK_FALSE(evos::daemon::parse_config("metrics_max_age = 11m\n", "t"));
+  CHECK_FALSE(evos::daemon::parse_config("metrics_max_age = soon\n", "t"));
+}
+
 TEST_CASE("evosd's DRBD events are on by default and take an absolute drbdsetup", "[daemon]") {
   auto d = evos::daemon::parse_config("", "t");
   REQUIRE(d);

@@ -207,3 +207,116 @@ TEST_CASE("test-IP families from a ping instance's detail line") {
   CHECK(value(fs, "evos_testip_score", {{"instance", "testip"}}) == 2000);
   CHECK(write_text(fs));
 }
+
+TEST_CASE("virDomainGetInfo's figures fill a running domain and not a shut-off one") {
+  const DomainInfo info{.state = 1, .max_mem_kib = 1048576, .memory_kib = 524288, .cpu_time_ns = 3'000'000'000, .vcpus = 2};
+  DomainStats d;
+  d.name = "web1";
+  d.state = 1;
+  apply_domain_info(d, info);
+  CHECK(d.cpu_time_ns == 3'000'000'000u);
+  CHECK(d.balloon_current_kib == 524288u);
+  CHECK(d.balloon_maximum_kib == 1048576u);
+  CHECK(d.vcpus == 2u);
+  const auto fs = vm_families({d}, "alpha", {});
+  CHECK(value(fs, "evos_vm_vcpus", {{"vm", "web1"}, {"node", "alpha"}}) == 2);
+  CHECK(value(fs, "evos_vm_cpu_seconds_total", {{"vm", "web1"}}) == 3.0);
+  CHECK(value(fs, "evos_vm_memory_maximum_bytes", {{"vm", "web1"}}) == 1048576.0 * 1024);
+
+  // Shut off by the bulk record, or stopped between the record and the info call.
+  DomainStats off;
+  off.state = 5;
+  apply_domain_info(off, info);
+  CHECK_FALSE(off.cpu_time_ns);
+  CHECK_FALSE(off.vcpus);
+  DomainStats stopped;
+  stopped.state = 1;
+  DomainInfo gone = info;
+  gone.state = 5;
+  apply_domain_info(stopped, gone);
+  CHECK_FALSE(stopped.cpu_time_ns);
+  CHECK_FALSE(stopped.balloon_current_kib);
+  CHECK(count(vm_families({stopped}, "alpha", {}), "evos_vm_vcpus") == 0);
+}
+
+TEST_CASE("libvirtd's pid file") {
+  CHECK(parse_pid_file("73\n") == 73);
+  CHECK(parse_pid_file("4242") == 4242);
+  CHECK_FALSE(parse_pid_file(""));
+  CHECK_FALSE(parse_pid_file("\n"));
+  CHECK_FALSE(parse_pid_file("0\n"));
+  CHECK_FALSE(parse_pid_file("-5\n"));
+  CHECK_FALSE(parse_pid_file("12 34\n"));
+  CHECK_FALSE(parse_pid_file("12abc"));
+}
+
+TEST_CASE("the QEMU process of a domain, by its -name guest= option") {
+  using namespace std::string_literals;
+  const std::string qemu = "/usr/bin/qemu-system-x86_64\0-name\0guest=web1,debug-threads=on\0-S\0-machine\0pc\0"s;
+  CHECK(is_qemu_of_domain(qemu, "web1"));
+  CHECK_FALSE(is_qemu_of_domain(qemu, "web"));   // a prefix of the name
+  CHECK_FALSE(is_qemu_of_domain(qemu, "web12"));
+  CHECK(is_qemu_of_domain("qemu\0-name\0guest=db\0"s, "db"));  // no further options, no trailing NUL either
+  CHECK(is_qemu_of_domain("qemu\0-name\0guest=db"s, "db"));
+  // A ',' in the name is doubled on QEMU's command line.
+  const std::string comma = "qemu\0-name\0guest=a,,b,debug-threads=on\0"s;
+  CHECK(is_qemu_of_domain(comma, "a,b"));
+  CHECK_FALSE(is_qemu_of_domain(comma, "a"));
+  CHECK_FALSE(is_qemu_of_domain("qemu\0-name\0guest=a,,,debug-threads=on\0"s, "a"));  // the name is "a,"
+  CHECK(is_qemu_of_domain("qemu\0-name\0guest=a,,,debug-threads=on\0"s, "a,"));
+  // Another program, or QEMU of another domain, at a recycled PID.
+  CHECK_FALSE(is_qemu_of_domain("sleep\0001000\0"s, "web1"));
+  CHECK_FALSE(is_qemu_of_domain("qemu\0-name\0guest=other,debug-threads=on\0"s, "web1"));
+  CHECK_FALSE(is_qemu_of_domain("qemu\0-name\0"s, "web1"));
+  CHECK_FALSE(is_qemu_of_domain("", "web1"));
+}
+
+TEST_CASE("RSS from /proc/PID/stat, whose process name may hold spaces and parentheses") {
+  // proc(5): pid (comm) state ppid pgrp session tty_nr tpgid flags minflt cminflt majflt cmajflt
+  // utime stime cutime cstime priority nice num_threads itrealvalue starttime vsize rss ...
+  const std::string stat =
+      "73 (qemu-system-x86) S 9109 9109 9109 0 -1 4194624 4855 0 2 0 58 31 0 0 20 0 4 0 2790 1105027072 12345 "
+      "18446744073709551615 1 1 0 0 0 0 0 4096 17 0 0 0 0 0 0\n";
+  CHECK(rss_kib_from_proc_stat(stat, 4096) == 12345u * 4);
+  const std::string odd = "7 (a) b (c) S 1 1 1 0 -1 0 0 0 0 0 0 0 0 0 20 0 1 0 5 100 3 0\n";
+  CHECK(rss_kib_from_proc_stat(odd, 4096) == 12u);
+  CHECK_FALSE(rss_kib_from_proc_stat("73 (qemu) S 1 2 3\n", 4096));  // too short
+  CHECK_FALSE(rss_kib_from_proc_stat("73 qemu S", 4096));            // no comm
+  CHECK_FALSE(rss_kib_from_proc_stat("7 (a) S 1 1 1 0 -1 0 0 0 0 0 0 0 0 0 20 0 1 0 5 100 x3 0\n", 4096));
+}
+
+TEST_CASE("sampled block counters: only running domains get them, and a new one makes the sample unusable") {
+  auto dom = [](std::string name, int state, std::uint64_t read) {
+    DomainStats d;
+    d.name = std::move(name);
+    d.state = state;
+    if (state != 5) d.blocks.push_back({"vda", read, 0, 0, 0});
+    return d;
+  };
+  const BlockSample sample = block_sample({dom("a", 1, 100), dom("b", 3, 200), dom("off", 5, 0)});
+  CHECK(sample.size() == 2);  // the shut-off one has nothing to keep
+  CHECK(sample.at("b").at(0).read_bytes == 200u);
+
+  // Now: a still runs (its counters moved on, but the sample's are served), b stopped, off runs.
+  std::vector<DomainStats> live{dom("a", 1, 0), dom("b", 5, 0)};
+  live[0].blocks.clear();
+  CHECK(block_sample_covers(live, sample));
+  merge_block_sample(live, sample);
+  REQUIRE(live[0].blocks.size() == 1);
+  CHECK(live[0].blocks[0].read_bytes == 100u);
+  CHECK(live[1].blocks.empty());  // stopped: no disk counters, and its state is the live one
+  CHECK(live[1].state == 5);
+  const auto fs = vm_families(live, "alpha", {});
+  CHECK(value(fs, "evos_vm_state", {{"vm", "b"}, {"state", "shutoff"}}) == 1);
+  CHECK(value(fs, "evos_vm_state", {{"vm", "b"}, {"state", "paused"}}) == 0);
+  CHECK(count(fs, "evos_vm_block_read_bytes_total") == 1);
+
+  // A VM started since the sample: not covered, so the scrape reads the counters itself.
+  CHECK_FALSE(block_sample_covers({dom("a", 1, 0), dom("off", 1, 0)}, sample));
+  CHECK(block_sample_covers({dom("a", 1, 0), dom("new-but-off", 5, 0)}, sample));
+
+  const Family age = block_sample_age_family(4.5, "alpha");
+  CHECK(age.name == "evos_vm_block_sample_age_seconds");
+  REQUIRE(age.samples.size() == 1);
+  CHECK(age.samples[0].value == 4.5);
+}

@@ -42,6 +42,10 @@ struct Config {
   // address is checked when the exporter starts), and samples every 10 s into the history file
   // read by `evosctl stats` ("" = off).
   std::string metrics_listen = "127.0.0.1:9764";
+  // 0: a scrape reads every VM figure itself. Otherwise the VM block counters (the figures that
+  // cost each QEMU a monitor round trip) are read in the background every metrics_max_age / 2
+  // and served up to this old (metrics::LibvirtReadOptions::max_age); state stays live.
+  Millis metrics_max_age{0};
   std::string history = "/var/lib/evos/history.db";
   // DRBD (docs/evosd.md, "DRBD events"): one `drbdsetup events2 --statistics all` followed for
   // the whole run, restarted with backoff when it ends. drbdsetup "" = the first of

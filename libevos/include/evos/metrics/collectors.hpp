@@ -8,6 +8,7 @@
 #include <evos/net/detail.hpp>
 
 #include <cstdint>
+#include <map>
 #include <optional>
 #include <set>
 #include <string>
@@ -31,6 +32,7 @@ struct DomainStats {
   int state = 0;  // virDomainState: 1 running, 3 paused, 5 shutoff, 6 crashed, ...
   std::optional<std::uint64_t> cpu_time_ns;
   std::optional<std::uint64_t> balloon_current_kib, balloon_maximum_kib, rss_kib;
+  std::optional<unsigned> vcpus;
   std::vector<BlockStats> blocks;
   std::vector<InterfaceStats> interfaces;
 };
@@ -44,6 +46,42 @@ struct StatParam {
 // The record mapped to DomainStats; unknown fields are ignored, an index beyond block.count /
 // net.count too (libvirt documents the counts first).
 DomainStats domain_stats_from_params(const std::string& name, const std::vector<StatParam>& params);
+
+// What virDomainGetInfo(3) reports. The QEMU driver answers it from its own domain object and the
+// QEMU process's /proc/PID/stat, without a QEMU monitor round trip (its balloon size is kept
+// current by QEMU's BALLOON_CHANGE events), unlike the bulk stats' cpu-total and balloon groups.
+struct DomainInfo {
+  int state = 0;
+  std::uint64_t max_mem_kib = 0, memory_kib = 0, cpu_time_ns = 0;
+  unsigned vcpus = 0;
+};
+// Fills cpu time, memory now / maximum and vCPUs of a domain that runs; a shut-off domain (by the
+// bulk record's state or by the info's, if it stopped in between) gets none of them.
+void apply_domain_info(DomainStats& d, const DomainInfo& info);
+
+// ---- the QEMU process of a local libvirtd's domain, read from /proc instead of asking QEMU.
+// libvirtd's pid file (<qemu state dir>/<domain>.pid): the PID, or nullopt.
+std::optional<int> parse_pid_file(std::string_view text);
+// True if `cmdline` (/proc/PID/cmdline, NUL-separated) is the QEMU process of domain `name`:
+// libvirt starts it with `-name guest=NAME,...` (a ',' in NAME doubled, QEMU's option escaping).
+// Guards against a recycled PID or a pid file from another PID namespace.
+bool is_qemu_of_domain(std::string_view cmdline, std::string_view name);
+// Resident set size in KiB from /proc/PID/stat (proc(5): field 24, rss, in pages), as libvirt's
+// balloon.rss computes it; nullopt if malformed.
+std::optional<std::uint64_t> rss_kib_from_proc_stat(std::string_view stat, std::uint64_t page_size);
+
+// ---- the block counters kept between scrapes (LibvirtReadOptions::max_age): per domain that
+// ran when they were read, its disks. Only a domain that runs now gets them: state is always the
+// scrape's own.
+using BlockSample = std::map<std::string, std::vector<BlockStats>>;
+BlockSample block_sample(const std::vector<DomainStats>& domains);
+// True if every domain that runs in `live` has an entry in `sample` (a VM started since the
+// sample was read makes it unusable: its disks would be missing).
+bool block_sample_covers(const std::vector<DomainStats>& live, const BlockSample& sample);
+// The running domains of `live` get their disks from `sample`; shut-off ones get none.
+void merge_block_sample(std::vector<DomainStats>& live, const BlockSample& sample);
+// evos_vm_block_sample_age_seconds{node}: how old the block counters of this scrape are.
+Family block_sample_age_family(double age_seconds, const std::string& node);
 
 // libvirt's name for a virDomainState ("running", "shutoff", ...); "unknown" beyond them.
 std::string_view domain_state_name(int state) noexcept;

@@ -14,6 +14,7 @@
 #include <mutex>
 #include <set>
 #include <string>
+#include <string_view>
 
 namespace evos::metrics {
 
@@ -37,25 +38,51 @@ class SharedFacts {
   std::set<std::string> ha_vms_, vms_;
 };
 
+// Where the libvirt source reads what needs no QEMU monitor round trip.
+struct LibvirtReadOptions {
+  std::string uri = "qemu:///system";
+  // libvirtd's QEMU state directory with a <domain>.pid per running domain, and the /proc those
+  // PIDs are in: each QEMU process's RSS is read from /proc/PID/stat. Empty: the bulk call asks
+  // the balloon group for it instead (a QEMU monitor round trip per domain): a remote or session
+  // libvirtd, or a driver without QEMU processes.
+  std::string qemu_pid_dir;
+  std::string proc_dir = "/proc";
+  // 0: every figure is read by the scrape (live). Otherwise the block counters, the only figures
+  // that cost each QEMU a monitor round trip, are read by a background thread every max_age / 2
+  // and a scrape serves the last ones if younger than max_age and covering every running domain
+  // (else it reads them itself); state, CPU, memory and interfaces stay live.
+  Millis max_age{0};
+};
+// The QEMU state directory of a system libvirtd on this host ("/run/libvirt/qemu") for
+// qemu:///system, "" for any other URI (remote, session, other drivers, an explicit socket).
+std::string local_qemu_pid_dir(std::string_view uri);
+
 // One read-only libvirt connection kept across scrapes (reopened after a failure: libvirtd
-// restarted) and one virConnectGetAllDomainStats call per read.
+// restarted). A read is a bulk virDomainListGetStats (state, interface, block) per part of the
+// domains, a virDomainGetInfo per domain, and the RSS from /proc (LibvirtReadOptions). With a
+// max_age, the block counters come from a background read instead (below).
+struct DomainReading {
+  std::vector<DomainStats> domains;
+  std::optional<Millis> block_sample_age;  // with max_age: how old the block counters are
+};
 class LibvirtStatsReader {
  public:
-  explicit LibvirtStatsReader(std::string uri);
+  explicit LibvirtStatsReader(std::string uri);  // qemu_pid_dir = local_qemu_pid_dir(uri)
+  explicit LibvirtStatsReader(LibvirtReadOptions options);
   ~LibvirtStatsReader();
   LibvirtStatsReader(const LibvirtStatsReader&) = delete;
   LibvirtStatsReader& operator=(const LibvirtStatsReader&) = delete;
-  Result<std::vector<DomainStats>> read();
+  Result<DomainReading> read();
+
+  struct Impl;
 
  private:
-  struct Connection;
-  std::string uri_;
-  std::mutex m_;
-  std::unique_ptr<Connection> conn_;
+  std::shared_ptr<Impl> impl_;
 };
 
 struct SourceOptions {
   std::string libvirt_uri = "qemu:///system";
+  Millis libvirt_max_age{0};                    // LibvirtReadOptions::max_age
   std::string node;                             // this node's name (labels)
   std::string unit_dir = "/etc/systemd/system";  // backup schedules
   std::string ping_state_dir = "/run/resource-agents";  // ocf:evos:ping state files (HA_RSCTMP)
