@@ -16,6 +16,8 @@
 #      fall back (evos_daemon_corosync_connected 0); corosync started again: reconnected, counted;
 #   6. SIGTERM to evosd while corosync is SIGSTOPped: evosd exits within 10 s all the same.
 # Needs root (unshare) and corosync. Processes are signalled by their PIDs only.
+# "A && pass || fail" is intended (pass never fails)
+# shellcheck disable=SC2015
 set -uo pipefail
 evosd=$(readlink -f "${1:?usage: evosd_corosync.sh EVOSD}")
 [[ -x $evosd && -f $evosd ]] || { echo "FAIL: no evosd at '$1'"; exit 1; }

@@ -45,7 +45,8 @@ json corosync_json(const NodeState& state, const AnswerContext& ctx) {
     j["problem"] = "evosd does not follow Corosync (corosync_events = no)";
     return j;
   }
-  j["since_ms"] = ms(ctx.now - c.since());
+  // -1 before the follower's first try has connected or failed
+  j["since_ms"] = c.since() == Clock::time_point{} ? -1 : ms(ctx.now - c.since());
   if (!c.problem().empty()) j["problem"] = c.problem();
   if (!c.changed_wall()) return j;  // no notification yet: nothing known
   // As last notified; "synced":false says it may be old (the connection is not up).

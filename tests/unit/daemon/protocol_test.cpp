@@ -216,6 +216,7 @@ TEST_CASE("the status answer has the followed Corosync membership with names and
   CHECK_THAT(j["corosync"]["problem"].get<std::string>(), Catch::Contains("corosync_events = no"));
 
   s.corosync_followed = true;
+  CHECK(nlohmann::json::parse(render_status(s, {uri, 3000ms, t0}))["corosync"]["since_ms"] == -1);  // not tried yet
   s.corosync.disconnected("quorum_initialize: cannot connect to corosync (is it running?)", t0);
   j = nlohmann::json::parse(render_status(s, {uri, 3000ms, t0 + 2s}));
   CHECK(j["corosync"]["connected"] == false);
