@@ -50,7 +50,7 @@ TEST_CASE("the followed membership is current only between a connection's first 
   CHECK(f.since() == t0 + 1s);
 }
 
-TEST_CASE("a node leaving and quorum lost are changes; the same view again is none", "[corosync_follow]") {
+TEST_CASE("a node leaving and quorum lost are changes and the same view again is none", "[corosync_follow]") {
   CorosyncFollow f;
   const auto t0 = Clock::now();
   const auto w0 = Wall::now();

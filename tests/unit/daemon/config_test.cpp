@@ -119,7 +119,7 @@ TEST_CASE("evosd's DRBD events are on by default and take an absolute drbdsetup"
   CHECK(s.drbdsetup == "/tmp/sim/drbdsetup");
 }
 
-TEST_CASE("evosd follows Corosync by default; corosync_events = no turns it off", "[daemon]") {
+TEST_CASE("evosd follows Corosync by default and corosync_events = no turns it off", "[daemon]") {
   using namespace std::chrono_literals;
   auto d = evos::daemon::parse_config("", "t");
   REQUIRE(d);
