@@ -136,7 +136,7 @@ class Evosd:
         os.makedirs(self.dir)
         self.sock = os.path.join(self.dir, "run", "evosd.sock")
         self.port = None
-        cmd = [args.evosd, "--uri", uri, "--socket", self.sock, "--node", f"{prefix}1", "--no-report",
+        cmd = [args.evosd, "--uri", uri, "--socket", self.sock, "--node", f"{prefix}1", "--no-report", "--no-corosync-events",
                "--records", os.path.join(self.dir, "rsc", "evos-vm-ops")]
         if name == "bare":
             cmd += ["--metrics-listen", "off", "--history", "off"]

@@ -1,6 +1,6 @@
 // evosd: follows libvirt's domain events on this node, tells Pacemaker at once when an HA VM stops
-// behind its back, follows DRBD's events2, and answers the VM agent's monitors from what it holds
-// (docs/evosd.md).
+// behind its back, follows DRBD's events2 and Corosync's membership and quorum, and answers the VM
+// agent's monitors from what it holds (docs/evosd.md).
 // Behaviour lives in evos::daemon; this file parses the command line, lists the services and
 // maps the result to an exit code.
 #include <evos/daemon/config.hpp>
@@ -40,6 +40,8 @@ int main(int argc, char** argv) {
   setting("--drbdsetup", "drbdsetup", "the drbdsetup whose events2 evosd follows (config: drbdsetup)");
   app.add_flag_function("--no-drbd-events", [&settings](std::int64_t) { settings["drbd_events"] = "no"; },
                         "do not follow drbdsetup events2 (config: drbd_events = no)");
+  app.add_flag_function("--no-corosync-events", [&settings](std::int64_t) { settings["corosync_events"] = "no"; },
+                        "do not follow Corosync's membership and quorum (config: corosync_events = no)");
   app.add_flag_function("--no-report", [&settings](std::int64_t) { settings["report_failures"] = "no"; },
                         "never run crm_resource --fail (config: report_failures = no)");
   app.add_flag("-v,--verbose", verbose, "log every event (debug lines)");
@@ -85,6 +87,7 @@ int main(int argc, char** argv) {
   services.push_back(daemon::make_socket_service(core, log));
   if (auto testip = daemon::make_testip_prober(core, log)) services.push_back(std::move(testip));
   if (auto drbd = daemon::make_drbd_follower(core, log)) services.push_back(std::move(drbd));
+  if (auto corosync = daemon::make_corosync_follower(core, log)) services.push_back(std::move(corosync));
   if (auto metrics = daemon::make_metrics_service(core, log)) services.push_back(std::move(metrics));
 
   auto r = daemon::run_services(services, log);

@@ -37,7 +37,7 @@ requests() { grep -c 'socket request: .*"op":"vm"' "$work/evosd.log"; }
 
 # Metrics, history and DRBD events off: the host's port 9764, /var/lib/evos and drbdsetup are no
 # test's, and the socket is what this test is about.
-"$evosd" --uri test:///default --socket "$sock" --no-report --records "$work/rsc/evos-vm-ops" --metrics-listen off --history off --no-drbd-events -v >"$work/evosd.log" 2>&1 &
+"$evosd" --uri test:///default --socket "$sock" --no-report --records "$work/rsc/evos-vm-ops" --metrics-listen off --history off --no-drbd-events --no-corosync-events -v >"$work/evosd.log" 2>&1 &
 evosd_pid=$!
 for _ in $(seq 100); do grep -q "started socket" "$work/evosd.log" && grep -q "listed" "$work/evosd.log" && break; sleep 0.1; done
 grep -q "started socket" "$work/evosd.log" && ok || { bad "evosd did not start"; cat "$work/evosd.log"; exit 1; }
@@ -83,10 +83,10 @@ printf 'socket = %s\n' "$work/c/evosd.sock" > "$work/good.conf"
 [ $rc = 2 ] && grep -q "command line" "$work/err" && ok || bad "bad --socket: exit $rc, $(cat "$work/err")"
 "$evosd" --frobnicate >/dev/null 2>&1; [ $? = 2 ] && ok || bad "unknown option not exit 2"
 # A second evosd on a live socket refuses to start (exit 1) and leaves the first's socket.
-"$evosd" --uri test:///default --socket "$work/s2/evosd.sock" --no-report --metrics-listen off --history off --no-drbd-events >"$work/e1.log" 2>&1 &
+"$evosd" --uri test:///default --socket "$work/s2/evosd.sock" --no-report --metrics-listen off --history off --no-drbd-events --no-corosync-events >"$work/e1.log" 2>&1 &
 evosd_pid=$!
 for _ in $(seq 100); do grep -q "started socket" "$work/e1.log" && break; sleep 0.1; done
-"$evosd" --uri test:///default --socket "$work/s2/evosd.sock" --no-report --metrics-listen off --history off --no-drbd-events >"$work/e2.log" 2>&1; rc=$?
+"$evosd" --uri test:///default --socket "$work/s2/evosd.sock" --no-report --metrics-listen off --history off --no-drbd-events --no-corosync-events >"$work/e2.log" 2>&1; rc=$?
 [ $rc = 1 ] && grep -q "another server answers" "$work/e2.log" && [ -S "$work/s2/evosd.sock" ] && ok || bad "second evosd: exit $rc, $(cat "$work/e2.log")"
 kill "$evosd_pid"; wait "$evosd_pid"; rc=$?; evosd_pid=
 [ $rc = 0 ] && [ ! -e "$work/s2/evosd.sock" ] && ok || bad "SIGTERM: exit $rc, socket left: $(ls "$work/s2")"

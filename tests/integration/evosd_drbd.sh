@@ -42,7 +42,7 @@ instant=1099511627776
 as alpha "$work/bin/drbdadm" up r0 && as beta "$work/bin/drbdadm" up r0 || { echo "FAIL: drbdadm up"; exit 1; }
 
 port=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
-EVOS_DRBD_SIM_NODE=alpha "$evosd" --socket "$work/run/evosd.sock" --uri test:///default --node alpha --no-report \
+EVOS_DRBD_SIM_NODE=alpha "$evosd" --socket "$work/run/evosd.sock" --uri test:///default --node alpha --no-report --no-corosync-events \
     --records "$work/rec" --metrics-listen "127.0.0.1:$port" --history off --drbdsetup "$work/bin/drbdsetup" \
     >"$work/log" 2>&1 &
 evosd_pid=$!

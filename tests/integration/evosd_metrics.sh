@@ -18,7 +18,7 @@ port=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); p
 mkdir -m 0700 "$work/run1" "$work/run2"
 start() {  # start N EXTRA...: an evosd on test:///default
     local n=$1; shift
-    "$evosd" --socket "$work/run$n/evosd.sock" --uri test:///default --node n1 --no-report --records "$work/rec$n" --no-drbd-events "$@" \
+    "$evosd" --socket "$work/run$n/evosd.sock" --uri test:///default --node n1 --no-report --records "$work/rec$n" --no-drbd-events --no-corosync-events "$@" \
         >"$work/log$n" 2>&1 &
     pids+=($!)
 }

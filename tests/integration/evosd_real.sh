@@ -65,7 +65,7 @@ hosts virsh 1 start "$dom" >/dev/null || die "cannot start $dom"
 uri=$(hosts uri 1)
 
 # --- 1. the listing ---------------------------------------------------------------------------
-"$evosd" --uri "$uri" --socket "$sock" --no-report --records "$base/records" --metrics-listen off --history off --no-drbd-events -v >"$base/evosd.log" 2>&1 &
+"$evosd" --uri "$uri" --socket "$sock" --no-report --records "$base/records" --metrics-listen off --history off --no-drbd-events --no-corosync-events -v >"$base/evosd.log" 2>&1 &
 evosd_pid=$!
 until_state "running/true" 30 && pass "evosd lists the running guest, fresh" || die "state after the start of evosd: '$(state)'"
 

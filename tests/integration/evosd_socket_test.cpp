@@ -1,6 +1,6 @@
 // evosd's socket server with a real Unix socket: malformed requests get error answers, a client
 // that never reads is dropped without blocking others, the socket is root-only, a stale socket
-// is replaced and a live one refused.
+// is replaced and a live one refused. And the core's side of the Corosync follower.
 #include <evos/daemon/daemon.hpp>
 #include <evos/daemon/socket.hpp>
 #include <evos/file/fd.hpp>
@@ -13,8 +13,13 @@
 #include <sys/un.h>
 #include <unistd.h>
 
+#include <fmt/format.h>
+
 #include <cstring>
+#include <mutex>
 #include <thread>
+#include <utility>
+#include <vector>
 
 using namespace evos;
 using namespace std::chrono_literals;
@@ -147,4 +152,56 @@ TEST_CASE("asking where nothing listens fails at once as not found") {
   CHECK(r.error().code() == Errc::not_found);
   const auto v = daemon::ask_running(dir + "/none.sock", "web1", "", "qemu:///system", Deadline::after(5s));
   CHECK_FALSE(v.running);
+}
+
+namespace {
+class LinesLog final : public Log {
+ public:
+  void write(Level level, std::string_view message) override {
+    std::lock_guard lock(m);
+    lines.push_back(fmt::format("{}: {}", level == Level::warning ? "warning" : level == Level::info ? "info" : "other", message));
+  }
+  std::vector<std::string> taken() {
+    std::lock_guard lock(m);
+    return std::exchange(lines, {});
+  }
+  std::mutex m;
+  std::vector<std::string> lines;
+};
+}  // namespace
+
+TEST_CASE("the core applies Corosync's views: changes counted and logged by name, current only while connected") {
+  const auto dir = temp_dir();
+  LinesLog log;
+  auto cfg = config_in(dir);
+  cfg.corosync_events = false;
+  daemon::Core core(cfg, log, "test");
+  CHECK(daemon::make_corosync_follower(core, log) == nullptr);  // off: no service, the core told so
+  CHECK_FALSE(core.snapshot().corosync_followed);
+  core.corosync_followed(true);
+  CHECK_FALSE(core.corosync_current());  // followed, not connected
+  core.corosync_connected(false);
+  const cluster::Nodelist names{"lab", 1, {{1, "alpha", false}, {2, "beta", false}}};
+  auto first = core.corosync_view(true, 4, {1, 2}, names);
+  CHECK(first.first);
+  REQUIRE(core.corosync_current());
+  CHECK(core.corosync_current()->nodes.size() == 2);
+  CHECK(log.taken() == std::vector<std::string>{"info: corosync: following membership and quorum of cluster 'lab': members alpha (1), beta (2); quorate"});
+  auto left = core.corosync_view(true, 8, {1}, std::nullopt);  // the nodelist unreadable: names as before
+  CHECK(left.left == std::vector<std::uint32_t>{2});
+  CHECK(log.taken() == std::vector<std::string>{"warning: corosync: node beta (2) left; quorate"});
+  core.corosync_view(true, 8, {1}, names);  // the same view again: not counted, not logged
+  CHECK(log.taken().empty());
+  CHECK(core.counters().corosync_changes == 1);
+  CHECK(core.counters().last_event.has_value());
+  CHECK(core.corosync_disconnected("quorum_dispatch: corosync closed the connection (it stopped or restarted)"));
+  CHECK_FALSE(core.corosync_disconnected("quorum_dispatch: corosync closed the connection (it stopped or restarted)"));
+  CHECK_FALSE(core.corosync_current());  // the old view is never served as current
+  core.corosync_connected(true);
+  auto back = core.corosync_view(true, 12, {1, 2}, names);
+  CHECK(back.joined == std::vector<std::uint32_t>{2});
+  CHECK(log.taken() == std::vector<std::string>{"info: corosync: node beta (2) joined; quorate"});
+  CHECK(core.counters().corosync_reconnects == 1);
+  CHECK(core.counters().corosync_changes == 2);
+  ::rmdir(dir.c_str());
 }

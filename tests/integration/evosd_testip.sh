@@ -43,6 +43,7 @@ testip_timeout = 300ms
 metrics_listen = off
 history = off
 drbd_events = no
+corosync_events = no
 EOF2
 ip netns exec "$p-node" env -i PATH="$work/bin:/usr/bin:/bin" SHIM_LOG="$log" \
   "$evosd" --config "$work/evosd.conf" -v >"$work/evosd.log" 2>&1 &

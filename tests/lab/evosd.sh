@@ -8,9 +8,18 @@
 #      `crm_resource --fail` injects (op asyncmon, not a monitor: the monitor runs every 300 s) and
 #      Pacemaker has the VM running again (a new boot in its serial log) - well before the monitor
 #      would even have looked (no time bound is asserted: recovery starting from evosd is);
-#   4. kill -9 of evosd on the node running the VM: the resource stays where it runs, no failure
+#   4. Corosync followed (docs/evosd.md, "Corosync"; checked on both nodes after the lab is up:
+#      both members by name, quorate, on the socket and /metrics): the node without the VM powered
+#      off (lab kill): the survivor's evosd has the membership drop to 1 from libquorum's
+#      notification (its log line and the status; the socket asks no Corosync, and nothing scrapes)
+#      within 2 s of the survivor's corosync logging Members[1], still quorate (two_node), counted
+#      once; after the fencing (stonith-action off meanwhile, so the node stays off while checked)
+#      a boot: the node rejoins and evosd has it again, on both nodes. (A restart of
+#      corosync under Pacemaker would get the node fenced: evosd's reconnect is tested against a
+#      corosync of its own in corosync/evosd-follow);
+#   5. kill -9 of evosd on the node running the VM: the resource stays where it runs, no failure
 #      is added;
-#   5. lab down (also from the EXIT trap); nothing of the lab may be left.
+#   6. lab down (also from the EXIT trap); nothing of the lab may be left.
 # A monitor that happened to run within evosd's reaction time (a few hundred ms of 300 s) would
 # find the kill first; the test says so if it sees that.
 # Needs root. EVOS_LAB_NAME overrides the random lab name (e + 4 digits).
@@ -64,6 +73,28 @@ failures() { X "$n1" timeout 20 crm_mon --one-shot --output-as=xml 2>/dev/null |
 evosd_log() { cat "$base/$1/log/evosd.log" 2>/dev/null; }
 evosd_pid() { X "$1" cat /run/evos-lab/evosd.pid 2>/dev/null; }
 evosd_alive() { local p; p=$(evosd_pid "$1") && [[ -n $p ]] && X "$1" kill -0 "$p" 2>/dev/null; }
+# evosd's status answer on NODE (its socket in the node), and a field of it
+evosd_status() {
+  X "$1" python3 -c 'import socket; s=socket.socket(socket.AF_UNIX); s.settimeout(5); s.connect("/run/evos/evosd.sock"); s.sendall(b"{\"op\":\"status\"}\n"); print(s.makefile().readline().strip())' 2>/dev/null
+}
+jfield() { python3 -c 'import json,sys; d=json.loads(sys.stdin.read() or "{}"); v=eval(sys.argv[1]); print(json.dumps(v) if not isinstance(v, str) else v)' "$1" 2>/dev/null; }
+cs_members() { evosd_status "$1" | jfield "sorted(n['name'] for n in d['corosync'].get('nodes', []) if n['member'])"; }
+cs_quorate() { evosd_status "$1" | jfield "d['corosync'].get('synced') and d['corosync'].get('quorate')"; }
+both_members() { [[ $(cs_members "$1") == "[\"$n1\", \"$n2\"]" ]]; }
+only_member() { [[ $(cs_members "$1") == "[\"$1\"]" ]]; }
+node_metrics() { X "$1" python3 -c 'import urllib.request; print(urllib.request.urlopen("http://127.0.0.1:9764/metrics", timeout=10).read().decode(), end="")' 2>/dev/null; }
+fenced() { # fenced OBSERVER TARGET: OBSERVER's fencing history holds a successful fencing of TARGET
+  local x
+  x=$(X "$1" stonith_admin --history "$2" --output-as=xml 2>/dev/null) || return 1
+  grep -q "<fence_event [^>]*target=\"$2\"[^>]*status=\"success\"\|<fence_event [^>]*status=\"success\"[^>]*target=\"$2\"" <<<"$x"
+}
+# the wall time (ms) of corosync's last "[QUORUM] Members[N]:" line on NODE (timestamp: hires)
+corosync_members_ms() {
+  local line
+  line=$(grep "\[QUORUM\] Members\[$2\]:" "$base/$1/log/corosync/corosync.log" 2>/dev/null | tail -n 1) || return 1
+  [[ -n $line ]] || return 1
+  date -d "$(cut -c1-19 <<<"$line")" +%s%3N
+}
 
 downed=0
 cleanup() {
@@ -95,6 +126,12 @@ pass "lab $name up"
 for n in "$n1" "$n2"; do
   wait_for 30 evosd_alive "$n" && pass "evosd runs on $n (pid $(evosd_pid "$n"))" || fail "no evosd on $n"
   wait_for 30 grep -q "listed" "$base/$n/log/evosd.log" && pass "evosd on $n listed libvirt's domains" || fail "evosd on $n never listed the domains"
+  wait_for 30 both_members "$n" && [[ $(cs_quorate "$n") == true ]] && pass "evosd on $n follows Corosync: members $(cs_members "$n"), quorate" ||
+    fail "evosd on $n: corosync $(evosd_status "$n" | jfield "d.get('corosync')")"
+  m=$(node_metrics "$n")
+  grep -qx 'evos_daemon_corosync_connected 1' <<<"$m" && grep -qx 'evos_corosync_quorate 1' <<<"$m" &&
+    grep -q "^evos_corosync_member_online{node=\"$n1\",nodeid=\"[0-9]*\"} 1" <<<"$m" && grep -q "^evos_corosync_member_online{node=\"$n2\",nodeid=\"[0-9]*\"} 1" <<<"$m" &&
+    pass "/metrics on $n: the followed membership, quorate" || fail "/metrics on $n: $(grep corosync <<<"$m")"
 done
 E "$n1" cluster init; [[ $RC == 0 ]] || die "evosctl cluster init: $OUT"
 create=(vm create "$vm" --memory 128M --disk 64M --kernel "$guest/vmlinuz" --initrd "$guest/initrd.gz"
@@ -147,7 +184,41 @@ grep -q "op_key=\"${rsc}_asyncmon_0\"" <<<"$f" && pass "the failure Pacemaker re
   || fail "no asyncmon failure of $rsc in crm_mon: '$f'"
 ! grep -q "op_key=\"${rsc}_monitor_" <<<"$f" && pass "no monitor had found it" || fail "a monitor failure too: $f"
 
-# --- 4. kill -9 of evosd changes nothing -------------------------------------------------------
+# --- 4. the peer powered off and back: evosd follows Corosync ---------------------------------
+survivor=$(located)
+peer=$n1; [[ $survivor == "$n1" ]] && peer=$n2
+changes_before=$(node_metrics "$survivor" | awk '/^evos_daemon_corosync_changes_total/ {print $2}')
+# The fencing's reboot would power the peer on again within a second or two: with stonith-action
+# off it stays off until the boot below, so the one-member view holds while it is checked.
+X "$survivor" crm_attribute --type crm_config --name stonith-action --update off >/dev/null 2>&1 || fail "set stonith-action=off"
+L kill "$peer" >/dev/null 2>&1 || fail "lab kill $peer"
+say "powered $peer off"
+wait_for 30 only_member "$survivor" && pass "evosd on $survivor: members $(cs_members "$survivor")" || fail "evosd on $survivor: $(evosd_status "$survivor" | jfield "d.get('corosync')")"
+[[ $(cs_quorate "$survivor") == true ]] && pass "still quorate (two_node)" || fail "quorate: $(cs_quorate "$survivor")"
+evosd_log "$survivor" | grep -q "corosync: node $peer ([0-9]*) left; quorate" && pass "evosd on $survivor logged: $(evosd_log "$survivor" | grep -o "corosync: node $peer .*left.*" | tail -n 1)" ||
+  fail "no 'node $peer left' line from evosd on $survivor"
+seen=$(evosd_status "$survivor" | jfield "d['corosync']['changed_unix_ms']")
+cs_ms=$(corosync_members_ms "$survivor" 1)
+if [[ -n $seen && -n $cs_ms ]]; then
+  lag=$((seen - cs_ms))
+  ((lag > -100 && lag < 2000)) && pass "evosd had the change $lag ms after corosync logged Members[1]" || fail "evosd's change at $seen, corosync's Members[1] at $cs_ms ($lag ms)"
+else
+  fail "no time to compare (evosd: '$seen', corosync: '$cs_ms')"
+fi
+changes=$(node_metrics "$survivor" | awk '/^evos_daemon_corosync_changes_total/ {print $2}')
+[[ -n $changes_before && -n $changes ]] && ((changes == changes_before + 1)) && pass "counted: evos_daemon_corosync_changes_total $changes_before -> $changes" || fail "changes_total '$changes_before' -> '$changes'"
+m=$(node_metrics "$survivor")
+grep -q "^evos_corosync_member_online{node=\"$peer\",nodeid=\"[0-9]*\"} 0" <<<"$m" && pass "/metrics on $survivor: $peer offline" || fail "/metrics: $(grep member_online <<<"$m")"
+wait_for 60 fenced "$survivor" "$peer" && pass "$survivor fenced $peer" || fail "no fencing of $peer in $survivor's history"
+X "$survivor" crm_attribute --type crm_config --name stonith-action --delete >/dev/null 2>&1 || fail "delete stonith-action"
+L boot "$peer" >/dev/null 2>&1 || fail "lab boot $peer"
+wait_for 120 both_members "$survivor" && pass "$peer booted and rejoined: evosd on $survivor has members $(cs_members "$survivor")" || fail "evosd on $survivor: $(evosd_status "$survivor" | jfield "d.get('corosync')")"
+evosd_log "$survivor" | grep -q "corosync: node $peer ([0-9]*) joined; quorate" && pass "evosd on $survivor logged the join" || fail "no 'node $peer joined' line"
+wait_for 60 both_members "$peer" && pass "the new evosd on $peer has members $(cs_members "$peer")" || fail "evosd on $peer: $(evosd_status "$peer" | jfield "d.get('corosync')")"
+# (located asks $n1's Pacemaker, which may be the one starting again)
+wait_for 60 runs_on "$survivor" && pass "$rsc still runs on $survivor" || fail "located after the peer's power cycle: '$(located)'"
+
+# --- 5. kill -9 of evosd changes nothing -------------------------------------------------------
 where=$(located)
 X "$n1" crm_resource --cleanup --resource "$rsc" >/dev/null 2>&1
 no_failures() { [[ -z $(failures) ]]; }
@@ -160,7 +231,7 @@ runs_on "$where" && pass "$rsc still runs on $where" || fail "located after kill
 [[ $(failures | wc -l) == "$before" ]] && pass "no failure added" || fail "failures now: $(failures)"
 ls "$base/$where/log/evosd.log" >/dev/null && ! evosd_alive "$where" && pass "evosd is gone on $where" || fail "evosd still alive on $where"
 
-# --- 5. down ---------------------------------------------------------------------------------
+# --- 6. down ---------------------------------------------------------------------------------
 downed=1
 L down --timeout 60 >"$work/down.log" 2>&1 && pass "lab down" || { cat "$work/down.log"; fail "lab down failed"; }
 left=$(lab_leftovers "$name" "$base" "$vm")

@@ -112,6 +112,9 @@ Result<void> apply(Config& c, std::string_view key, std::string_view value) {
   }
   if (key == "drbd_events") return set(c.drbd_events, boolean(value, key));
   if (key == "drbdsetup") return set(c.drbdsetup, checked(value, Syntax::path, key, false));
+  if (key == "corosync_events") return set(c.corosync_events, boolean(value, key));
+  if (key == "corosync_reconnect_min") return set(c.corosync_reconnect_min, duration(value, key, 10ms, 60s));
+  if (key == "corosync_reconnect_max") return set(c.corosync_reconnect_max, duration(value, key, 10ms, 600s));
   return make_error(Errc::invalid_config, "unknown key {}", text::quote_for_message(key));
 }
 
@@ -152,6 +155,9 @@ Result<void> validate(const Config& c) {
   if (c.reconnect_min > c.reconnect_max)
     return make_error(Errc::invalid_config, "reconnect_min ({}) is above reconnect_max ({})",
                       format_duration(c.reconnect_min), format_duration(c.reconnect_max));
+  if (c.corosync_reconnect_min > c.corosync_reconnect_max)
+    return make_error(Errc::invalid_config, "corosync_reconnect_min ({}) is above corosync_reconnect_max ({})",
+                      format_duration(c.corosync_reconnect_min), format_duration(c.corosync_reconnect_max));
   if (!c.testip_hosts.empty() && c.testip_timeout > c.testip_interval)
     return make_error(Errc::invalid_config, "testip_timeout ({}) is longer than testip_interval ({})",
                       format_duration(c.testip_timeout), format_duration(c.testip_interval));

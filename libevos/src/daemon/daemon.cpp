@@ -187,6 +187,57 @@ std::optional<std::vector<drbd::ResourceState>> Core::drbd_current() const {
   return out;
 }
 
+void Core::corosync_followed(bool followed) {
+  std::lock_guard lock(mutex_);
+  state_.corosync_followed = followed;
+}
+
+void Core::corosync_connected(bool reconnect) {
+  std::lock_guard lock(mutex_);
+  state_.corosync.connected(Clock::now(), std::chrono::system_clock::now());
+  if (reconnect) ++state_.counters.corosync_reconnects;
+}
+
+cluster::MembershipChange Core::corosync_view(bool quorate, std::uint64_t ring_seq, std::vector<std::uint32_t> members,
+                                              std::optional<cluster::Nodelist> nodelist) {
+  cluster::MembershipChange change;
+  cluster::Membership now;
+  {
+    std::lock_guard lock(mutex_);
+    if (nodelist) state_.corosync.nodelist(std::move(*nodelist));
+    const auto wall = std::chrono::system_clock::now();
+    change = state_.corosync.notification(quorate, ring_seq, std::move(members), Clock::now(), wall);
+    if (change.changed()) {
+      ++state_.counters.corosync_changes;
+      state_.counters.last_event = wall;
+    }
+    now = state_.corosync.last_known();
+  }
+  if (change.changed()) {
+    const bool loss = !change.left.empty() || (change.quorum_changed && !change.quorate);
+    if (loss) log_.warning("corosync: {}", cluster::describe(change, now));
+    else log_.info("corosync: {}", cluster::describe(change, now));
+  } else if (change.first) {
+    std::string names;
+    for (const auto& n : now.nodes)
+      if (n.online) names += fmt::format("{}{} ({})", names.empty() ? "" : ", ", n.name, n.nodeid);
+    log_.info("corosync: following membership and quorum of cluster '{}': members {}; {}", now.cluster_name,
+              names.empty() ? "none" : names, now.quorate ? "quorate" : "not quorate");
+  }
+  return change;
+}
+
+bool Core::corosync_disconnected(std::string problem) {
+  std::lock_guard lock(mutex_);
+  return state_.corosync.disconnected(std::move(problem), Clock::now());
+}
+
+std::optional<cluster::Membership> Core::corosync_current() const {
+  std::lock_guard lock(mutex_);
+  if (!state_.corosync_followed) return std::nullopt;
+  return state_.corosync.current();
+}
+
 bool Core::reported(const std::string& domain) const {
   std::lock_guard lock(mutex_);
   const auto* d = state_.domain(domain);

@@ -39,10 +39,12 @@ class MetricsService final : public Service {
     Core* core = &core_;
     if (auto d = drbdsetup_path(c); !d.empty()) so.drbdsetup = d;
     so.followed_mirrors = [core] { return core->drbd_current(); };
+    so.followed_membership = [core] { return core->corosync_current(); };
     auto own = metrics::daemon_source("evosd", [core] {
       const NodeState s = core->snapshot();
       const std::optional<bool> drbd = s.drbd_followed ? std::optional<bool>(s.drbd_fresh()) : std::nullopt;
-      return own_families(s.counters, s.source(Source::libvirt).synced, drbd);
+      const std::optional<bool> corosync = s.corosync_followed ? std::optional<bool>(s.corosync.synced()) : std::nullopt;
+      return own_families(s.counters, s.source(Source::libvirt).synced, drbd, corosync);
     });
     scraper_.emplace(metrics::standard_sources(so, {std::move(own)}), Millis(3000));
     if (listen) {

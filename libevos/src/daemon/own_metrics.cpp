@@ -4,7 +4,8 @@
 
 namespace evos::daemon {
 
-std::vector<metrics::Family> own_families(const Counters& c, bool libvirt_connected, std::optional<bool> drbd_synced) {
+std::vector<metrics::Family> own_families(const Counters& c, bool libvirt_connected, std::optional<bool> drbd_synced,
+                                          std::optional<bool> corosync_synced) {
   using metrics::Family;
   using metrics::Type;
   auto counter = [](const char* name, const char* help, std::uint64_t v) {
@@ -26,6 +27,13 @@ std::vector<metrics::Family> own_families(const Counters& c, bool libvirt_connec
   out.push_back(counter("evos_daemon_drbd_events2_lines_total", "lines read from drbdsetup events2", c.drbd_events2_lines));
   out.push_back(counter("evos_daemon_drbd_events2_garbage_lines_total", "drbdsetup events2 lines that could not be read (skipped)", c.drbd_events2_garbage));
   out.push_back(counter("evos_daemon_drbd_events2_restarts_total", "drbdsetup events2 started again after it ended", c.drbd_events2_restarts));
+  out.push_back(counter("evos_daemon_corosync_changes_total", "Corosync membership or quorum changes notified through libquorum", c.corosync_changes));
+  out.push_back(counter("evos_daemon_corosync_reconnects_total", "libquorum connections opened again after one was lost", c.corosync_reconnects));
+  if (corosync_synced) {
+    Family synced{.name = "evos_daemon_corosync_connected", .help = "1 while evosd's libquorum connection is open and has Corosync's current membership", .type = Type::gauge, .samples = {}};
+    synced.add({}, *corosync_synced ? 1 : 0);
+    out.push_back(std::move(synced));
+  }
   if (drbd_synced) {
     Family synced{.name = "evos_daemon_drbd_events2_synced", .help = "1 while drbdsetup events2 runs and its state is complete (the mirrors come from it)", .type = Type::gauge, .samples = {}};
     synced.add({}, *drbd_synced ? 1 : 0);

@@ -38,6 +38,35 @@ json drbd_json(const NodeState& state, const AnswerContext& ctx) {
   return j;
 }
 
+json corosync_json(const NodeState& state, const AnswerContext& ctx) {
+  const auto& c = state.corosync;
+  json j{{"followed", state.corosync_followed}, {"connected", c.connected()}, {"synced", c.synced()}};
+  if (!state.corosync_followed) {
+    j["problem"] = "evosd does not follow Corosync (corosync_events = no)";
+    return j;
+  }
+  // -1 before the follower's first try has connected or failed
+  j["since_ms"] = c.since() == Clock::time_point{} ? -1 : ms(ctx.now - c.since());
+  if (!c.problem().empty()) j["problem"] = c.problem();
+  if (!c.changed_wall()) return j;  // no notification yet: nothing known
+  // As last notified; "synced":false says it may be old (the connection is not up).
+  const auto m = c.last_known();
+  j["cluster_name"] = m.cluster_name;
+  j["quorate"] = m.quorate;
+  j["ring_seq"] = c.ring_seq();
+  j["changed_ms"] = ms(ctx.now - c.changed());
+  j["changed_unix_ms"] = std::chrono::duration_cast<Millis>(c.changed_wall()->time_since_epoch()).count();
+  json nodes = json::array();
+  std::size_t members = 0;
+  for (const auto& n : m.nodes) {
+    nodes.push_back({{"nodeid", n.nodeid}, {"name", n.name}, {"member", n.online}, {"local", n.nodeid == m.local_nodeid}});
+    members += n.online ? 1 : 0;
+  }
+  j["members"] = members;
+  j["nodes"] = std::move(nodes);
+  return j;
+}
+
 json optional_number(const std::optional<std::uint64_t>& v) { return v ? json(*v) : json(nullptr); }
 
 json resource_json(const drbd::ResourceState& r) {
@@ -168,7 +197,8 @@ std::string render_status(const NodeState& state, const AnswerContext& ctx) {
                 {"report_errors", c.report_errors},           {"socket_requests", c.socket_requests},
                 {"socket_bad_requests", c.socket_bad_requests}, {"socket_clients_dropped", c.socket_clients_dropped},
                 {"drbd_events2_lines", c.drbd_events2_lines}, {"drbd_events2_garbage", c.drbd_events2_garbage},
-                {"drbd_events2_restarts", c.drbd_events2_restarts}};
+                {"drbd_events2_restarts", c.drbd_events2_restarts}, {"corosync_changes", c.corosync_changes},
+                {"corosync_reconnects", c.corosync_reconnects}};
   counters["last_event_unix_ms"] =
       c.last_event ? json(std::chrono::duration_cast<Millis>(c.last_event->time_since_epoch()).count()) : json(nullptr);
   const bool fresh = state.fresh(Source::libvirt, ctx.now, ctx.max_silence);
@@ -184,6 +214,7 @@ std::string render_status(const NodeState& state, const AnswerContext& ctx) {
                    {"domains", doms},
                    {"test_ips", ips},
                    {"drbd", drbd_status},
+                   {"corosync", corosync_json(state, ctx)},
                    {"counters", counters}});
 }
 

@@ -352,14 +352,39 @@ Source libvirt_source(std::shared_ptr<LibvirtStatsReader> reader, std::string no
   return s;
 }
 
-Source corosync_source(Millis ttl) {
+Source corosync_source(Millis ttl, std::function<std::optional<cluster::Membership>()> followed) {
   Source s;
   s.name = "corosync";
-  s.ttl = ttl;
-  s.read = [](Deadline deadline) -> Result<std::vector<Family>> {
+  if (!followed) {
+    s.ttl = ttl;
+    s.read = [](Deadline deadline) -> Result<std::vector<Family>> {
+      auto m = cluster::read_membership(deadline);
+      if (!m) return std::move(m).error();
+      return corosync_families(*m);
+    };
+    return s;
+  }
+  // Followed: every scrape takes the followed view (no Corosync call, no TTL: it is current).
+  // Not connected: asked once per `ttl` at most, the answer kept here (the Scraper's TTL would
+  // also hold back the followed view once the follower is connected again).
+  struct Fallback {
+    std::mutex m;
+    std::optional<Clock::time_point> at;
+    std::optional<Result<std::vector<Family>>> answer;
+  };
+  auto fallback = std::make_shared<Fallback>();
+  s.read = [followed, fallback, ttl](Deadline deadline) -> Result<std::vector<Family>> {
+    if (auto m = followed()) return corosync_families(*m);
+    {
+      std::lock_guard lock(fallback->m);
+      if (fallback->at && Clock::now() - *fallback->at < ttl && fallback->answer) return *fallback->answer;
+    }
     auto m = cluster::read_membership(deadline);
-    if (!m) return std::move(m).error();
-    return corosync_families(*m);
+    Result<std::vector<Family>> answer = m ? Result<std::vector<Family>>(corosync_families(*m)) : Result<std::vector<Family>>(std::move(m).error());
+    std::lock_guard lock(fallback->m);
+    fallback->at = Clock::now();
+    fallback->answer = answer;
+    return answer;
   };
   return s;
 }
@@ -487,7 +512,7 @@ std::vector<Source> standard_sources(const SourceOptions& o, std::vector<Source>
   std::vector<Source> out;
   // Pacemaker first: its HA list labels the VMs of the same scrape once its answer is cached.
   out.push_back(pacemaker_source(o.cluster_ttl, facts));
-  out.push_back(corosync_source(o.cluster_ttl));
+  out.push_back(corosync_source(o.cluster_ttl, o.followed_membership));
   out.push_back(libvirt_source(std::make_shared<LibvirtStatsReader>(LibvirtReadOptions{
                                    .uri = o.libvirt_uri, .qemu_pid_dir = local_qemu_pid_dir(o.libvirt_uri), .max_age = o.libvirt_max_age}),
                                o.node, facts));

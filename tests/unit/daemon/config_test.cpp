@@ -132,3 +132,27 @@ TEST_CASE("evosd's DRBD events are on by default and take an absolute drbdsetup"
   REQUIRE(evos::daemon::apply_setting(s, "drbdsetup", "/tmp/sim/drbdsetup", "command line"));
   CHECK(s.drbdsetup == "/tmp/sim/drbdsetup");
 }
+
+TEST_CASE("evosd follows Corosync by default and corosync_events = no turns it off", "[daemon]") {
+  using namespace std::chrono_literals;
+  auto d = evos::daemon::parse_config("", "t");
+  REQUIRE(d);
+  CHECK(d->corosync_events);
+  CHECK(d->corosync_reconnect_min == 500ms);
+  CHECK(d->corosync_reconnect_max == 10s);
+  auto c = evos::daemon::parse_config("corosync_events = no\ncorosync_reconnect_min = 100ms\ncorosync_reconnect_max = 2s\n", "t");
+  REQUIRE(c);
+  CHECK_FALSE(c->corosync_events);
+  CHECK(c->corosync_reconnect_min == 100ms);
+  CHECK(c->corosync_reconnect_max == 2s);
+  CHECK_FALSE(evos::daemon::parse_config("corosync_events = sometimes\n", "t"));
+  CHECK_FALSE(evos::daemon::parse_config("corosync_reconnect_min = 1ms\n", "t"));  // below 10 ms
+  auto crossed = evos::daemon::parse_config("corosync_reconnect_min = 5s\ncorosync_reconnect_max = 1s\n", "t");
+  REQUIRE(crossed);
+  auto v = evos::daemon::validate(*crossed);
+  REQUIRE_FALSE(v);
+  CHECK_THAT(v.error().message(), Catch::Contains("corosync_reconnect_min"));
+  evos::daemon::Config s;
+  REQUIRE(evos::daemon::apply_setting(s, "corosync_events", "no", "command line"));
+  CHECK_FALSE(s.corosync_events);
+}

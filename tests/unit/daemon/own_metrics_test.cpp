@@ -59,3 +59,25 @@ TEST_CASE("evosd's DRBD events2 counters and whether the stream is synced", "[da
   CHECK(values(evos::daemon::own_families(c, true, false)).at("evos_daemon_drbd_events2_synced") == 0);
   CHECK(values(evos::daemon::own_families(c, true)).count("evos_daemon_drbd_events2_synced") == 0);  // not followed
 }
+
+TEST_CASE("evosd's Corosync counters and whether libquorum is connected", "[daemon]") {
+  evos::daemon::Counters c;
+  c.corosync_changes = 3;
+  c.corosync_reconnects = 1;
+  auto values = [](const std::vector<evos::metrics::Family>& families) {
+    auto text = evos::metrics::write_text(families);
+    REQUIRE(text);
+    auto parsed = evos::metrics::parse_text(*text);
+    REQUIRE(parsed);
+    std::map<std::string, double> v;
+    for (const auto& s : *parsed) v[s.name] = s.value;
+    return v;
+  };
+  auto v = values(evos::daemon::own_families(c, true, std::nullopt, true));
+  CHECK(v.at("evos_daemon_corosync_changes_total") == 3);
+  CHECK(v.at("evos_daemon_corosync_reconnects_total") == 1);
+  CHECK(v.at("evos_daemon_corosync_connected") == 1);
+  CHECK(v.count("evos_daemon_drbd_events2_synced") == 0);
+  CHECK(values(evos::daemon::own_families(c, true, std::nullopt, false)).at("evos_daemon_corosync_connected") == 0);
+  CHECK(values(evos::daemon::own_families(c, true)).count("evos_daemon_corosync_connected") == 0);  // not followed
+}

@@ -207,3 +207,42 @@ TEST_CASE("the status answer has the DRBD follower and its counters") {
   CHECK(j["counters"]["drbd_events2_lines"] == 5);
   CHECK(j["counters"]["drbd_events2_restarts"] == 2);
 }
+
+TEST_CASE("the status answer has the followed Corosync membership with names and since when") {
+  NodeState s;
+  const auto w0 = std::chrono::system_clock::time_point(std::chrono::seconds(1765000000));
+  nlohmann::json j = nlohmann::json::parse(render_status(s, {uri, 3000ms, t0}));
+  CHECK(j["corosync"]["followed"] == false);
+  CHECK_THAT(j["corosync"]["problem"].get<std::string>(), Catch::Contains("corosync_events = no"));
+
+  s.corosync_followed = true;
+  CHECK(nlohmann::json::parse(render_status(s, {uri, 3000ms, t0}))["corosync"]["since_ms"] == -1);  // not tried yet
+  s.corosync.disconnected("quorum_initialize: cannot connect to corosync (is it running?)", t0);
+  j = nlohmann::json::parse(render_status(s, {uri, 3000ms, t0 + 2s}));
+  CHECK(j["corosync"]["connected"] == false);
+  CHECK(j["corosync"]["since_ms"] == 2000);
+  CHECK(j["corosync"].count("members") == 0);  // nothing known yet
+  CHECK_THAT(j["corosync"]["problem"].get<std::string>(), Catch::Contains("is it running"));
+
+  s.corosync.connected(t0 + 3s, w0);
+  s.corosync.nodelist({"lab", 2, {{1, "alpha", false}, {2, "beta", false}}});
+  s.corosync.notification(true, 12, {1, 2}, t0 + 3s, w0);
+  s.corosync.notification(true, 16, {2}, t0 + 5s, w0 + 2s);
+  s.counters.corosync_changes = 1;
+  j = nlohmann::json::parse(render_status(s, {uri, 3000ms, t0 + 6s}));
+  const auto& c = j["corosync"];
+  CHECK(c["connected"] == true);
+  CHECK(c["synced"] == true);
+  CHECK(c["quorate"] == true);
+  CHECK(c["cluster_name"] == "lab");
+  CHECK(c["members"] == 1);
+  CHECK(c["ring_seq"] == 16);
+  CHECK(c["since_ms"] == 3000);
+  CHECK(c["changed_ms"] == 1000);
+  CHECK(c["changed_unix_ms"] == 1765000002000LL);
+  REQUIRE(c["nodes"].size() == 2);
+  CHECK(c["nodes"][0] == nlohmann::json({{"nodeid", 1}, {"name", "alpha"}, {"member", false}, {"local", false}}));
+  CHECK(c["nodes"][1] == nlohmann::json({{"nodeid", 2}, {"name", "beta"}, {"member", true}, {"local", true}}));
+  CHECK(c.count("problem") == 0);
+  CHECK(j["counters"]["corosync_changes"] == 1);
+}

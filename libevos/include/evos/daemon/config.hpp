@@ -53,6 +53,12 @@ struct Config {
   // no path given: not followed (the metrics poll as before).
   bool drbd_events = true;
   std::string drbdsetup;
+  // Corosync (docs/evosd.md, "Corosync"): membership and quorum followed through libquorum's
+  // notifications for the whole run, reconnected with backoff (corosync_reconnect_min doubling
+  // to corosync_reconnect_max) while corosync is not running.
+  bool corosync_events = true;
+  Millis corosync_reconnect_min{500};
+  Millis corosync_reconnect_max{10000};
 };
 
 inline constexpr std::string_view default_drbdsetup_dirs = "/usr/sbin:/usr/bin:/sbin:/bin";

@@ -76,6 +76,19 @@ class Core final : public virt::EventSink, public Responder {
   // The followed mirrors when they are current, else nullopt (then a reader polls drbdsetup).
   [[nodiscard]] std::optional<std::vector<drbd::ResourceState>> drbd_current() const;
 
+  // For the Corosync follower: `followed(false)` when evosd does not follow Corosync; a libquorum
+  // connection opened (`reconnect`: not the first); a notification with the nodelist read after it
+  // (the change is applied, counted and logged here); the connection lost or refused (true when
+  // the problem is new: logged once per change of problem by the caller).
+  void corosync_followed(bool followed);
+  void corosync_connected(bool reconnect);
+  cluster::MembershipChange corosync_view(bool quorate, std::uint64_t ring_seq, std::vector<std::uint32_t> members,
+                                          std::optional<cluster::Nodelist> nodelist);
+  bool corosync_disconnected(std::string problem);
+  // The followed membership when it is current (connected, a notification since), else nullopt
+  // (then a reader asks Corosync itself, cluster::read_membership).
+  [[nodiscard]] std::optional<cluster::Membership> corosync_current() const;
+
   // For the reporter.
   bool reported(const std::string& domain) const;
   void mark_reported(const std::string& domain);
@@ -111,6 +124,10 @@ std::unique_ptr<Service> make_metrics_service(Core& core, Log& log);
 // ends or prints garbage beyond the limit; nullptr (and the core told so) when drbd_events is off
 // or no drbdsetup is installed.
 std::unique_ptr<Service> make_drbd_follower(Core& core, Log& log);
+// Follows Corosync's membership and quorum (libquorum notifications, names from libcmap), connected
+// again with backoff while corosync is not running; nullptr (and the core told so) when
+// corosync_events is off.
+std::unique_ptr<Service> make_corosync_follower(Core& core, Log& log);
 // The drbdsetup evosd runs: config.drbdsetup, else the first in default_drbdsetup_dirs; "" when
 // none is installed there.
 std::string drbdsetup_path(const Config& config);

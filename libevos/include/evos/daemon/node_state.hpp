@@ -4,6 +4,7 @@
 // readers (the socket, the metrics).
 #pragma once
 
+#include <evos/cluster/corosync_follow.hpp>
 #include <evos/deadline.hpp>
 #include <evos/drbd/events2_state.hpp>
 #include <evos/vm/domain_state.hpp>
@@ -61,6 +62,8 @@ struct Counters {
   std::uint64_t drbd_events2_lines = 0;      // lines read from drbdsetup events2
   std::uint64_t drbd_events2_garbage = 0;    // ... that the parser refused (skipped)
   std::uint64_t drbd_events2_restarts = 0;   // streams started after the first
+  std::uint64_t corosync_changes = 0;        // membership or quorum changes notified by libquorum
+  std::uint64_t corosync_reconnects = 0;     // libquorum connections opened after the first
   std::optional<std::chrono::system_clock::time_point> last_event;  // wall clock, any source
 };
 
@@ -112,6 +115,11 @@ class NodeState {
   // Fresh: followed, and the stream runs and is synced (events2 prints only on change, so there
   // is no silence bound: a live child with a complete state is current).
   [[nodiscard]] bool drbd_fresh() const { return drbd_followed && drbd.synced(); }
+
+  // Corosync, followed through libquorum's notifications (docs/evosd.md, "Corosync").
+  // `corosync_followed` is false when evosd does not follow it (corosync_events = no).
+  bool corosync_followed = false;
+  cluster::CorosyncFollow corosync;
 
   Counters counters;
 

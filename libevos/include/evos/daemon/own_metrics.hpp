@@ -10,8 +10,10 @@
 
 namespace evos::daemon {
 
-// `drbd_synced`: nullopt when evosd does not follow DRBD (then no evos_daemon_drbd_events2_synced).
+// `drbd_synced`: nullopt when evosd does not follow DRBD (then no evos_daemon_drbd_events2_synced);
+// `corosync_synced`: nullopt when it does not follow Corosync (then no evos_daemon_corosync_connected).
 std::vector<metrics::Family> own_families(const Counters& c, bool libvirt_connected,
-                                          std::optional<bool> drbd_synced = std::nullopt);
+                                          std::optional<bool> drbd_synced = std::nullopt,
+                                          std::optional<bool> corosync_synced = std::nullopt);
 
 }  // namespace evos::daemon

@@ -93,10 +93,14 @@ struct SourceOptions {
   // current: then the source polls `drbdsetup status --json all` as without a follower (also
   // while a resync or verify runs, whose progress DRBD does not notify).
   std::function<std::optional<std::vector<drbd::ResourceState>>()> followed_mirrors;
+  // Corosync's membership as followed through libquorum (evosd), or nullopt when not followed
+  // or not connected: then the source asks Corosync itself (cluster::read_membership, cached
+  // cluster_ttl).
+  std::function<std::optional<cluster::Membership>()> followed_membership;
 };
 
 Source libvirt_source(std::shared_ptr<LibvirtStatsReader> reader, std::string node, std::shared_ptr<SharedFacts> facts);
-Source corosync_source(Millis ttl);
+Source corosync_source(Millis ttl, std::function<std::optional<cluster::Membership>()> followed = {});
 Source pacemaker_source(Millis ttl, std::shared_ptr<SharedFacts> facts);
 Source mirror_source(std::string drbdsetup = "drbdsetup",
                      std::function<std::optional<std::vector<drbd::ResourceState>>()> followed = {});
