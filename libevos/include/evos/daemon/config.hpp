@@ -32,7 +32,9 @@ struct Config {
   // testip_interval, the score (multiplier x the weights reached, as ocf:evos:ping computes it)
   // written to testip_attribute at once when it changes (docs/evosd.md, "Test IPs").
   std::vector<net::HostSpec> testip_hosts;
-  std::string testip_attribute = "evos-testip";
+  // not the ping agent's evos-testip: both writing one attribute, a round of the agent that began
+  // before a cut would put back the value evosd replaced (testip.crm's testip-evosd rule reads this)
+  std::string testip_attribute = "evos-testip-evosd";
   std::uint32_t testip_multiplier = 1000;
   Millis testip_interval{1000};
   Millis testip_timeout{800};   // the probe window of one round (at most the interval)
