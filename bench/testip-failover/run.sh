@@ -23,7 +23,7 @@
 set -uo pipefail
 build=$(cd "${1:?usage: run.sh BUILD_DIR [--reps N] [--healthy S] [--json FILE]}" && pwd)
 shift
-reps=5 healthy=60 json="" interval=1s timeout=800ms attempts=2
+reps=5 healthy=60 json="" interval="" timeout="" attempts=""   # "": evosd's defaults
 while [[ $# -gt 0 ]]; do
   case $1 in
     --reps) reps=${2:?}; shift ;;
@@ -106,9 +106,9 @@ evosd_conf() { # evosd_conf MODE: the configuration file for MODE
       echo "testip_hosts = $test_ips"
       echo "testip_attribute = $eattr"
       echo "testip_multiplier = 1000"
-      echo "testip_interval = $interval"
-      echo "testip_timeout = $timeout"
-      echo "testip_attempts = $attempts"
+      [[ -z $interval ]] || echo "testip_interval = $interval"
+      [[ -z $timeout ]] || echo "testip_timeout = $timeout"
+      [[ -z $attempts ]] || echo "testip_attempts = $attempts"
     fi
   } >"$f"
   echo "$f"
@@ -172,7 +172,7 @@ X "$n1" evosctl cluster testip enable --hosts "$test_ips" --vm "$vm" >/dev/null 
 X "$n1" crm configure show "$rsc-testip-evosd" >/dev/null 2>&1 || die "no $rsc-testip-evosd rule (crm-templates/testip.crm)"
 set_mode evosd
 wait_for 120 settled || die "not settled after setup"
-say "setup $(( ($(now_ms) - t_setup) / 1000 )) s; the VM runs on $(located); evosd: interval $interval, timeout $timeout, attempts $attempts"
+say "setup $(( ($(now_ms) - t_setup) / 1000 )) s; the VM runs on $(located); evosd: interval ${interval:-default}, timeout ${timeout:-default}, attempts ${attempts:-default}"
 
 # === healthy links, evosd probing: no value may change ==========================================
 flaps=0
@@ -187,15 +187,15 @@ if (( healthy > 0 )); then
     flaps=$((flaps + ${w:-0} - ${w0[i]:-0} + c)); i=$((i + 1))
   done
   load=$(cut -d' ' -f1-3 /proc/loadavg)
-  say "healthy links for $healthy s, evosd probing every $interval: $flaps attribute changes (load $load)"
+  say "healthy links for $healthy s, evosd probing (interval ${interval:-default}): $flaps attribute changes (load $load)"
 fi
 
 # === the cuts ================================================================================
-declare -A samples=([ping]="" [evosd]="") seen=([ping]="" [evosd]="") mig=([ping]="" [evosd]="")
+declare -A samples=([ping]="" [evosd]="") seen=([ping]="" [evosd]="") mig=([ping]="" [evosd]="") mtime=([ping]="" [evosd]="")
 discarded=0
 load0=$(cut -d' ' -f1-3 /proc/loadavg)
 measure() {  # measure MODE
-  local a b b0 last arrival t0 poller det tm
+  local a b b0 last arrival t0 poller det tm mt why
   [[ $mode == "$1" ]] || set_mode "$1"
   wait_for 120 settled || { discarded=$((discarded + 1)); say "$1: not settled before the cut; discarded"; return; }
   a=$(located) b=$(other "$a") b0=$(boots) last=$(last_tick)
@@ -207,18 +207,26 @@ measure() {  # measure MODE
   t0=$(now_ms)
   wait "$poller"
   arrival=$(<"$work/arrival")
-  if [[ -n $arrival ]] && wait_for 60 runs_only_on "$b" && "$vh" wait-tick "$shared" "$vm" $((last + 2)) 30 >/dev/null 2>&1 &&
-     [[ $(boots) == "$b0" ]]; then
+  why=""
+  if [[ -z $arrival ]]; then why="the peer's loop saw no running domain"
+  elif ! wait_for 60 runs_only_on "$b"; then why="not running only on $b as Pacemaker and libvirt see it"
+  elif ! "$vh" wait-tick "$shared" "$vm" $((last + 2)) 30 >/dev/null 2>&1; then why="the guest's ticks did not go on"
+  elif [[ $(boots) != "$b0" ]]; then why="the guest was restarted (boots $b0 -> $(boots)), not migrated"
+  fi
+  if [[ -z $why ]]; then
     samples[$1]+="$((arrival - t0)) "
     det=$(first_of "$(pm_time "$a" "$t0" "Setting ($attr|$eattr)\[$a\]: 3000 -> ")")
     tm=$(first_of "$(pm_time "$n1" "$t0" "Initiating migrate_to operation ${rsc}_migrate_to_0")" \
                   "$(pm_time "$n2" "$t0" "Initiating migrate_to operation ${rsc}_migrate_to_0")")
+    mt=$(grep -a "migrated domain '$vm' to $b in " "$base/$a/log/pacemaker/pacemaker.log" 2>/dev/null | tail -n 1 |
+      sed -n 's/.* in \([0-9]*\) ms; downtime.*/\1/p')
+    [[ -n $mt ]] && mtime[$1]+="$mt "
     [[ -n $det ]] && seen[$1]+="$((det - t0)) "
     [[ -n $tm ]] && mig[$1]+="$((tm - t0)) "
-    say "$1: cut corp $a -> running on $b after $((arrival - t0)) ms (attrd has the loss +$(( ${det:-t0} - t0 )) ms, migrate_to +$(( ${tm:-t0} - t0 )) ms; live, ticks go on)"
+    say "$1: cut corp $a -> running on $b after $((arrival - t0)) ms (attrd has the loss +$(( ${det:-t0} - t0 )) ms, migrate_to +$(( ${tm:-t0} - t0 )) ms, the agent's migration ${mt:-?} ms; live, ticks go on)"
   else
     discarded=$((discarded + 1))
-    say "$1: cut corp $a: not running only on $b with the same boot within 60 s; discarded"
+    say "$1: cut corp $a: $why; discarded"
   fi
   L heal corp "$a" >/dev/null || say "heal corp $a failed"
 }
@@ -228,19 +236,20 @@ done
 load1=$(cut -d' ' -f1-3 /proc/loadavg)
 commit=$(git -C "$src" rev-parse --short HEAD 2>/dev/null || echo unknown)
 
-python3 - "${samples[evosd]}" "${samples[ping]}" "${seen[evosd]}" "${seen[ping]}" "${mig[evosd]}" "${mig[ping]}" \
-  "$discarded" "$flaps" "$healthy" "$interval $timeout $attempts" "$load0" "$load1" "$commit" "$json" <<'PY'
+python3 - "${samples[evosd]}" "${samples[ping]}" "${seen[evosd]}" "${seen[ping]}" "${mig[evosd]}" "${mig[ping]}" "${mtime[evosd]}${mtime[ping]}" \
+  "$discarded" "$flaps" "$healthy" "interval ${interval:-default} timeout ${timeout:-default} attempts ${attempts:-default}" "$load0" "$load1" "$commit" "$json" <<'PY'
 import json, statistics, sys
 a = sys.argv
 ints = lambda s: [int(x) for x in s.split()]
-w, wo, sw, swo, mw, mwo = (ints(x) for x in a[1:7])
+w, wo, sw, swo, mw, mwo, mt = (ints(x) for x in a[1:8])
+a = a[:7] + a[8:]  # the rest as before
 if not w or not wo:
     sys.exit("no samples in one mode")
 def st(v):
     return {"median": statistics.median(v), "min": min(v), "max": max(v), "n": len(v)} if v else None
 r = {"evosd_ms": w, "ping_ms": wo, "evosd": st(w), "ping": st(wo),
      "attrd_has_loss_ms": {"evosd": st(sw), "ping": st(swo)}, "migrate_to_initiated_ms": {"evosd": st(mw), "ping": st(mwo)},
-     "discarded": int(a[7]), "healthy_flaps": int(a[8]), "healthy_seconds": int(a[9]),
+     "agent_migration_ms": st(mt), "discarded": int(a[7]), "healthy_flaps": int(a[8]), "healthy_seconds": int(a[9]),
      "evosd_interval_timeout_attempts": a[10], "load_before": a[11], "load_after": a[12], "commit": a[13]}
 r["ratio_evosd_over_ping"] = round(r["evosd"]["median"] / r["ping"]["median"], 3)
 f = lambda s: "n/a" if not s else f"{s['median'] / 1000:.2f} s (min {s['min'] / 1000:.2f}, max {s['max'] / 1000:.2f}, n={s['n']})"
@@ -248,6 +257,7 @@ print(f"corp link down -> VM running on the peer: evosd probing {f(r['evosd'])};
       f"ratio {r['ratio_evosd_over_ping']} ({r['discarded']} discarded)")
 for k in ("evosd", "ping"):
     print(f"  {k}: attrd has the loss {f(r['attrd_has_loss_ms'][k])}; DC initiates migrate_to {f(r['migrate_to_initiated_ms'][k])}")
+print(f"  the agent's migration (virDomainMigrateToURI3, both modes): {f(r['agent_migration_ms'])}")
 print(f"  healthy links {r['healthy_seconds']} s with evosd probing ({a[10]}): {r['healthy_flaps']} attribute changes; "
       f"load {a[11]} -> {a[12]}; commit {a[13]}")
 if a[14]:
