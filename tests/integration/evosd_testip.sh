@@ -3,7 +3,7 @@
 # (tests/support/testip-lab.sh, prefix etd<pid>), with a shim attrd_updater first on evosd's PATH
 # that logs its argv: the score is written once at the start, not again while nothing changes,
 # at once (the next round) when the link goes down and comes back; evosd's status lists each test
-# IP. The waits are for conditions, bounded by safety nets; nothing is timed. Root.
+# IP; on SIGTERM it removes the attribute. The waits are for conditions, bounded by safety nets; nothing is timed. Root.
 # Usage: evosd_testip.sh EVOSD
 set -u
 evosd=$1
@@ -48,12 +48,12 @@ EOF2
 ip netns exec "$p-node" env -i PATH="$work/bin:/usr/bin:/bin" SHIM_LOG="$log" \
   "$evosd" --config "$work/evosd.conf" -v >"$work/evosd.log" 2>&1 &
 evosd_pid=$!
-writes() { grep -c '^-n|evos-testip|-B|' "$log" 2>/dev/null || echo 0; }
-last() { grep '^-n|evos-testip|-B|' "$log" 2>/dev/null | tail -n 1 | cut -d'|' -f4; }
+writes() { grep -c '^-n|evos-testip-evosd|-B|' "$log" 2>/dev/null || echo 0; }
+last() { grep '^-n|evos-testip-evosd|-B|' "$log" 2>/dev/null | tail -n 1 | cut -d'|' -f4; }
 until_last() { local i; for ((i = 0; i < 200; i++)); do [ "$(last)" = "$1" ] && return 0; sleep 0.1; done; return 1; }
 
 until_last 300 && pass "the score (100 x 3) is written at the start" || fail "first value '$(last)'; $(tail -n 5 "$work/evosd.log")"
-grep -q '^-n|evos-testip|-B|300|-d|0s$' "$log" && pass "attrd_updater -n evos-testip -B 300 -d 0s" || fail "argv: $(cat "$log")"
+grep -q '^-n|evos-testip-evosd|-B|300|-d|0s$' "$log" && pass "attrd_updater -n evos-testip-evosd -B 300 -d 0s (its own attribute by default)" || fail "argv: $(cat "$log")"
 # Several rounds later nothing was written again (a write only on a change).
 python3 - "$work/run/evosd.sock" > "$work/status1" <<'PY'
 import json, socket, sys, time
@@ -76,5 +76,11 @@ grep -q "test IPs: 0/2 reachable" "$work/evosd.log" && pass "evosd logged the ch
 ip -n "$p-node" link set "${p}n0" up
 until_last 300 && pass "link up again: 300 written" || fail "after link up: '$(last)'"
 kill -0 "$evosd_pid" && pass "evosd runs" || fail "evosd died"
+# On SIGTERM evosd takes its value back: a stale 0 would ban the node (testip.crm's testip-evosd rule).
+kill "$evosd_pid" && wait "$evosd_pid"
+rc=$? evosd_pid=
+[ "$rc" = 0 ] && pass "evosd exits 0 on SIGTERM" || fail "evosd exit $rc"
+[ "$(tail -n 1 "$log")" = "-D|-n|evos-testip-evosd" ] && pass "and removed its attribute last (attrd_updater -D -n evos-testip-evosd)" ||
+  fail "last attrd_updater call: $(tail -n 1 "$log")"
 echo "evosd_testip: $passes passed, $fails failed"
 [ "$fails" -eq 0 ]

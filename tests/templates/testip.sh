@@ -8,6 +8,8 @@
 #   a node has no score            → the same (the clone is not running there)
 #   both reach none                → no VM anywhere, no promotion anywhere
 #   a difference below stickiness  → nothing moves
+#   evosd's attribute 0 on the VM's node (the ping agent's not yet), or the reverse
+#                                  → the VM migrates to the peer, only the peer is promoted
 # and the template's own settings keep a single lost reply from moving anything (attempts >= 2,
 # dampen longer than the monitor interval).
 # The evos agent is overlaid into /usr/lib/ocf/resource.d in a private mount namespace, so pcs
@@ -53,7 +55,7 @@ out=$(CIB_file=$work/evosctl.xml "$evosctl" cluster testip enable --hosts "198.1
       --vm web1 --mirror mirror-clone 2>&1) && pass "evosctl cluster testip enable: $out" || fail "evosctl cluster testip enable: $out"
 [ "$(xmllint --xpath "string(//primitive[@id='testip']//nvpair[@name='host_list']/@value)" evosctl.xml)" = "198.18.1.254 198.18.2.254 fd00::1=2" ] \
   && pass "evosctl: host_list as given (canonical entries)" || fail "evosctl: host_list $(xmllint --xpath "string(//nvpair[@name='host_list']/@value)" evosctl.xml)"
-for id in vm-web1-testip-none vm-web1-testip-more mirror-clone-testip-none; do
+for id in vm-web1-testip-none vm-web1-testip-more vm-web1-testip-evosd mirror-clone-testip-none mirror-clone-testip-evosd; do
   xmllint --xpath "//rsc_location[@id='$id']" evosctl.xml >/dev/null 2>&1 && pass "evosctl: $id" || fail "evosctl: no $id"
 done
 ! grep -q -- '<!--' evosctl.xml && pass "evosctl: no template comment in the CIB" || fail "evosctl: comments in the CIB: $(grep -- '<!--' evosctl.xml | head -3)"
@@ -83,13 +85,16 @@ where() {  # where CIB RESOURCE [ROLE]: the nodes running it (in ROLE)
   CIB_file=$1 crm_mon -1 -r --output-as=xml 2>/dev/null | xmllint --xpath "$filter/node/@name" - 2>/dev/null \
     | sed 's/ *name="\([^"]*\)"/\1 /g; s/ $//' | tr ' ' '\n' | sort | tr '\n' ' ' | sed 's/ $//'
 }
-attrs() {  # attrs IN OUT N1_VALUE N2_VALUE: set the nodes' evos-testip (- = undefined), then simulate
+attrs() {  # attrs IN OUT N1_VALUE N2_VALUE [N1_EVOSD N2_EVOSD]: set the nodes' evos-testip and evosd's
+  # evos-testip-evosd (- = undefined, the default for evosd's), then simulate
   cp "$1" attrs.xml
-  local n v
+  local n v a
   for n in n1 n2; do
-    v=$3; [ $n = n2 ] && v=$4
-    if [ "$v" = - ]; then CIB_file=$work/attrs.xml crm_attribute -N $n -n evos-testip -l reboot -D >/dev/null 2>&1
-    else CIB_file=$work/attrs.xml crm_attribute -N $n -n evos-testip -l reboot -v "$v" >/dev/null 2>&1 || fail "crm_attribute $n"; fi
+    for a in evos-testip evos-testip-evosd; do
+      if [ $a = evos-testip ]; then v=$3; [ $n = n2 ] && v=$4; else v=${5:--}; [ $n = n2 ] && v=${6:--}; fi
+      if [ "$v" = - ]; then CIB_file=$work/attrs.xml crm_attribute -N $n -n $a -l reboot -D >/dev/null 2>&1
+      else CIB_file=$work/attrs.xml crm_attribute -N $n -n $a -l reboot -v "$v" >/dev/null 2>&1 || fail "crm_attribute $n $a"; fi
+    done
     # The promotion score ocf:pacemaker:Stateful would set from its monitor (crm_simulate runs no agent).
     CIB_file=$work/attrs.xml crm_attribute -N $n -n master-mirror -l reboot -v 5 >/dev/null 2>&1
   done
@@ -132,6 +137,20 @@ attrs s1.xml s5.xml 0 0
 attrs s1.xml s6.xml $(v "$vm" 3000 3050)
 [ -n "$vm" ] && [ "$(where s6.xml vm-web1)" = "$vm" ] && pass "a difference below resource-stickiness moves nothing" || fail "small difference moved the VM"
 
+# evosd's attribute (testip-evosd rules): either writer's 0 bans the node, the first one wins
+# shellcheck disable=SC2046
+attrs s1.xml s8.xml 3000 3000 $(v "$vm" 0 3000)
+[ "$(where s8.xml vm-web1)" = "$other" ] && grep -q "Migrate *vm-web1" s8.txt && pass "evosd says $vm reaches none (the ping agent not yet): the VM migrates to $other" \
+  || fail "evosd 0: VM on '$(where s8.xml vm-web1)'"
+[ "$(where s8.xml mirror Promoted)" = "$other" ] && pass "evosd says $vm reaches none: only $other is promoted" \
+  || fail "evosd 0: promoted on '$(where s8.xml mirror Promoted)'"
+# shellcheck disable=SC2046
+attrs s1.xml s9.xml $(v "$vm" 0 3000) 3000 3000
+[ "$(where s9.xml vm-web1)" = "$other" ] && pass "the ping agent says $vm reaches none, evosd not yet: the VM runs on $other" \
+  || fail "ping 0, evosd 3000: VM on '$(where s9.xml vm-web1)'"
+attrs s1.xml s10.xml 3000 3000 3000 3000
+[ "$(where s10.xml vm-web1)" = "$vm" ] && pass "both writers say all reached: the VM stays on $vm" || fail "all 3000: VM on '$(where s10.xml vm-web1)'"
+
 attrs s5.xml s7.xml 3000 3000
 [ -n "$(where s7.xml vm-web1)" ] && pass "connectivity back on both: the VM runs again" || fail "VM not back"
 
@@ -151,6 +170,10 @@ attrs p1.xml p2.xml $(v "$pvm" 1000 3000)
 attrs p1.xml p3.xml 0 0
 [ -z "$(where p3.xml vm-web1)" ] && [ -z "$(where p3.xml mirror Promoted)" ] && pass "pcs form: both reach none, nothing runs or is promoted" \
   || fail "pcs form: both none: VM '$(where p3.xml vm-web1)' promoted '$(where p3.xml mirror Promoted)'"
+# shellcheck disable=SC2046
+attrs p1.xml p4.xml 3000 3000 $(v "$pvm" 0 3000)
+[ -n "$pvm" ] && [ "$(where p4.xml vm-web1)" = "$pother" ] && [ "$(where p4.xml mirror Promoted)" = "$pother" ] \
+  && pass "pcs form: evosd's 0 moves the VM and the promotion" || fail "pcs form: evosd 0: VM '$(where p4.xml vm-web1)' promoted '$(where p4.xml mirror Promoted)'"
 
 echo "templates_testip: $passes passed, $fails failed"
 [ "$fails" -eq 0 ]

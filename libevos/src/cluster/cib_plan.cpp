@@ -209,10 +209,13 @@ Result<CibRemoval> plan_testip_removal(std::string_view configuration_xml) {
     for (const auto* rsc : {"testip-clone", "testip"})
       if (auto r = add_constraints_of(c->node, rsc, b); !r) return std::move(r).error();
   }
+  // evosd's attribute is the clone's with "-evosd" (testip.crm's testip-evosd rules, evosd's default)
+  const std::string evosd_attribute = attribute + "-evosd";
+  const auto ours = [&](std::string_view a) { return a == attribute || a == evosd_attribute; };
   for (const auto& l : c->node.child("constraints").children("rsc_location")) {
     bool reads = false;
-    for (const auto& e : l.select_nodes(".//expression")) reads = reads || attribute == e.node().attribute("attribute").value();
-    for (const auto& r : l.select_nodes(".//rule")) reads = reads || attribute == r.node().attribute("score-attribute").value();
+    for (const auto& e : l.select_nodes(".//expression")) reads = reads || ours(e.node().attribute("attribute").value());
+    for (const auto& r : l.select_nodes(".//rule")) reads = reads || ours(r.node().attribute("score-attribute").value());
     if (reads)
       if (auto x = b.add("constraints", "*", l.attribute("id").value()); !x) return std::move(x).error();
   }

@@ -439,7 +439,17 @@ class TestIpProber final : public Service {
     const net::ProbeOptions options{net::plan_probes(cfg.testip_timeout, cfg.testip_attempts), ""};
     auto next = Clock::now();
     for (;;) {
-      if (worker_.sleep_until(next)) return;
+      if (worker_.sleep_until(next)) {
+        // A value left in attrd would outlive evosd: a 0 would ban the node (testip.crm's
+        // testip-evosd rule) until it restarts. Without it the ping agent's rules decide alone.
+        if (published) {
+          if (auto r = attributes.remove(cfg.testip_attribute, Deadline::after(net::publish_reserve)); r)
+            log_.info("node attribute {} removed", cfg.testip_attribute);
+          else
+            log_.warning("cannot remove node attribute {}: {}", cfg.testip_attribute, r.error().message());
+        }
+        return;
+      }
       next += cfg.testip_interval;
       if (next < Clock::now()) next = Clock::now() + cfg.testip_interval;  // a round overran
       const auto deadline = Deadline::at(Clock::now() + cfg.testip_interval);

@@ -31,6 +31,9 @@ const std::string config = R"(<configuration>
       <expression id="e2" attribute="evos-testip" operation="lte" value="0"/></rule></rsc_location>
     <rsc_location id="vm-web1-testip-more" rsc="vm-web1"><rule id="r2" score-attribute="evos-testip">
       <expression id="e3" attribute="evos-testip" operation="defined"/></rule></rsc_location>
+    <rsc_location id="vm-web1-testip-evosd" rsc="vm-web1"><rule id="r4" score="-INFINITY" boolean-op="and">
+      <expression id="e5" attribute="evos-testip-evosd" operation="defined"/>
+      <expression id="e6" attribute="evos-testip-evosd" operation="lte" value="0"/></rule></rsc_location>
     <rsc_location id="m-clone-testip-none" rsc="m-clone"><rule id="r3" role="Promoted" score="-INFINITY">
       <expression id="e4" attribute="evos-testip" operation="not_defined"/></rule></rsc_location>
     <rsc_location id="cli-prefer-vm-web1" rsc="vm-web1" node="n2" score="INFINITY"/>
@@ -48,8 +51,8 @@ bool has(const std::vector<std::string>& v, const std::string& x) { return std::
 TEST_CASE("a VM's removal: the primitive and every constraint naming it, nothing else") {
   auto p = plan_vm_removal(config, "vm-web1");
   REQUIRE(p);
-  CHECK(p->ids == std::vector<std::string>{"vm-web1", "vm-web1-testip-none", "vm-web1-testip-more", "cli-prefer-vm-web1",
-                                           "vm-web1-with-mirror", "vm-web1-after-mirror"});
+  CHECK(p->ids == std::vector<std::string>{"vm-web1", "vm-web1-testip-none", "vm-web1-testip-more", "vm-web1-testip-evosd",
+                                           "cli-prefer-vm-web1", "vm-web1-with-mirror", "vm-web1-after-mirror"});
   CHECK(p->xpath.find("/cib/configuration/resources/primitive[@id='vm-web1']") == 0);
   CHECK(p->xpath.find("/cib/configuration/constraints/*[@id='vm-web1-after-mirror']") != std::string::npos);
   CHECK(p->xpath.find("vm-web2") == std::string::npos);
@@ -91,10 +94,11 @@ TEST_CASE("a full CIB document is read as its configuration") {
   CHECK(p->ids == std::vector<std::string>{"vm-web2", "vm-web2-pref"});
 }
 
-TEST_CASE("the test IPs' removal: the clone and every rule on its attribute") {
+TEST_CASE("the test IPs' removal: the clone and every rule on its attribute and on evosd's") {
   auto p = plan_testip_removal(config);
   REQUIRE(p);
-  CHECK(p->ids == std::vector<std::string>{"testip-clone", "vm-web1-testip-none", "vm-web1-testip-more", "m-clone-testip-none"});
+  CHECK(p->ids == std::vector<std::string>{"testip-clone", "vm-web1-testip-none", "vm-web1-testip-more", "vm-web1-testip-evosd",
+                                           "m-clone-testip-none"});
   CHECK(p->xpath.find("/cib/configuration/resources/clone[@id='testip-clone']") == 0);
   CHECK_FALSE(has(p->ids, "vm-web1"));
   CHECK_FALSE(has(p->ids, "cli-prefer-vm-web1"));
@@ -109,10 +113,11 @@ TEST_CASE("the test IPs' removal follows the clone's attribute name") {
     <instance_attributes id="i"><nvpair id="n" name="name" value="corp"/></instance_attributes></primitive></clone></resources>
     <constraints><rsc_location id="a" rsc="vm-x"><rule id="r" score="-INFINITY"><expression id="e" attribute="corp" operation="not_defined"/></rule></rsc_location>
     <rsc_location id="b" rsc="vm-x"><rule id="r2" score="-INFINITY"><expression id="e2" attribute="evos-testip" operation="not_defined"/></rule></rsc_location>
+    <rsc_location id="d" rsc="vm-x"><rule id="r3" score="-INFINITY"><expression id="e3" attribute="corp-evosd" operation="defined"/></rule></rsc_location>
     <rsc_colocation id="c" rsc="vm-x" with-rsc="testip-clone" score="100"/></constraints></configuration>)";
   auto p = plan_testip_removal(renamed);
   REQUIRE(p);
-  CHECK(p->ids == std::vector<std::string>{"testip-clone", "c", "a"});
+  CHECK(p->ids == std::vector<std::string>{"testip-clone", "c", "a", "d"});
 }
 
 namespace {

@@ -40,7 +40,8 @@ struct CibRemoval {
 Result<CibRemoval> plan_vm_removal(std::string_view configuration_xml, std::string_view resource_id);
 
 // The ping clone "testip-clone" (testip.crm) and every rsc_location whose rules read its
-// attribute (the primitive's `name` parameter, default evos-testip). Errc::not_found without them.
+// attribute (the primitive's `name` parameter, default evos-testip) or evosd's (that name + "-evosd",
+// testip.crm's testip-evosd rules). Errc::not_found without them.
 Result<CibRemoval> plan_testip_removal(std::string_view configuration_xml);
 
 // One fencing level with a node target (the only kind fence-race enable writes).

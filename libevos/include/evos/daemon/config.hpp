@@ -32,10 +32,15 @@ struct Config {
   // testip_interval, the score (multiplier x the weights reached, as ocf:evos:ping computes it)
   // written to testip_attribute at once when it changes (docs/evosd.md, "Test IPs").
   std::vector<net::HostSpec> testip_hosts;
-  std::string testip_attribute = "evos-testip";
+  // not the ping agent's evos-testip: both writing one attribute, a round of the agent that began
+  // before a cut would put back the value evosd replaced (testip.crm's testip-evosd rule reads this)
+  std::string testip_attribute = "evos-testip-evosd";
   std::uint32_t testip_multiplier = 1000;
-  Millis testip_interval{1000};
-  Millis testip_timeout{800};   // the probe window of one round (at most the interval)
+  // A loss is seen within interval + timeout: 500/400 ms put the VM on the peer in 1.8 s (median)
+  // after a corporate link cut in the lab, with no spurious write in 60 s of healthy links at load
+  // 6-8 (bench/testip-failover, docs/measurements.md); 1 s/800 ms took 3.3 s.
+  Millis testip_interval{500};
+  Millis testip_timeout{400};   // the probe window of one round (at most the interval)
   unsigned testip_attempts = 2;
   Millis testip_dampen{0};
   // Metrics (docs/metrics.md): Prometheus text on http://metrics_listen/metrics ("" = off; the
