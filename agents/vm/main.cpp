@@ -1,6 +1,7 @@
-// ocf:evos:vm, one libvirt domain per resource. Behaviour lives in evos::vm (Service, Params,
-// identity); this file only wires it to the OCF calling convention and maps results to codes.
-#include <evos/daemon/socket.hpp>
+// ocf:evos:vm's full agent, one libvirt domain per resource. Behaviour lives in evos::vm (Service,
+// Params, identity); this file only wires it to the OCF calling convention and maps results to
+// codes. Pacemaker runs the front end (front.cpp), which answers the recurring monitors evosd
+// vouches for and execs this for everything else (docs/vm-agent.md, "Two binaries").
 #include <evos/ocf/runner.hpp>
 #include <evos/virt/libvirt_hypervisor.hpp>
 #include <evos/vm/agent_info.hpp>
@@ -65,24 +66,9 @@ Outcome handle(const evos::ocf::Context& ctx) {
   auto note = [&](std::optional<vm::Phase> phase) {
     if (phase) records.note(req.instance, id->name, id->uuid, *phase, ctx.log);
   };
-  auto note_monitor = [&](bool running) {
-    if (req.instance.empty()) return;
-    auto old = records.load(req.instance);
-    std::optional<vm::Phase> recorded;
-    if (old && *old && (*old)->domain == id->name) recorded = (*old)->phase;
-    note(vm::monitor_phase(recorded, running));
-  };
-  // A recurring shallow monitor asks evosd first, and takes only a fresh "running" from it;
-  // probes, deep monitors and every other answer go to libvirt (docs/evosd.md, "Cheap monitors").
-  if (req.action == "monitor" && !req.is_probe() && req.check_level < 10 && !params->evosd_socket.empty()) {
-    const auto v = evos::daemon::ask_running(params->evosd_socket, id->name, id->uuid, params->hypervisor,
-                                             evos::Deadline::after(evos::daemon::monitor_ask_budget).earliest(ctx.deadline));
-    if (v.running) {
-      note_monitor(true);
-      return {};
-    }
-    ctx.log.debug("monitor asks libvirt itself: {}", v.why);
-  }
+  auto note_monitor = [&](bool running) { records.note_monitor(req.instance, id->name, id->uuid, running, ctx.log); };
+  // evosd has been asked already: the front end answers the monitors it vouches for and hands the
+  // rest here, which ask libvirt (docs/evosd.md, "Cheap monitors").
   const auto change = vm::phase_change(req.action);
   note(change.before);
 

@@ -5,7 +5,7 @@
 #   run.sh [BUILD_DIR] [--domains 50] [--idle 60] [--settle 10] [--scrape-every 15] [--runs 40]
 #          [--warmup 3] [--prefix eb] [--json FILE]
 #
-# Needs a build with daemon/evosd, agents/vm, bench/vm-monitor/{floor,measure}, bench/evosd/{noop,noop-cxx}
+# Needs a build with daemon/evosd, agents/vm (and its full agent agents/libexec/vm), bench/vm-monitor/{floor,measure}, bench/evosd/{noop,noop-cxx}
 # and python3. No libvirtd and no root: libvirt's test driver runs inside each client (libvirt0), so
 # every process opens test:///WORK/node.xml and gets its own copy of the file's running domains.
 # Work dir /tmp/evos-bench-evosd.XXXXXX, removed at exit.

@@ -29,10 +29,12 @@ void print_usage(const AgentInfo& info) {
   fmt::print(stderr, "usage: {} {{{}}}\n", info.name, actions);
 }
 
-}  // namespace
-
-int run(int argc, char** argv, const AgentInfo& info, const Handler& handler) {
+// The handler declines with nullopt (front ends only: `front` makes every answer that is not the
+// handler's own a nullopt too, printed and logged nowhere).
+std::optional<int> run_impl(int argc, char** argv, const AgentInfo& info, const FrontHandler& handler, bool front) {
   const std::string action = argc > 1 ? argv[1] : "";
+  if (front && (action.empty() || action == "meta-data" || action == "usage" || action == "help" || !info.action(action)))
+    return std::nullopt;
   // OCF 1.1: meta-data needs no parameters and no privileges; answer it before anything else.
   if (action == "meta-data") {
     fmt::print("{}", render_metadata(info));
@@ -50,6 +52,7 @@ int run(int argc, char** argv, const AgentInfo& info, const Handler& handler) {
   const auto env = proc::environment();
   const auto started = Clock::now();
   auto request = parse_request(action, env, info);
+  if (front && !request) return std::nullopt;
   const bool verbose = env.contains("OCF_TRACE_RA") || (env.contains("HA_debug") && env.at("HA_debug") != "0");
   StderrLog log("evos-" + info.name, request ? request->instance : "", verbose);
   if (!request) {
@@ -80,11 +83,15 @@ int run(int argc, char** argv, const AgentInfo& info, const Handler& handler) {
   Outcome outcome;
   auto params = parse_params(info.params, req.reskeys);
   if (!params) {
+    if (front) return std::nullopt;
     outcome = Outcome::from(params.error());
   } else {
     try {
-      outcome = handler(Context{req, *params, log, Deadline::at(started + req.timeout - guard)});
+      auto answer = handler(Context{req, *params, log, Deadline::at(started + req.timeout - guard)});
+      if (!answer) return std::nullopt;
+      outcome = std::move(*answer);
     } catch (const std::exception& e) {
+      if (front) return std::nullopt;
       outcome = {Status::err_generic, fmt::format("{} failed unexpectedly: {}", action, e.what())};
     }
   }
@@ -99,6 +106,17 @@ int run(int argc, char** argv, const AgentInfo& info, const Handler& handler) {
     }
   }
   return static_cast<int>(outcome.status);
+}
+
+}  // namespace
+
+int run(int argc, char** argv, const AgentInfo& info, const Handler& handler) {
+  const auto always = [&handler](const Context& ctx) -> std::optional<Outcome> { return handler(ctx); };
+  return *run_impl(argc, argv, info, always, false);
+}
+
+std::optional<int> run_front(int argc, char** argv, const AgentInfo& info, const FrontHandler& handler) {
+  return run_impl(argc, argv, info, handler, true);
 }
 
 }  // namespace evos::ocf

@@ -62,6 +62,15 @@ void OperationRecords::note(const std::string& instance, const std::string& doma
   }
 }
 
+void OperationRecords::note_monitor(const std::string& instance, const std::string& domain, const std::string& uuid,
+                                    bool running, Log& log) const {
+  if (instance.empty()) return;
+  auto old = load(instance);
+  std::optional<Phase> recorded;
+  if (old && *old && (*old)->domain == domain) recorded = (*old)->phase;
+  if (auto phase = monitor_phase(recorded, running)) note(instance, domain, uuid, *phase, log);
+}
+
 std::vector<Result<OperationRecord>> OperationRecords::load_all() const {
   std::vector<Result<OperationRecord>> out;
   std::unique_ptr<DIR, int (*)(DIR*)> dir(::opendir(directory_.c_str()), ::closedir);

@@ -10,6 +10,7 @@
 #include <evos/ocf/request.hpp>
 
 #include <functional>
+#include <optional>
 
 namespace evos::ocf {
 
@@ -23,5 +24,15 @@ struct Context {
 using Handler = std::function<Outcome(const Context&)>;
 
 int run(int argc, char** argv, const AgentInfo& info, const Handler& handler);
+
+// For a front end that answers some requests itself and hands the rest to another program (the
+// VM agent's, docs/vm-agent.md "Two binaries"): like run(), but the handler may decline
+// (nullopt), and then, as for every request run() would answer without the handler (meta-data,
+// usage, no action, an undeclared action, a request or parameters that do not parse, a handler
+// that throws), it returns nullopt having printed and logged nothing, so that the other program
+// answers it exactly as it would have been answered without the front end. The watchdog is
+// disarmed when it returns.
+using FrontHandler = std::function<std::optional<Outcome>(const Context&)>;
+std::optional<int> run_front(int argc, char** argv, const AgentInfo& info, const FrontHandler& handler);
 
 }  // namespace evos::ocf

@@ -74,6 +74,11 @@ class OperationRecords {
   // recorded without an instance (a manual run).
   void note(const std::string& instance, const std::string& domain, const std::string& uuid, Phase phase,
             Log& log) const;
+  // What a monitor that found the domain running (or not) records: monitor_phase() against the
+  // record of this instance when it names the same domain. Nothing without an instance. The VM
+  // agent and its front end (docs/vm-agent.md, "Two binaries") both record through this.
+  void note_monitor(const std::string& instance, const std::string& domain, const std::string& uuid, bool running,
+                    Log& log) const;
   // Every readable record; damaged ones are returned as errors beside them.
   [[nodiscard]] std::vector<Result<OperationRecord>> load_all() const;
 
