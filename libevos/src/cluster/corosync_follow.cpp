@@ -51,19 +51,20 @@ bool CorosyncFollow::disconnected(std::string problem, Clock::time_point now) {
   return news;
 }
 
-Membership CorosyncFollow::last_known() const {
+Membership membership_of(const Nodelist& list, bool quorate, const std::vector<std::uint32_t>& members) {
   Membership m;
-  m.cluster_name = nodelist_.cluster_name;
-  m.local_nodeid = nodelist_.local_nodeid;
-  m.quorate = quorate_;
-  auto online = [&](std::uint32_t id) { return std::binary_search(members_.begin(), members_.end(), id); };
-  for (const auto& n : nodelist_.nodes) m.nodes.push_back({n.nodeid, n.name.empty() ? fmt::format("node{}", n.nodeid) : n.name, online(n.nodeid)});
-  // Members missing from the nodelist (auto-joined) still count.
-  for (auto id : members_)
+  m.cluster_name = list.cluster_name;
+  m.local_nodeid = list.local_nodeid;
+  m.quorate = quorate;
+  auto member = [&](std::uint32_t id) { return std::find(members.begin(), members.end(), id) != members.end(); };
+  for (const auto& n : list.nodes) m.nodes.push_back({n.nodeid, n.name.empty() ? fmt::format("node{}", n.nodeid) : n.name, member(n.nodeid)});
+  for (auto id : members)
     if (std::none_of(m.nodes.begin(), m.nodes.end(), [&](const Member& x) { return x.nodeid == id; }))
       m.nodes.push_back({id, fmt::format("node{}", id), true});
   return m;
 }
+
+Membership CorosyncFollow::last_known() const { return membership_of(nodelist_, quorate_, members_); }
 
 std::optional<Membership> CorosyncFollow::current() const {
   if (!synced()) return std::nullopt;

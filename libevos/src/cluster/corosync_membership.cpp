@@ -1,36 +1,24 @@
 #include <evos/activity.hpp>
 #include <evos/cluster/corosync_membership.hpp>
+#include <evos/cluster/corosync_tracker.hpp>
 
-#include <corosync/cmap.h>
 #include <corosync/corotypes.h>
 #include <corosync/quorum.h>
 
 #include <fmt/core.h>
 #include <poll.h>
 
-#include <algorithm>
 #include <cerrno>
 #include <condition_variable>
-#include <cstdlib>
 #include <memory>
 #include <mutex>
 #include <optional>
-#include <set>
 #include <thread>
 
 namespace evos::cluster {
 namespace {
 
-// Corosync's cs_error_t has ~30 values; only these are worth words (-Wswitch-enum: no switch).
-std::string cs_text(cs_error_t e) {
-  if (e == CS_ERR_LIBRARY) return "cannot connect to corosync (is it running?)";
-  if (e == CS_ERR_ACCESS) return "access to corosync denied";
-  if (e == CS_ERR_TRY_AGAIN) return "corosync is busy";
-  if (e == CS_ERR_TIMEOUT) return "corosync timed out";
-  return fmt::format("corosync error {}", static_cast<int>(e));
-}
-
-// RAII over the two handles: finalized however the function leaves.
+// RAII over the quorum handle: finalized however the function leaves.
 class QuorumHandle {
  public:
   ~QuorumHandle() {
@@ -39,15 +27,6 @@ class QuorumHandle {
   quorum_handle_t h_ = 0;
   bool open_ = false;
 };
-class CmapHandle {
- public:
-  ~CmapHandle() {
-    if (open_) cmap_finalize(h_);
-  }
-  cmap_handle_t h_ = 0;
-  bool open_ = false;
-};
-
 struct Tracked {
   bool received = false;
   bool quorate = false;
@@ -88,7 +67,6 @@ class Step {
 };
 
 Result<Membership> read_blocking(Deadline deadline, Reading& reading) {
-  Membership m;
   Tracked tracked;
 
   QuorumHandle q;
@@ -98,14 +76,14 @@ Result<Membership> read_blocking(Deadline deadline, Reading& reading) {
   std::optional<Step> step;
   step.emplace(reading, "quorum_initialize");
   if (auto e = quorum_initialize(&q.h_, &callbacks, &quorum_type); e != CS_OK)
-    return make_error(Errc::backend, "read quorum: {}", cs_text(e));
+    return make_error(Errc::backend, "read quorum: {}", corosync_error_text(e));
   q.open_ = true;
   quorum_context_set(q.h_, &tracked);
   step.emplace(reading, "quorum_trackstart");
   if (auto e = quorum_trackstart(q.h_, CS_TRACK_CURRENT); e != CS_OK)
-    return make_error(Errc::backend, "read membership: {}", cs_text(e));
+    return make_error(Errc::backend, "read membership: {}", corosync_error_text(e));
   int fd = -1;
-  if (auto e = quorum_fd_get(q.h_, &fd); e != CS_OK) return make_error(Errc::backend, "read membership: {}", cs_text(e));
+  if (auto e = quorum_fd_get(q.h_, &fd); e != CS_OK) return make_error(Errc::backend, "read membership: {}", corosync_error_text(e));
   // Wait for the one notification with a deadline instead of a blocking dispatch; dispatch only
   // what is there (CS_DISPATCH_ONE_NONBLOCKING), so the dispatch itself never waits.
   step.emplace(reading, "quorum_dispatch");
@@ -115,44 +93,16 @@ Result<Membership> read_blocking(Deadline deadline, Reading& reading) {
     if (n < 0 && errno == EINTR) continue;
     if (n <= 0) return make_error(Errc::timeout, "read membership: corosync sent no membership (quorum_dispatch) before the deadline");
     if (auto e = quorum_dispatch(q.h_, CS_DISPATCH_ONE_NONBLOCKING); e != CS_OK && e != CS_ERR_TRY_AGAIN)
-      return make_error(Errc::backend, "read membership: {}", cs_text(e));
+      return make_error(Errc::backend, "read membership: {}", corosync_error_text(e));
   }
   step.emplace(reading, "quorum_trackstop");
   quorum_trackstop(q.h_);
-  m.quorate = tracked.quorate;
-
-  CmapHandle c;
-  step.emplace(reading, "cmap_initialize");
-  if (auto e = cmap_initialize(&c.h_); e != CS_OK) return make_error(Errc::backend, "read the nodelist: {}", cs_text(e));
-  c.open_ = true;
+  // The names from libcmap (its own connection, closed again), online from the member list.
   step.emplace(reading, "cmap_get (totem.cluster_name, runtime.votequorum.this_node_id, nodelist)");
-  char* name = nullptr;
-  if (cmap_get_string(c.h_, "totem.cluster_name", &name) == CS_OK && name) {
-    m.cluster_name = name;
-    std::free(name);
-  }
-  std::uint32_t local = 0;
-  if (cmap_get_uint32(c.h_, "runtime.votequorum.this_node_id", &local) == CS_OK) m.local_nodeid = local;
-  const std::set<std::uint32_t> online(tracked.members.begin(), tracked.members.end());
-  for (unsigned i = 0; i < 64; ++i) {  // nodelist.node.<i>.nodeid / .name (corosync.conf(5))
-    std::uint32_t id = 0;
-    if (cmap_get_uint32(c.h_, fmt::format("nodelist.node.{}.nodeid", i).c_str(), &id) != CS_OK) break;
-    Member member{id, {}, online.contains(id)};
-    char* node_name = nullptr;
-    if (cmap_get_string(c.h_, fmt::format("nodelist.node.{}.name", i).c_str(), &node_name) == CS_OK && node_name) {
-      member.name = node_name;
-      std::free(node_name);
-    } else {
-      member.name = fmt::format("node{}", id);
-    }
-    m.nodes.push_back(std::move(member));
-  }
-  // Members missing from the nodelist (auto-joined) still count.
-  for (auto id : tracked.members)
-    if (std::none_of(m.nodes.begin(), m.nodes.end(), [&](const Member& x) { return x.nodeid == id; }))
-      m.nodes.push_back({id, fmt::format("node{}", id), true});
-  step.emplace(reading, "cmap_finalize, quorum_finalize");
-  return m;
+  auto nodelist = read_nodelist();
+  if (!nodelist) return std::move(nodelist).error();
+  step.emplace(reading, "quorum_finalize");
+  return membership_of(*nodelist, tracked.quorate, tracked.members);
 }
 
 }  // namespace

@@ -118,6 +118,20 @@ TEST_CASE("members missing from the nodelist still count, under a made-up name",
   CHECK(node(m, 7)->online);
 }
 
+TEST_CASE("a one-shot read's membership: nodelist names, online from an unsorted member list, quorum as told", "[corosync_follow]") {
+  // evosctl's read_membership takes libquorum's list as it comes (not sorted, unlike the follower).
+  const auto m = membership_of(two_nodes(), false, {9, 2});
+  CHECK(m.cluster_name == "lab");
+  CHECK(m.local_nodeid == 1);
+  CHECK_FALSE(m.quorate);
+  REQUIRE(m.nodes.size() == 3);
+  CHECK_FALSE(node(m, 1)->online);
+  CHECK(node(m, 2)->online);
+  CHECK(node(m, 2)->name == "beta");
+  CHECK(node(m, 9)->name == "node9");
+  CHECK(membership_of(two_nodes(), true, {}).quorate);
+}
+
 TEST_CASE("a problem is news once per change, and again after a connection", "[corosync_follow]") {
   CorosyncFollow f;
   const auto t0 = Clock::now();

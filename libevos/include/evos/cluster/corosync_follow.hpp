@@ -32,6 +32,11 @@ struct Nodelist {
   std::vector<Member> nodes;  // `online` is ignored: the notification says who is a member
 };
 
+// The membership from the nodelist and libquorum's member list: the configured nodes with their
+// names (nodeN where the nodelist has none), online when members; members missing from the
+// nodelist (auto-joined) as nodeN. One assembly for evosd's follower and evosctl's one-shot read.
+Membership membership_of(const Nodelist& list, bool quorate, const std::vector<std::uint32_t>& members);
+
 class CorosyncFollow {
  public:
   // A connection opened and its tracking started (CS_TRACK_CURRENT | CS_TRACK_CHANGES); not
