@@ -10,30 +10,25 @@
 #include <filesystem>
 #include <string>
 
+#include "temp_dir.hpp"
+
 namespace fs = std::filesystem;
 using namespace evos;
 
 namespace {
-struct TempDir {
-  fs::path path;
-  TempDir() {
-    std::string tmpl = (fs::temp_directory_path() / "evos-agent-state.XXXXXX").string();
-    path = ::mkdtemp(tmpl.data());
-  }
-  ~TempDir() { fs::remove_all(path); }
-};
+using evos::test::TempDir;
 }  // namespace
 
 TEST_CASE("a state file is written whole and read back") {
-  TempDir d;
-  const std::string file = (d.path / "sub" / "x.state").string();
+  TempDir d("evos-agent-state");
+  const std::string file = (d.path() / "sub" / "x.state").string();
   REQUIRE(agent_state::write(file, "one\ntwo\n"));
   CHECK(*agent_state::read(file) == "one\ntwo\n");
   REQUIRE(agent_state::write(file, "three\n"));
   CHECK(*agent_state::read(file) == "three\n");
   // no temporary file is left beside it
   int entries = 0;
-  for ([[maybe_unused]] const auto& e : fs::directory_iterator(d.path / "sub")) ++entries;
+  for ([[maybe_unused]] const auto& e : fs::directory_iterator(d.path() / "sub")) ++entries;
   CHECK(entries == 1);
   REQUIRE(agent_state::remove(file));
   CHECK_FALSE(agent_state::read(file));
@@ -41,8 +36,8 @@ TEST_CASE("a state file is written whole and read back") {
 }
 
 TEST_CASE("a state file that cannot be written is an error naming it") {
-  TempDir d;
-  const std::string blocker = (d.path / "plain").string();
+  TempDir d("evos-agent-state");
+  const std::string blocker = (d.path() / "plain").string();
   REQUIRE(agent_state::write(blocker, "x"));
   auto r = agent_state::write(blocker + "/inside.state", "y");  // its directory is a file
   REQUIRE_FALSE(r);

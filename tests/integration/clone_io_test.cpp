@@ -13,23 +13,14 @@
 #include <fstream>
 #include <string>
 
+#include "temp_dir.hpp"
+
 using namespace evos;
 namespace fs = std::filesystem;
 
 namespace {
 
-struct TempDir {
-  std::string path;
-  TempDir() {
-    std::string t = (fs::temp_directory_path() / "evos-clone-io.XXXXXX").string();
-    REQUIRE(::mkdtemp(t.data()) != nullptr);
-    path = t;
-  }
-  ~TempDir() {
-    std::error_code ec;
-    fs::remove_all(path, ec);
-  }
-};
+using evos::test::TempDir;
 
 void run_ok(const std::vector<std::string>& argv) {
   auto r = proc::run(argv, Deadline::after(Millis(30000)));
@@ -54,24 +45,24 @@ void make_vm(const std::string& storage, const std::string& name) {
 }  // namespace
 
 TEST_CASE("a full clone is reflinked or, where the file system cannot, copied, and says which", "[clone]") {
-  TempDir t;
-  make_vm(t.path, "web1");
-  auto r = clone::clone_vm({.storage = t.path, .source = "web1", .name = "web2", .kind = clone::Kind::full,
+  TempDir t("evos-clone-io");
+  make_vm(t.str(), "web1");
+  auto r = clone::clone_vm({.storage = t.str(), .source = "web1", .name = "web2", .kind = clone::Kind::full,
                             .deadline = Deadline::after(Millis(60000))});
   REQUIRE(r);
   REQUIRE(r->disks.size() == 1);
   const auto& d = r->disks[0];
-  CHECK(d.file == t.path + "/web2/web2-vda.qcow2");
+  CHECK(d.file == t.str() + "/web2/web2-vda.qcow2");
   if (d.method == clone::Method::copy) CHECK_THAT(d.why, Catch::Contains("FICLONE"));
   else CHECK(d.method == clone::Method::reflink);
-  run_ok({"qemu-img", "compare", "-f", "qcow2", "-F", "qcow2", t.path + "/web1/web1-vda.qcow2", d.file});
+  run_ok({"qemu-img", "compare", "-f", "qcow2", "-F", "qcow2", t.str() + "/web1/web1-vda.qcow2", d.file});
   std::ifstream in(r->definition);
   std::string xml((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
   CHECK_THAT(xml, Catch::Contains("<name>web2</name>"));
   CHECK_THAT(xml, !Catch::Contains("52:54:00:00:00:01"));
   CHECK_THAT(xml, !Catch::Contains("11111111-2222"));
 
-  auto again = clone::clone_vm({.storage = t.path, .source = "web1", .name = "web2", .kind = clone::Kind::full,
+  auto again = clone::clone_vm({.storage = t.str(), .source = "web1", .name = "web2", .kind = clone::Kind::full,
                                 .deadline = Deadline::after(Millis(60000))});
   REQUIRE_FALSE(again);
   CHECK(again.error().code() == Errc::invalid_argument);
@@ -79,46 +70,46 @@ TEST_CASE("a full clone is reflinked or, where the file system cannot, copied, a
 }
 
 TEST_CASE("the VMs whose disks use a template's disk as backing file are found", "[clone]") {
-  TempDir t;
-  make_vm(t.path, "tpl");
-  make_vm(t.path, "other");
-  const std::string base = t.path + "/tpl/tpl-vda.qcow2";
-  auto none = clone::vms_using_backing_file(t.path, base, Deadline::after(Millis(30000)));
+  TempDir t("evos-clone-io");
+  make_vm(t.str(), "tpl");
+  make_vm(t.str(), "other");
+  const std::string base = t.str() + "/tpl/tpl-vda.qcow2";
+  auto none = clone::vms_using_backing_file(t.str(), base, Deadline::after(Millis(30000)));
   REQUIRE(none);
   CHECK(none->empty());
 
-  auto tp = clone::make_template(t.path, "tpl", Deadline::after(Millis(30000)));
+  auto tp = clone::make_template(t.str(), "tpl", Deadline::after(Millis(30000)));
   REQUIRE(tp);
   CHECK_FALSE(tp->already);
   CHECK((fs::status(base).permissions() & fs::perms::owner_write) == fs::perms::none);
   for (const char* name : {"c1", "c2"}) {
-    auto c = clone::clone_vm({.storage = t.path, .source = "tpl", .name = name, .kind = clone::Kind::linked,
+    auto c = clone::clone_vm({.storage = t.str(), .source = "tpl", .name = name, .kind = clone::Kind::linked,
                               .deadline = Deadline::after(Millis(30000))});
     REQUIRE(c);
     CHECK(c->disks[0].method == clone::Method::overlay);
   }
   // A full clone of a linked clone is a whole copy: it does not use the template.
-  auto flat = clone::clone_vm({.storage = t.path, .source = "c1", .name = "flat", .kind = clone::Kind::full,
+  auto flat = clone::clone_vm({.storage = t.str(), .source = "c1", .name = "flat", .kind = clone::Kind::full,
                                .deadline = Deadline::after(Millis(60000))});
   REQUIRE(flat);
   CHECK(flat->disks[0].method == clone::Method::copy);
 
-  auto users = clone::vms_using_backing_file(t.path, base, Deadline::after(Millis(30000)));
+  auto users = clone::vms_using_backing_file(t.str(), base, Deadline::after(Millis(30000)));
   REQUIRE(users);
   REQUIRE(users->size() == 2);
   CHECK((*users)[0].vm == "c1");
   CHECK((*users)[1].vm == "c2");
   CHECK((*users)[0].target == "vda");
   // Through a symlink to the storage the answer is the same (paths are compared canonical).
-  fs::create_directory_symlink(t.path, t.path + "-link");
-  auto via_link = clone::vms_using_backing_file(t.path, t.path + "-link/tpl/tpl-vda.qcow2", Deadline::after(Millis(30000)));
-  fs::remove(t.path + "-link");
+  fs::create_directory_symlink(t.str(), t.str() + "-link");
+  auto via_link = clone::vms_using_backing_file(t.str(), t.str() + "-link/tpl/tpl-vda.qcow2", Deadline::after(Millis(30000)));
+  fs::remove(t.str() + "-link");
   REQUIRE(via_link);
   CHECK(via_link->size() == 2);
 
   // A definition that cannot be read is an error, never "no users".
-  std::ofstream(t.path + "/c2/c2.xml") << "<domain><devices><disk type='block' device='disk'>";
-  auto broken = clone::vms_using_backing_file(t.path, base, Deadline::after(Millis(30000)));
+  std::ofstream(t.str() + "/c2/c2.xml") << "<domain><devices><disk type='block' device='disk'>";
+  auto broken = clone::vms_using_backing_file(t.str(), base, Deadline::after(Millis(30000)));
   REQUIRE_FALSE(broken);
   CHECK_THAT(broken.error().message(), Catch::Contains("c2"));
 }

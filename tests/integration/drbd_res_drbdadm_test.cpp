@@ -13,30 +13,15 @@
 #include <filesystem>
 #include <fstream>
 
+#include "temp_dir.hpp"
+
 namespace fs = std::filesystem;
 using namespace evos;
 using namespace evos::drbd;
 
 namespace {
 
-class TempDir {
- public:
-  TempDir() {
-    std::string pattern = (fs::temp_directory_path() / "evos-drbdadm-XXXXXX").string();
-    if (!mkdtemp(pattern.data())) throw std::runtime_error("mkdtemp failed");
-    path_ = pattern;
-  }
-  ~TempDir() {
-    std::error_code ec;
-    fs::remove_all(path_, ec);
-  }
-  TempDir(const TempDir&) = delete;
-  TempDir& operator=(const TempDir&) = delete;
-  [[nodiscard]] const fs::path& path() const { return path_; }
-
- private:
-  fs::path path_;
-};
+using evos::test::TempDir;
 
 Mirror mirror(const std::string& local_name, const std::string& local_address, const std::string& peer_address) {
   Mirror m;
@@ -93,7 +78,7 @@ std::string host_name() {
 }  // namespace
 
 TEST_CASE("real drbdadm dumps the rendered resource for the host named by uname") {
-  TempDir dir;
+  TempDir dir("evos-drbdadm");
   std::string me = host_name();
   std::map<std::string, std::string> env;
   if (!validate(mirror(me, "127.0.0.1:7789", "198.18.0.2:7789"))) {
@@ -131,7 +116,7 @@ TEST_CASE("real drbdadm dumps the rendered resource for the host named by uname"
 }
 
 TEST_CASE("real drbdadm reads both sides with the __DRBD_NODE__ override") {
-  TempDir dir;
+  TempDir dir("evos-drbdadm");
   Mirror m = mirror("alpha", "[::1]:7789", "[fd00::2]:7789");
   m.allow_two_primaries = true;
   const fs::path conf = write_config(dir, m);
@@ -160,7 +145,7 @@ TEST_CASE("real drbdadm reads both sides with the __DRBD_NODE__ override") {
 }
 
 TEST_CASE("real drbdadm refuses a dump whose local address is not on this host") {
-  TempDir dir;
+  TempDir dir("evos-drbdadm");
   const fs::path conf = write_config(dir, mirror("alpha", "198.18.0.1:7789", "198.18.0.2:7789"));
   const auto dump = drbdadm({"-c", conf.string(), "dump"}, {{"__DRBD_NODE__", "alpha"}});
   CHECK(dump.exit_code == 10);
@@ -171,7 +156,7 @@ TEST_CASE("real drbdadm dumps the lab addresses inside a private network namespa
   // Like the suite's other root tests this fails rather than pass unchecked: Catch2 2.13 (Debian
   // 12) has no SKIP, and a return here would count as a pass.
   if (geteuid() != 0) FAIL("needs root: the private network namespace needs unshare --net");
-  TempDir dir;
+  TempDir dir("evos-drbdadm");
   const fs::path conf = write_config(dir, mirror("alpha", "198.18.0.1:7789", "198.18.0.2:7789"));
   // A fixed script; the configuration path is an argument, never part of the script text.
   auto ran = proc::run({"unshare", "--net", "--", "sh", "-c",

@@ -21,6 +21,8 @@
 #include <utility>
 #include <vector>
 
+#include "temp_dir.hpp"
+
 using namespace evos;
 using namespace std::chrono_literals;
 
@@ -31,11 +33,7 @@ class NullLog final : public Log {
   void write(Level, std::string_view) override {}
 };
 
-std::string temp_dir() {
-  std::string t = "/tmp/evos-sock-test-XXXXXX";
-  REQUIRE(::mkdtemp(t.data()));
-  return t;
-}
+using evos::test::TempDir;
 
 daemon::Config config_in(const std::string& dir) {
   daemon::Config c;
@@ -56,7 +54,8 @@ file::Fd raw_connect(const std::string& path) {
 }  // namespace
 
 TEST_CASE("malformed requests get an error answer and the server goes on") {
-  const auto dir = temp_dir();
+  const TempDir tmp("evos-sock-test");  // removed with what the daemon left in it
+  const std::string dir = tmp.str();
   NullLog log;
   daemon::Core core(config_in(dir), log, "test");
   daemon::SocketServer server({.path = core.config().socket}, core, log);
@@ -80,7 +79,8 @@ TEST_CASE("malformed requests get an error answer and the server goes on") {
 }
 
 TEST_CASE("a client that never reads is dropped and others are still answered") {
-  const auto dir = temp_dir();
+  const TempDir tmp("evos-sock-test");  // removed with what the daemon left in it
+  const std::string dir = tmp.str();
   NullLog log;
   daemon::Core core(config_in(dir), log, "test");
   daemon::SocketServer server({.path = core.config().socket, .write_deadline = 300ms, .max_pending = 1u << 16}, core, log);
@@ -110,7 +110,8 @@ TEST_CASE("a client that never reads is dropped and others are still answered") 
 }
 
 TEST_CASE("the socket is root-only and a stale one is replaced but a live one refused") {
-  const auto dir = temp_dir();
+  const TempDir tmp("evos-sock-test");  // removed with what the daemon left in it
+  const std::string dir = tmp.str();
   NullLog log;
   daemon::Core core(config_in(dir), log, "test");
   {
@@ -146,7 +147,8 @@ TEST_CASE("the socket is root-only and a stale one is replaced but a live one re
 }
 
 TEST_CASE("asking where nothing listens fails at once as not found") {
-  const auto dir = temp_dir();
+  const TempDir tmp("evos-sock-test");  // removed with what the daemon left in it
+  const std::string dir = tmp.str();
   auto r = daemon::ask(dir + "/none.sock", "{\"op\":\"ping\"}", Deadline::after(5s));
   REQUIRE_FALSE(r);
   CHECK(r.error().code() == Errc::not_found);
@@ -171,7 +173,8 @@ class LinesLog final : public Log {
 }  // namespace
 
 TEST_CASE("the core applies Corosync's views: changes counted and logged by name, current only while connected") {
-  const auto dir = temp_dir();
+  const TempDir tmp("evos-sock-test");  // removed with what the daemon left in it
+  const std::string dir = tmp.str();
   LinesLog log;
   auto cfg = config_in(dir);
   cfg.corosync_events = false;

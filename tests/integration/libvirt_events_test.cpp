@@ -16,6 +16,8 @@
 #include <thread>
 #include <vector>
 
+#include "temp_dir.hpp"
+
 using namespace evos;
 using namespace std::chrono_literals;
 
@@ -44,11 +46,7 @@ bool eventually(F done) {
   return done();
 }
 
-std::string temp_dir() {
-  std::string t = "/tmp/evos-evosd-test-XXXXXX";
-  REQUIRE(::mkdtemp(t.data()));
-  return t;
-}
+using evos::test::TempDir;
 
 daemon::Config test_config(const std::string& dir) {
   daemon::Config c;
@@ -70,7 +68,8 @@ vm::Power power_of(const daemon::Core& core, const std::string& name) {
 }  // namespace
 
 TEST_CASE("lifecycle events and the listing reach the node state") {
-  const auto dir = temp_dir();
+  const TempDir tmp("evos-evosd-test");  // removed with what the daemon left in it
+  const std::string dir = tmp.str();
   MemoryLog log;
   daemon::Core core(test_config(dir), log, "test");
   virt::LibvirtEventSource source({"test:///default", 100ms, 10ms, 100ms}, core);
@@ -92,7 +91,8 @@ TEST_CASE("lifecycle events and the listing reach the node state") {
 }
 
 TEST_CASE("the socket vouches for a running domain and for nothing else") {
-  const auto dir = temp_dir();
+  const TempDir tmp("evos-evosd-test");  // removed with what the daemon left in it
+  const std::string dir = tmp.str();
   MemoryLog log;
   auto cfg = test_config(dir);
   daemon::Core core(cfg, log, "test");

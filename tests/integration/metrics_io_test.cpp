@@ -27,6 +27,8 @@
 #include <filesystem>
 #include <fstream>
 
+#include "temp_dir.hpp"
+
 using namespace evos;
 using namespace evos::metrics;
 namespace fs = std::filesystem;
@@ -72,18 +74,7 @@ std::string body(const std::string& response) {
   return p == std::string::npos ? "" : response.substr(p + 4);
 }
 
-struct TempDir {
-  fs::path path;
-  TempDir() {
-    char tmpl[] = "/tmp/evos-metrics-test.XXXXXX";
-    REQUIRE(::mkdtemp(tmpl));
-    path = tmpl;
-  }
-  ~TempDir() {
-    std::error_code ec;
-    fs::remove_all(path, ec);
-  }
-};
+using evos::test::TempDir;
 
 Family gauge(const std::string& name, Labels labels, double v) {
   Family f{name, "test", Type::gauge, {}};
@@ -266,12 +257,12 @@ TEST_CASE("docs/metrics.md lists every metric the collectors write") {
 }
 
 TEST_CASE("a scrape on a node without a cluster says what it can") {
-  TempDir dir;
+  TempDir dir("evos-metrics-test");
   SourceOptions o;
   o.libvirt_uri = "test:///default";
   o.node = "alpha";
-  o.unit_dir = (dir.path / "units").string();
-  o.ping_state_dir = (dir.path / "ping").string();
+  o.unit_dir = (dir.path() / "units").string();
+  o.ping_state_dir = (dir.path() / "ping").string();
   fs::create_directories(o.unit_dir);
   Scraper scraper(standard_sources(o), Millis(3000));
   auto fams = scraper.scrape();
@@ -286,15 +277,15 @@ TEST_CASE("a scrape on a node without a cluster says what it can") {
 }
 
 TEST_CASE("the backup source exports what the last verify recorded in the store") {
-  TempDir dir;
+  TempDir dir("evos-metrics-test");
   SourceOptions o;
   o.libvirt_uri = "test:///default";
   o.node = "alpha";
-  o.unit_dir = (dir.path / "units").string();
-  o.ping_state_dir = (dir.path / "ping").string();
+  o.unit_dir = (dir.path() / "units").string();
+  o.ping_state_dir = (dir.path() / "ping").string();
   o.backup_ttl = Millis(0);
   fs::create_directories(o.unit_dir);
-  const std::string store_dir = (dir.path / "store").string();
+  const std::string store_dir = (dir.path() / "store").string();
   REQUIRE(backup::Store::init(store_dir, backup::StoreConfig{}));
   backup::Schedule sch;
   sch.vm = "test";
@@ -327,8 +318,8 @@ TEST_CASE("the backup source exports what the last verify recorded in the store"
 }
 
 TEST_CASE("history: rounds, consolidation into coarser tiers and expiry") {
-  TempDir dir;
-  const std::string path = (dir.path / "h.db").string();
+  TempDir dir("evos-metrics-test");
+  const std::string path = (dir.path() / "h.db").string();
   const std::vector<stats::Tier> tiers = {{10, 60}, {60, 600}};
   auto db = stats::HistoryDb::open(path, stats::HistoryDb::Mode::read_write, tiers);
   REQUIRE(db);
@@ -364,8 +355,8 @@ TEST_CASE("history: rounds, consolidation into coarser tiers and expiry") {
 }
 
 TEST_CASE("history: series beyond the bound are not recorded") {
-  TempDir dir;
-  auto db = stats::HistoryDb::open((dir.path / "h.db").string(), stats::HistoryDb::Mode::read_write, stats::default_tiers(), 1);
+  TempDir dir("evos-metrics-test");
+  auto db = stats::HistoryDb::open((dir.path() / "h.db").string(), stats::HistoryDb::Mode::read_write, stats::default_tiers(), 1);
   REQUIRE(db);
   Family g{"evos_vm_memory_rss_bytes", "", Type::gauge, {}};
   g.add({{"vm", "a"}}, 1);
@@ -376,14 +367,14 @@ TEST_CASE("history: series beyond the bound are not recorded") {
 }
 
 TEST_CASE("history: missing, damaged and foreign files are named") {
-  TempDir dir;
-  const std::string missing = (dir.path / "none.db").string();
+  TempDir dir("evos-metrics-test");
+  const std::string missing = (dir.path() / "none.db").string();
   auto m = stats::HistoryDb::open(missing, stats::HistoryDb::Mode::read_only);
   REQUIRE_FALSE(m);
   CHECK(m.error().code() == Errc::not_found);
   CHECK(m.error().message().find("no history at " + missing) != std::string::npos);
 
-  const std::string garbage = (dir.path / "garbage.db").string();
+  const std::string garbage = (dir.path() / "garbage.db").string();
   std::ofstream(garbage) << std::string(8192, 'x');
   for (auto mode : {stats::HistoryDb::Mode::read_only, stats::HistoryDb::Mode::read_write}) {
     auto g = stats::HistoryDb::open(garbage, mode);
@@ -393,7 +384,7 @@ TEST_CASE("history: missing, damaged and foreign files are named") {
     CHECK(g.error().message().find("not a database") != std::string::npos);
   }
 
-  const std::string foreign = (dir.path / "foreign.db").string();
+  const std::string foreign = (dir.path() / "foreign.db").string();
   REQUIRE(proc::run({"python3", "-c", "import sqlite3,sys; c=sqlite3.connect(sys.argv[1]); c.execute('create table meta(key text, value text)'); c.commit()", foreign},
                     Deadline::after(Millis(30000)))->ok());
   auto f = stats::HistoryDb::open(foreign, stats::HistoryDb::Mode::read_only);
@@ -402,8 +393,8 @@ TEST_CASE("history: missing, damaged and foreign files are named") {
 }
 
 TEST_CASE("history: a file damaged under the sampler gives errors, not a crash") {
-  TempDir dir;
-  const std::string path = (dir.path / "h.db").string();
+  TempDir dir("evos-metrics-test");
+  const std::string path = (dir.path() / "h.db").string();
   auto db = stats::HistoryDb::open(path, stats::HistoryDb::Mode::read_write);
   REQUIRE(db);
   std::vector<Error> errors;
@@ -422,8 +413,8 @@ TEST_CASE("history: a file damaged under the sampler gives errors, not a crash")
 }
 
 TEST_CASE("evosctl stats --json agrees with /metrics") {
-  TempDir dir;
-  const std::string path = (dir.path / "history.db").string();
+  TempDir dir("evos-metrics-test");
+  const std::string path = (dir.path() / "history.db").string();
   auto db = stats::HistoryDb::open(path, stats::HistoryDb::Mode::read_write);
   REQUIRE(db);
   // One scrape feeds both: what /metrics served and the round the sampler recorded.
@@ -478,18 +469,18 @@ TEST_CASE("evosctl stats --json agrees with /metrics") {
 }
 
 TEST_CASE("evosctl stats: no history, a damaged file and bad arguments") {
-  TempDir dir;
+  TempDir dir("evos-metrics-test");
   auto run = [](std::vector<std::string> args) {
     args.insert(args.begin(), {EVOS_EVOSCTL, "stats"});
     auto r = proc::run(args, Deadline::after(Millis(30000)));
     REQUIRE(r);
     return *r;
   };
-  const std::string missing = (dir.path / "none.db").string();
+  const std::string missing = (dir.path() / "none.db").string();
   auto none = run({"--db", missing});
   CHECK(none.exit_code == 3);
   CHECK(none.err.find("no history at " + missing) != std::string::npos);
-  const std::string garbage = (dir.path / "garbage.db").string();
+  const std::string garbage = (dir.path() / "garbage.db").string();
   std::ofstream(garbage) << std::string(8192, 'x');
   auto damaged = run({"--db", garbage});
   CHECK(damaged.exit_code == 2);
@@ -500,7 +491,7 @@ TEST_CASE("evosctl stats: no history, a damaged file and bad arguments") {
   CHECK(since.err.find("--since") != std::string::npos);
   CHECK(run({"disk", "x", "--db", missing}).exit_code == 2);
   // A real history without the VM asked for.
-  const std::string path = (dir.path / "h.db").string();
+  const std::string path = (dir.path() / "h.db").string();
   {
     auto db = stats::HistoryDb::open(path, stats::HistoryDb::Mode::read_write);
     REQUIRE(db);

@@ -20,19 +20,14 @@
 #include <string>
 #include <vector>
 
+#include "temp_dir.hpp"
+
 namespace fs = std::filesystem;
 using namespace evos;
 
 namespace {
 
-struct TempDir {
-  fs::path path;
-  TempDir() {
-    std::string tmpl = (fs::temp_directory_path() / "evos-ocf-front.XXXXXX").string();
-    path = ::mkdtemp(tmpl.data());
-  }
-  ~TempDir() { fs::remove_all(path); }
-};
+using evos::test::TempDir;
 
 struct Run {
   std::optional<int> rc;
@@ -46,8 +41,8 @@ Run front(const std::string& action, const ocf::FrontHandler& handler, bool with
   ::setenv("OCF_RESKEY_CRM_meta_interval", "10000", 1);
   if (with_config) ::setenv("OCF_RESKEY_config", "/nonexistent/vm.xml", 1);
   else ::unsetenv("OCF_RESKEY_config");
-  TempDir d;
-  const std::string out = (d.path / "out").string();
+  TempDir d("evos-ocf-front");
+  const std::string out = (d.path() / "out").string();
   std::fflush(stdout);
   std::fflush(stderr);
   const int saved_out = ::dup(1), saved_err = ::dup(2);
@@ -120,8 +115,8 @@ TEST_CASE("run_front: what run() answers without the handler is handed on, with 
 }
 
 TEST_CASE("note_monitor: what a monitor records against the record there is") {
-  TempDir d;
-  const vm::OperationRecords records((d.path / "evos-vm-ops").string());
+  TempDir d("evos-ocf-front");
+  const vm::OperationRecords records((d.path() / "evos-vm-ops").string());
   StderrLog log("test", "", false);
   // no record: a monitor that finds it running makes it active (a probe found it)
   records.note_monitor("web1", "web1", "u1", true, log);
@@ -139,6 +134,6 @@ TEST_CASE("note_monitor: what a monitor records against the record there is") {
   CHECK((*records.load("web1"))->domain == "web1");
   // no instance (a manual run): nothing
   records.note_monitor("", "web2", "", true, log);
-  CHECK(fs::is_empty(d.path / "evos-vm-ops") == false);
-  CHECK_FALSE(fs::exists(d.path / "evos-vm-ops" / "web2"));
+  CHECK(fs::is_empty(d.path() / "evos-vm-ops") == false);
+  CHECK_FALSE(fs::exists(d.path() / "evos-vm-ops" / "web2"));
 }
