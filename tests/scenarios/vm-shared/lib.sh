@@ -83,13 +83,17 @@ dc_of() { X "$1" timeout 20 crm_mon -1 --output-as=xml 2>/dev/null | sed -n 's/.
 settled() { X "$1" timeout 150 crm_resource --wait --timeout 120s >/dev/null 2>&1; }
 # located [RSC]: the nodes Pacemaker says run RSC (asked of any node that answers), sorted
 located() {
-    local r=${1:-$rsc} n out
+    local r=${1:-$rsc} n out answered=no
     for n in "$n1" "$n2"; do
         out=$(X "$n" timeout 20 crm_resource --locate --resource "$r" --quiet 2>/dev/null) || continue
+        answered=yes
+        # A node whose Pacemaker has just started (a fenced node rebooting) answers before the DC
+        # gave it the status section: "nowhere". Only if no node knows better is that the answer.
+        [[ -n ${out//[[:space:]]/} ]] || continue
         echo "$out" | xargs -n1 | sort | xargs
         return 0
     done
-    return 1
+    [[ $answered == yes ]]
 }
 domstate() { X "$1" timeout 20 virsh -q -c qemu:///system domstate "$vm" 2>/dev/null | head -n 1; }
 runs_on() { [[ $(located "${2:-$rsc}") == "$1" && $(domstate "$1") == running ]]; }   # runs_on NODE [RSC]
