@@ -55,7 +55,9 @@ def main():
         good = [r for r in rows if r["agent"] == ag and r["ok"] == "yes"]
         failed = [r for r in rows if r["agent"] == ag and r["ok"] != "yes"]
         q = [num(x[2]) for x in quiet if x[0] == ag and num(x[2]) is not None]
-        d = {"ok": len(good), "failed": len(failed), "failed_why": [r["why"] for r in failed], "quiet_gap_ms": summary(q)}
+        pause = [num(x[3]) for x in quiet if x[0] == ag and len(x) > 3 and num(x[3]) is not None]
+        d = {"ok": len(good), "failed": len(failed), "failed_why": [r["why"] for r in failed], "quiet_gap_ms": summary(q),
+             "pause_gap_ms": summary(pause)}
         for key, label in METRICS:
             s = summary([num(r[key]) for r in good if num(r[key]) is not None])
             d[key] = s
@@ -65,6 +67,18 @@ def main():
             s = d["quiet_gap_ms"]
             lines.append(f"| {ag} | longest gap in a quiet window (no migration) | {s['n']} | {s['median']:.0f} | "
                          f"{s['p95']:.0f} | {s['max']:.0f} | {s['min']:.0f} |")
+        if d["pause_gap_ms"]:
+            s = d["pause_gap_ms"]
+            lines.append(f"| {ag} | longest gap around a pause and resume on the same host (control) | {s['n']} | "
+                         f"{s['median']:.0f} | {s['p95']:.0f} | {s['max']:.0f} | {s['min']:.0f} |")
+        # what the guest takes to answer after libvirt has resumed it: its gap minus libvirt's downtime
+        after = [num(r["gap_ms"]) - num(r["libvirt_downtime_ms"]) for r in good
+                 if num(r["gap_ms"]) is not None and num(r["libvirt_downtime_ms"]) is not None]
+        d["gap_minus_libvirt_ms"] = summary(after)
+        if d["gap_minus_libvirt_ms"]:
+            s = d["gap_minus_libvirt_ms"]
+            lines.append(f"| {ag} | guest gap minus libvirt downtime (the resumed guest's first answer) | {s['n']} | "
+                         f"{s['median']:.0f} | {s['p95']:.0f} | {s['max']:.0f} | {s['min']:.0f} |")
         res["agents"][ag] = d
         if not good:
             bad += 1

@@ -27,7 +27,11 @@
 #        agent     exec-time of migrate_to and migrate_from as Pacemaker recorded them (CIB);
 #        wall      from the move to Pacemaker having placed the resource (crm_resource --wait);
 #      plus the longest probe gap in an equally long quiet window before each migration (the
-#      noise floor of this machine: TCG vCPU scheduling, the probe's own scheduling).
+#      noise floor of this machine: TCG vCPU scheduling, the probe's own scheduling), and the
+#      longest gap around a pause and resume of the guest on its own host (`virsh "suspend;
+#      resume"`, a round trip apart): what a stop costs a guest whose QEMU keeps running, beside
+#      a migration's destination, which resumes a guest it has never run (TCG translates the
+#      guest's code afresh there);
 #      A migration fails (discarded, counted) if the resource is not on the destination
 #      afterwards, the guest does not answer again, or libvirt has no completed job;
 #   5. report: median, p95 (nearest rank) and max per agent, failures, the load average before
@@ -212,6 +216,14 @@ migrate_once() {
     start_probe "$work/quiet"
     sleep "$(awk -v d="$dur" 'BEGIN {printf "%.2f", (d < 3000 ? 3000 : d) / 1000}')"
     stop_probe
+    # the pause control: the guest paused and resumed on its own host (one virsh connection, two
+    # calls a round trip apart): how long a warm QEMU's guest takes to answer again after a short
+    # stop, beside a migration, whose destination QEMU resumes a guest it has never run
+    start_probe "$work/pause"
+    sleep 0.3
+    X "$h" timeout 20 virsh -q -c qemu:///system "suspend $vm; resume $vm" >/dev/null 2>&1
+    sleep 0.3
+    stop_probe
     start_probe "$work/probe"
     sleep 0.5
     t0=$(now_ms)
@@ -225,20 +237,20 @@ migrate_once() {
     stop_probe
     X "$n1" crm_resource --resource "$r" --clear >/dev/null 2>&1
     runs_on "$t" "$r" || { ok=no; why=${why:-not-on-destination}; }
-    local job down elapsed gap tail qgap to_ms from_ms
+    local job down elapsed gap tail qgap pgap to_ms from_ms
     job=$(X "$t" timeout 20 virsh -q -c qemu:///system domjobinfo --completed --keep-completed "$vm" 2>/dev/null)
     down=$(awk -F: '/^Total downtime/ {gsub(/[^0-9]/, "", $2); print $2}' <<<"$job")
     elapsed=$(awk -F: '/^Time elapsed:/ {gsub(/[^0-9]/, "", $2); print $2}' <<<"$job")
     [[ -n $down ]] || { ok=no; why=${why:-no-libvirt-job}; down=-; elapsed=-; }
-    gap=$(field maxgap_ms "$work/probe") tail=$(field tail_ms "$work/probe") qgap=$(field maxgap_ms "$work/quiet")
+    gap=$(field maxgap_ms "$work/probe") tail=$(field tail_ms "$work/probe") qgap=$(field maxgap_ms "$work/quiet") pgap=$(field maxgap_ms "$work/pause")
     [[ -n $gap && -n $tail ]] && awk -v t="$tail" 'BEGIN {exit !(t >= 0 && t < 200)}' || { ok=no; why=${why:-guest-silent}; gap=${gap:--}; }
     to_ms=$(op_ms "$h" "$r" migrate_to) from_ms=$(op_ms "$t" "$r" migrate_from)
     printf '%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\n' "$(agent_of "$r")" "$i" "$h" "$t" "$gap" "$down" "$elapsed" \
         "${to_ms:--}" "${from_ms:--}" "$LAST_DUR" "$ok" "${why:--}" >>"$work/migrations.tsv"
-    say "$(printf '%-13s %2d %s -> %s: guest gap %6s ms (quiet %5s), libvirt downtime %4s ms, elapsed %5s ms, migrate_to %5s ms, wall %5s ms%s' \
-        "$(agent_of "$r")" "$i" "$h" "$t" "$gap" "${qgap:--}" "$down" "$elapsed" "${to_ms:--}" "$LAST_DUR" \
+    say "$(printf '%-13s %2d %s -> %s: guest gap %6s ms (quiet %5s, pause %5s), libvirt downtime %4s ms, elapsed %5s ms, migrate_to %5s ms, wall %5s ms%s' \
+        "$(agent_of "$r")" "$i" "$h" "$t" "$gap" "${qgap:--}" "${pgap:--}" "$down" "$elapsed" "${to_ms:--}" "$LAST_DUR" \
         "$([[ $ok == yes ]] || echo "  FAILED ($why)")")"
-    printf '%s\t%s\t%s\n' "$(agent_of "$r")" "$i" "${qgap:--}" >>"$work/quiet.tsv"
+    printf '%s\t%s\t%s\t%s\n' "$(agent_of "$r")" "$i" "${qgap:--}" "${pgap:--}" >>"$work/quiet.tsv"
     [[ $ok == yes ]]
 }
 
