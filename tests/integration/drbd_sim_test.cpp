@@ -12,6 +12,8 @@
 #include <filesystem>
 #include <thread>
 
+#include "temp_dir.hpp"
+
 namespace fs = std::filesystem;
 using namespace evos;
 using namespace evos::drbd;
@@ -23,17 +25,10 @@ const Millis step{10000};
 class SimLab {
  public:
   SimLab() {
-    std::string pattern = (fs::temp_directory_path() / "evos-drbd-sim-XXXXXX").string();
-    if (!mkdtemp(pattern.data())) throw std::runtime_error("mkdtemp failed");
-    root_ = pattern;
     fs::create_directories(root_ / "bin");
     fs::create_directories(root_ / "world");
     fs::create_symlink(EVOS_DRBD_SIM, root_ / "bin" / "drbdadm");
     fs::create_symlink(EVOS_DRBD_SIM, root_ / "bin" / "drbdsetup");
-  }
-  ~SimLab() {
-    std::error_code ec;
-    fs::remove_all(root_, ec);
   }
   SimLab(const SimLab&) = delete;
   SimLab& operator=(const SimLab&) = delete;
@@ -69,7 +64,8 @@ class SimLab {
   }
 
  private:
-  fs::path root_;
+  evos::test::TempDir tmp_{"evos-drbd-sim"};  // removed with the world when the lab goes
+  fs::path root_ = tmp_.path();
 };
 
 ResourceState state(DrbdsetupControl& c) {

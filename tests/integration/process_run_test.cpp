@@ -8,6 +8,8 @@
 
 #include <stdlib.h>
 
+#include "temp_dir.hpp"
+
 using namespace evos;
 using namespace std::chrono_literals;
 
@@ -63,19 +65,15 @@ namespace {
 // A scratch directory holding an executable `evos-cwd-probe`, made the current directory for
 // the test's lifetime (and restored after).
 struct ProbeInCwd {
-  std::filesystem::path dir, old_cwd = std::filesystem::current_path();
+  evos::test::TempDir tmp{"evos-path"};  // declared first: removed after the cwd is restored
+  std::filesystem::path dir = tmp.path(), old_cwd = std::filesystem::current_path();
   ProbeInCwd() {
-    std::string tmpl = (std::filesystem::temp_directory_path() / "evos-path.XXXXXX").string();
-    dir = ::mkdtemp(tmpl.data());
     const auto probe = dir / "evos-cwd-probe";
     { std::ofstream(probe) << "#!/bin/sh\necho ran\n"; }
     std::filesystem::permissions(probe, std::filesystem::perms::owner_all);
     std::filesystem::current_path(dir);
   }
-  ~ProbeInCwd() {
-    std::filesystem::current_path(old_cwd);
-    std::filesystem::remove_all(dir);
-  }
+  ~ProbeInCwd() { std::filesystem::current_path(old_cwd); }
 };
 }  // namespace
 
