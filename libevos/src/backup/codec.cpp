@@ -117,13 +117,25 @@ Digest Codec::digest(std::span<const std::uint8_t> data) const {
 
 Result<std::vector<std::uint8_t>> Codec::encode(BlobKind kind, std::span<const std::uint8_t> data, const Digest& id,
                                                 bool compress) const {
+  std::vector<std::uint8_t> out;
+  auto blob = encode_into(kind, data, id, out, compress);
+  if (!blob) return std::move(blob).error();
+  out.resize(blob->size());
+  return out;
+}
+
+Result<std::span<const std::uint8_t>> Codec::encode_into(BlobKind kind, std::span<const std::uint8_t> data,
+                                                         const Digest& id, std::vector<std::uint8_t>& out,
+                                                         bool compress) const {
   if (data.size() > max_blob_plain_size)
     return make_error(Errc::invalid_argument, "a blob holds at most {} bytes, not {}", max_blob_plain_size, data.size());
   const std::size_t extra = key_ ? nonce_size + tag_size : 0;
-  std::vector<std::uint8_t> out(blob_header_size + extra + (compress ? ZSTD_compressBound(data.size()) : data.size()));
+  const std::size_t room = blob_header_size + extra + (compress ? ZSTD_compressBound(data.size()) : data.size());
+  if (out.size() < room) out.resize(room);  // grows once per buffer: no 4 MiB clear for every chunk
   std::uint8_t* header = out.data();
   std::memcpy(header, magic, sizeof magic);
   header[9] = static_cast<std::uint8_t>(kind);
+  header[10] = header[11] = 0;  // reserved; `out` may hold another blob's bytes
   put_u32(header + 12, static_cast<std::uint32_t>(data.size()));
   std::memcpy(header + 16, id.data(), id.size());
   std::uint8_t* payload = header + blob_header_size + extra;
@@ -131,7 +143,7 @@ Result<std::vector<std::uint8_t>> Codec::encode(BlobKind kind, std::span<const s
   std::uint8_t flags = 0;
   std::size_t payload_size = data.size();
   if (compress) {
-    const std::size_t n = ZSTD_compressCCtx(compressor(), payload, out.size() - blob_header_size - extra, data.data(),
+    const std::size_t n = ZSTD_compressCCtx(compressor(), payload, room - blob_header_size - extra, data.data(),
                                             data.size(), zstd_level);
     if (ZSTD_isError(n)) return make_error(Errc::backend, "zstd: {}", ZSTD_getErrorName(n));
     if (n < data.size()) {
@@ -140,9 +152,7 @@ Result<std::vector<std::uint8_t>> Codec::encode(BlobKind kind, std::span<const s
     }
   }
   if (!(flags & flag_zstd)) std::memcpy(payload, data.data(), data.size());
-  out.resize(blob_header_size + extra + payload_size);
-  payload = out.data() + blob_header_size + extra;
-  header = out.data();
+  const std::size_t blob_size = blob_header_size + extra + payload_size;
 
   if (key_) {
     flags |= flag_aes_gcm;
@@ -163,7 +173,7 @@ Result<std::vector<std::uint8_t>> Codec::encode(BlobKind kind, std::span<const s
   } else {
     header[8] = flags;
   }
-  return out;
+  return std::span<const std::uint8_t>(out.data(), blob_size);
 }
 
 Result<std::vector<std::uint8_t>> Codec::decode(BlobKind kind, std::span<const std::uint8_t> blob,

@@ -149,7 +149,7 @@ Result<DiskRecord> back_up_disk(const Store& store, const DiskJob& job, const Ru
   }
 
   const unsigned workers = backup_worker_count(options.threads);
-  std::vector<std::vector<std::uint8_t>> buffers(workers);
+  std::vector<std::vector<std::uint8_t>> buffers(workers), blobs(workers);
   std::atomic<std::uint64_t> read_bytes{0}, stored_bytes{0}, new_chunks{0}, covered{0};
   // A chunk that is new to the store but appears twice in this disk (or is being written by
   // another worker) is compressed and written once: the first worker to claim it writes it.
@@ -180,7 +180,7 @@ Result<DiskRecord> back_up_disk(const Store& store, const DiskJob& job, const Ru
       auto present = store.touch_chunk(id);
       if (!present) return std::move(present).error();
       if (!*present && claim(id)) {
-        auto blob = store.codec().encode(BlobKind::chunk, buf, id);
+        auto blob = store.codec().encode_into(BlobKind::chunk, buf, id, blobs[w]);
         if (!blob) return std::move(blob).error();
         auto written = store.put_chunk(id, *blob);
         if (!written) return std::move(written).error();

@@ -3,6 +3,7 @@
 #include <catch2/catch.hpp>
 
 #include <random>
+#include <tuple>
 
 using namespace evos;
 using namespace evos::backup;
@@ -41,6 +42,29 @@ TEST_CASE("a chunk round-trips through the codec, compressed or not, encrypted o
       // Random data does not shrink: stored as is, plus the header (and nonce and tag).
       if (!compressible) CHECK(blob->size() == data.size() + blob_header_size + (encrypted ? 28 : 0));
       auto back = codec.decode(BlobKind::chunk, *blob, id, "chunk x");
+      REQUIRE(back);
+      CHECK(*back == data);
+    }
+  }
+}
+
+TEST_CASE("encode_into reuses one buffer: each blob is what encode gives, whatever the buffer held before") {
+  for (bool encrypted : {false, true}) {
+    const Codec codec = encrypted ? Codec(fixed_key(2)) : Codec();
+    std::vector<std::uint8_t> buffer(64, 0xff);  // garbage where the header goes
+    // Large and incompressible first, so the later, smaller blobs land on stale bytes.
+    for (auto [size, seed, compressible] : {std::tuple{1u << 20, 3u, false}, std::tuple{1u << 16, 4u, true},
+                                             std::tuple{1u << 18, 5u, false}, std::tuple{1u, 6u, true}}) {
+      const auto data = sample(size, seed, compressible);
+      const Digest id = codec.digest(data);
+      auto blob = codec.encode_into(BlobKind::chunk, data, id, buffer);
+      REQUIRE(blob);
+      CHECK(blob->data() == buffer.data());
+      CHECK(buffer.size() >= (1u << 20));  // grown once, never shrunk
+      auto whole = codec.encode(BlobKind::chunk, data, id);
+      REQUIRE(whole);
+      CHECK(blob->size() == whole->size());
+      auto back = codec.decode(BlobKind::chunk, *blob, id, "chunk y");
       REQUIRE(back);
       CHECK(*back == data);
     }

@@ -55,6 +55,11 @@ class Codec {
   // compressed data, or a test that wants to know where the bytes are).
   [[nodiscard]] Result<std::vector<std::uint8_t>> encode(BlobKind kind, std::span<const std::uint8_t> data,
                                                          const Digest& id, bool compress = true) const;
+  // The same blob, built in `out` (grown when too small, otherwise reused: a backup worker keeps
+  // one); the span is valid until `out` changes.
+  [[nodiscard]] Result<std::span<const std::uint8_t>> encode_into(BlobKind kind, std::span<const std::uint8_t> data,
+                                                                  const Digest& id, std::vector<std::uint8_t>& out,
+                                                                  bool compress = true) const;
 
   // The content of `blob`, checked: magic, known flags, the expected kind, encryption matching
   // the store (an unencrypted blob in an encrypted store is refused: no downgrade), the GCM tag,
