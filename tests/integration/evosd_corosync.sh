@@ -19,6 +19,8 @@
 # "A && pass || fail" is intended (pass never fails)
 # shellcheck disable=SC2015
 set -uo pipefail
+# shellcheck source-path=SCRIPTDIR source=../support/evosd-client.sh
+source "$(dirname "$(readlink -f "$0")")/../support/evosd-client.sh"
 evosd=$(readlink -f "${1:?usage: evosd_corosync.sh EVOSD}")
 [[ -x $evosd && -f $evosd ]] || { echo "FAIL: no evosd at '$1'"; exit 1; }
 [[ $(id -u) == 0 ]] || { echo "SKIPPED: needs root (unshare)"; exit 77; }
@@ -91,21 +93,11 @@ evosd_pid=$!
 sleep 0.5
 kill -0 "$evosd_pid" 2>/dev/null || { fail "evosd did not start"; exit 1; }
 
-ask() {  # ask JSON: one answer line from evosd's socket (5 s at most)
-    python3 - "$work/run/evosd.sock" "$1" <<'PY'
-import socket, sys, time
-for _ in range(100):
-    try:
-        s = socket.socket(socket.AF_UNIX); s.settimeout(5); s.connect(sys.argv[1]); break
-    except OSError:
-        time.sleep(0.1)
-s.sendall(sys.argv[2].encode() + b"\n"); print(s.makefile().readline().strip())
-PY
-}
+ask() { evosd_ask "$work/run/evosd.sock" "$1"; }
 status() { ask '{"op":"status"}'; }
-field() { python3 -c 'import json,sys; d=json.loads(sys.stdin.read() or "{}"); v=eval(sys.argv[1]); print(json.dumps(v) if not isinstance(v, str) else v)' "$1" 2>/dev/null; }
+field() { json_field "$1"; }
 cs() { status | field "d['corosync'].get('$1')"; }
-scrape() { python3 -c 'import sys, urllib.request; print(urllib.request.urlopen(sys.argv[1], timeout=5).read().decode(), end="")' "http://127.0.0.1:$port/metrics" 2>/dev/null; }
+scrape() { http_get "http://127.0.0.1:$port/metrics"; }
 metric_has() { scrape | grep -qF -- "$1"; }
 # wait_for SECONDS CMD...: until CMD succeeds (a generous deadline, not a timing check)
 wait_for() { local s=$1; shift; local end=$((SECONDS + s)); while ((SECONDS < end)); do "$@" && return 0; sleep 0.1; done; return 1; }

@@ -10,6 +10,8 @@
 # that hangs before its initial state likewise.
 # Waits have generous deadlines; nothing is timed. Processes are signalled by their PIDs only.
 set -uo pipefail
+# shellcheck source-path=SCRIPTDIR source=../support/evosd-client.sh
+source "$(dirname "$(readlink -f "$0")")/../support/evosd-client.sh"
 evosd=$(readlink -f "${1:?usage: evosd_drbd.sh EVOSD DRBD_SIM}")
 sim=$(readlink -f "${2:?usage: evosd_drbd.sh EVOSD DRBD_SIM}")
 passes=0 fails=0
@@ -47,20 +49,10 @@ EVOS_DRBD_SIM_NODE=alpha "$evosd" --socket "$work/run/evosd.sock" --uri test:///
     >"$work/log" 2>&1 &
 evosd_pid=$!
 
-ask() {  # ask JSON: one answer line from evosd's socket
-    python3 - "$work/run/evosd.sock" "$1" <<'PY'
-import socket, sys, time
-for _ in range(100):
-    try:
-        s = socket.socket(socket.AF_UNIX); s.settimeout(5); s.connect(sys.argv[1]); break
-    except OSError:
-        time.sleep(0.1)
-s.sendall(sys.argv[2].encode() + b"\n"); print(s.makefile().readline().strip())
-PY
-}
-field() { python3 -c 'import json,sys; d=json.loads(sys.stdin.read() or "{}"); v=eval(sys.argv[1]); print(json.dumps(v) if not isinstance(v, str) else v)' "$1" 2>/dev/null; }
+ask() { evosd_ask "$work/run/evosd.sock" "$1"; }
+field() { json_field "$1"; }
 mirror() { ask '{"op":"mirror","name":"r0"}'; }
-scrape() { python3 -c 'import sys, urllib.request; print(urllib.request.urlopen(sys.argv[1], timeout=5).read().decode(), end="")' "http://127.0.0.1:$port/metrics" 2>/dev/null; }
+scrape() { http_get "http://127.0.0.1:$port/metrics"; }
 # wait_for SECONDS DESCRIPTION CMD...: until CMD succeeds (a generous deadline, not a timing check)
 wait_for() { local s=$1; shift 2; local end=$((SECONDS + s)); while ((SECONDS < end)); do "$@" && return 0; sleep 0.1; done; return 1; }
 role_is() { [[ $(mirror | field 'd.get("fresh") and d.get("role")') == "$1" ]]; }

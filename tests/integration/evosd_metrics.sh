@@ -5,6 +5,8 @@
 # same value evosctl stats --json prints; a second evosd whose metrics port is taken logs it and
 # runs on (its socket answers); a third with metrics_max_age reports the block counters' age. Processes are signalled by their PIDs only.
 set -uo pipefail
+# shellcheck source-path=SCRIPTDIR source=../support/evosd-client.sh
+source "$(dirname "$(readlink -f "$0")")/../support/evosd-client.sh"
 evosd=${1:?usage: evosd_metrics.sh EVOSD EVOSCTL}
 evosctl=${2:?usage: evosd_metrics.sh EVOSD EVOSCTL}
 passes=0 fails=0
@@ -24,7 +26,7 @@ start() {  # start N EXTRA...: an evosd on test:///default
 }
 start 1 --metrics-listen "127.0.0.1:$port" --history "$work/h/history.db"
 got=""
-scrape() { python3 -c 'import sys, urllib.request; print(urllib.request.urlopen(sys.argv[1], timeout=5).read().decode(), end="")' "$1" 2>/dev/null; }
+scrape() { http_get "$1"; }
 for _ in $(seq 1 100); do got=$(scrape "http://127.0.0.1:$port/metrics") && break; sleep 0.1; done
 grep -q '^evos_daemon_libvirt_connected 1$' <<<"$got" && pass "evosd's own families on /metrics" || fail "no evos_daemon_libvirt_connected 1: $(head -c 300 <<<"$got")"
 grep -q '^evos_vms{node="n1"} 1$' <<<"$got" && pass "the node's families too (the test driver's one VM)" || fail "no evos_vms: $(grep evos_vms <<<"$got")"
