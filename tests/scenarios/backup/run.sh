@@ -25,32 +25,13 @@ source "$src/tests/scenarios/vm-shared/lib.sh"
 unset EVOS_LAB_TOKEN
 store=$shared/backup-store
 
-passes=0 fails=0
-say() { echo "[backup $name $(date +%T.%3N)] $*"; }
-pass() { passes=$((passes + 1)); say "ok: $*"; }
-fail() { fails=$((fails + 1)); say "FAIL: $*"; }
-die() { fail "$*"; exit 1; }
-json() { python3 -c "import json,sys; d=json.load(sys.stdin); print($1)"; }
-downed=0
+scenario_tag=backup scenario_summary=scenario_backup
+# shellcheck source-path=SCRIPTDIR source=../vm-shared/harness.sh
+source "$src/tests/scenarios/vm-shared/harness.sh"
 cleanup() {
     local rc=$?
     trap '' INT TERM HUP
-    if [[ $downed == 0 && -x $lab ]]; then
-        if [[ $fails -gt 0 || $rc -ne 0 ]]; then
-            local keep=${EVOS_SCENARIO_LOGS:-$build/scenario-logs}/$name
-            say "cleanup: $lab down (logs kept in $keep)"
-            mkdir -p "$keep" && cp -a "$serial" "$keep/" 2>/dev/null
-            L down --timeout 30 --save-logs "$keep" || L down --kill || true
-        else
-            L down --timeout 30 || L down --kill || true
-        fi
-        local left; left=$(leftovers)
-        if [[ -n $left ]]; then fails=$((fails + 1)); say "FAIL: left behind: $left"; else passes=$((passes + 1)); say "ok: nothing left behind"; fi
-    fi
-    rm -rf "$work"
-    [[ $rc == 0 && $fails == 0 ]] || { [[ $rc != 0 ]] || rc=1; }
-    echo "scenario_backup: $passes passed, $fails failed"
-    exit "$rc"
+    scenario_cleanup "$rc" "$serial"
 }
 trap cleanup EXIT
 trap 'exit 130' INT TERM HUP

@@ -35,33 +35,14 @@ stopped_everywhere() { [[ -z $(located) && $(domstate "$n1") != running && $(dom
 # the counter in sector 0 of an image (the guest's, read while it runs: force-share)
 counter_of() { qemu-img dd -U -f qcow2 -O raw bs=512 count=1 if="$1" of="$work/sector0" >/dev/null 2>&1 && head -c 20 "$work/sector0" | tr -dc 0-9; }
 
-passes=0 fails=0
-say() { echo "[vm-ops $name $(date +%T.%3N)] $*"; }
-pass() { passes=$((passes + 1)); say "ok: $*"; }
-fail() { fails=$((fails + 1)); say "FAIL: $*"; }
-die() { fail "$*"; exit 1; }
-json() { python3 -c "import json,sys; d=json.load(sys.stdin); print($1)"; }
+scenario_tag=vm-ops scenario_summary=scenario_vm_ops
+# shellcheck source-path=SCRIPTDIR source=../vm-shared/harness.sh
+source "$src/tests/scenarios/vm-shared/harness.sh"
 E() { local n=$1; shift; X "$n" timeout 300 evosctl "$@"; }   # E NODE ARGS...: evosctl in a node
-downed=0
 cleanup() {
     local rc=$?
     trap '' INT TERM HUP
-    if [[ $downed == 0 && -x $lab ]]; then
-        if [[ $fails -gt 0 || $rc -ne 0 ]]; then
-            local keep=${EVOS_SCENARIO_LOGS:-$build/scenario-logs}/$name
-            say "cleanup: $lab down (logs kept in $keep)"
-            mkdir -p "$keep" && cp -a "$serial" "$keep/" 2>/dev/null
-            L down --timeout 30 --save-logs "$keep" || L down --kill || true
-        else
-            L down --timeout 30 || L down --kill || true
-        fi
-        local left; left=$(leftovers)
-        if [[ -n $left ]]; then fails=$((fails + 1)); say "FAIL: left behind: $left"; else passes=$((passes + 1)); say "ok: nothing left behind"; fi
-    fi
-    rm -rf "$work"
-    [[ $rc == 0 && $fails == 0 ]] || { [[ $rc != 0 ]] || rc=1; }
-    echo "scenario_vm_ops: $passes passed, $fails failed"
-    exit "$rc"
+    scenario_cleanup "$rc" "$serial"
 }
 trap cleanup EXIT
 trap 'exit 130' INT TERM HUP

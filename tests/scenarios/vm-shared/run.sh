@@ -34,36 +34,18 @@ kind=scenario-vm-shared
 source "$src/tests/scenarios/vm-shared/lib.sh"
 unset EVOS_LAB_TOKEN
 
-passes=0 fails=0
-say() { echo "[vm-shared $name $(date +%T.%3N)] $*"; }
-pass() { passes=$((passes + 1)); say "ok: $*"; }
-fail() { fails=$((fails + 1)); say "FAIL: $*"; }
-die() { fail "$*"; exit 1; }
+scenario_tag=vm-shared scenario_summary=scenario_vm_shared
+# shellcheck source-path=SCRIPTDIR source=harness.sh
+source "$src/tests/scenarios/vm-shared/harness.sh"
 # check "what" CMD...: ok/FAIL line for CMD
 check() { local what=$1; shift; if "$@"; then pass "$what"; else fail "$what"; fi; }
 
-downed=0
 cleanup() {
     local rc=$? p
     trap '' INT TERM HUP
     for p in "${WATCH_PIDS[@]}"; do kill "$p" 2>/dev/null || true; done
     rm -f "$work"/watch.*.on
-    if [[ $downed == 0 && -x $lab ]]; then
-        if [[ $fails -gt 0 || $rc -ne 0 ]]; then
-            local keep=${EVOS_SCENARIO_LOGS:-$build/scenario-logs}/$name
-            say "cleanup: $lab down (logs kept in $keep)"
-            mkdir -p "$keep" && cp -a "$serial" "$work"/watch.* "$keep/" 2>/dev/null
-            L down --timeout 30 --save-logs "$keep" || L down --kill || true
-        else
-            L down --timeout 30 || L down --kill || true
-        fi
-        local left; left=$(leftovers)
-        if [[ -n $left ]]; then fails=$((fails + 1)); say "FAIL: left behind: $left"; else say "ok: nothing left behind"; passes=$((passes + 1)); fi
-    fi
-    rm -rf "$work"
-    [[ $rc == 0 && $fails == 0 ]] || { [[ $rc != 0 ]] || rc=1; }
-    echo "scenario_vm_shared: $passes passed, $fails failed"
-    exit "$rc"
+    scenario_cleanup "$rc" "$serial" "$work"/watch.*
 }
 trap cleanup EXIT
 trap 'exit 130' INT TERM HUP
