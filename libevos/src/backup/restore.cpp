@@ -24,6 +24,10 @@ Result<void> write_at(int fd, std::span<const std::uint8_t> data, std::uint64_t 
     if (n < 0) return make_error(Errc::backend, "cannot write {} at byte {}: {}", path, offset + done, std::strerror(errno));
     done += static_cast<std::size_t>(n);
   }
+  // Start the write-back of what was just written, so the disk works while the next chunks
+  // decode and the closing fsync waits only for the tail (sync_file_range(2): no durability by
+  // itself; that fsync still gives it, and reports any write error).
+  ::sync_file_range(fd, static_cast<off_t>(offset), static_cast<off_t>(data.size()), SYNC_FILE_RANGE_WRITE);
   return {};
 }
 
@@ -103,10 +107,6 @@ Result<void> restore_disk(const Store& store, const DiskRecord& disk, const Rest
       return make_error(Errc::backend, "chunk {} of {} ({}) holds {} bytes where the disk needs {}", i, disk.target,
                         to_hex(*id), data->size(), len);
     if (auto w = write_at(fd, *data, offset, write_path); !w) return w;
-    // Start the write-back of this chunk now, so the disk works while the next chunks decode and
-    // the fsync below waits only for the tail (sync_file_range(2): no durability by itself, the
-    // fsync still gives that, and reports any write error).
-    ::sync_file_range(fd, static_cast<off_t>(offset), static_cast<off_t>(len), SYNC_FILE_RANGE_WRITE);
     covered += len;
     return {};
   };
