@@ -45,17 +45,7 @@ done
 start 2 --metrics-listen "127.0.0.1:$port" --history off
 for _ in $(seq 1 100); do grep -q "metrics off" "$work/log2" && break; sleep 0.1; done
 grep -q "metrics off: .*in use" "$work/log2" && pass "a taken port is logged: $(grep -o 'metrics off: .*' "$work/log2")" || fail "second evosd: $(cat "$work/log2")"
-ans=$(python3 - "$work/run2/evosd.sock" <<'PY'
-import socket, sys
-s = socket.socket(socket.AF_UNIX); s.settimeout(5)
-for _ in range(50):
-    try:
-        s.connect(sys.argv[1]); break
-    except OSError:
-        import time; time.sleep(0.1)
-s.sendall(b'{"op":"vm","name":"test"}\n'); print(s.makefile().readline().strip())
-PY
-)
+ans=$(evosd_ask "$work/run2/evosd.sock" '{"op":"vm","name":"test"}')
 grep -q '"running"' <<<"$ans" && kill -0 "${pids[1]}" 2>/dev/null && pass "and runs on: its socket answers ($ans)" || fail "second evosd's socket: $ans"
 # metrics_max_age (docs/metrics.md, "VMs"): the sample's age is a family, the state stays live,
 # and promtool still passes.
